@@ -1,0 +1,408 @@
+"""PAdES baseline signatures (B-B, B-T, B-LT, B-LTA) through pyHanko.
+
+:class:`PadesSigner` is built once per key and signature spec and signs any number of
+documents: the key stays loaded (one login for a batch), the CMS size is reserved up front
+instead of being estimated by a dry run, and the document is streamed from file to file.
+PDF assembly, CMS and DSS are pyHanko's; this module chooses the options and the place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from asn1crypto import cms, x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError, PdfReadError
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError as PyhankoSigningError
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.api import Fetchers
+from pyhanko_certvalidator.errors import (
+    InsufficientRevinfoError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+)
+from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
+
+from signing.appearance import (
+    AppearanceSpec,
+    ExistingField,
+    Profile,
+    ResolvedAppearance,
+    resolve_appearance,
+)
+from signing.errors import (
+    CertificateUnusable,
+    InputUnreadable,
+    ServiceUnavailable,
+    SigningError,
+    UsageError,
+)
+from signing.files import atomic_output, open_input
+from signing.keys import KeySigner, PyhankoSigner, check_certificate_usable
+from signing.tsa import HttpTimestamper
+
+
+class Level(enum.StrEnum):
+    """PAdES baseline levels (ETSI EN 319 142-1)."""
+
+    B_B = "B-B"
+    B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
+
+    @property
+    def needs_timestamp(self) -> bool:
+        return self is not Level.B_B
+
+    @property
+    def needs_validation_data(self) -> bool:
+        return self in (Level.B_LT, Level.B_LTA)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PadesSpec:
+    """What kind of PDF signature to make."""
+
+    level: Level = Level.B_B
+    appearance: AppearanceSpec = field(default_factory=AppearanceSpec)
+    tsa_urls: tuple[str, ...] = ()
+    """Timestamp authorities, tried in order (needed from B-T up)."""
+    trust_roots: tuple[x509.Certificate, ...] = ()
+    """B-LT/B-LTA: trust anchors for the signer's path; default: the self-signed top of the
+    key's chain."""
+    reason: str | None = None
+    location: str | None = None
+    tsa_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedPdf:
+    """What was signed."""
+
+    field_name: str
+    signer: str
+    signing_time: datetime
+    level: Level
+    profile: Profile
+
+
+def _reserve(key: KeySigner, level: Level) -> int:
+    """Room to reserve for the CMS blob, in hex digits as pyHanko counts it (pyHanko would
+    otherwise sign twice to measure it)."""
+    certs = sum(len(c.dump()) for c in (key.certificate, *key.chain))
+    size = certs + 2 * key.certificate.public_key.bit_size // 8 + 4096
+    if level.needs_timestamp:
+        size += 12288
+    return 2 * size
+
+
+class PadesSigner:
+    """Signs PDFs with one key and one spec; reuse it for a batch."""
+
+    def __init__(
+        self,
+        key: KeySigner,
+        spec: PadesSpec,
+        *,
+        timestamper: Any | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if spec.level.needs_timestamp and timestamper is None and not spec.tsa_urls:
+            raise UsageError(
+                f"level {spec.level} needs a timestamp authority: give --tsa URL",
+                f"mức {spec.level} cần máy chủ cấp dấu thời gian: dùng --tsa URL",
+            )
+        self.key = key
+        self.spec = spec
+        self.clock = clock
+        self._signer = PyhankoSigner(key)
+        self._timestamper = (
+            timestamper
+            if timestamper is not None
+            else HttpTimestamper(spec.tsa_urls, timeout=spec.tsa_timeout)
+            if spec.level.needs_timestamp
+            else None
+        )
+        self._reserved = _reserve(key, spec.level)
+        self._signer_name = _common_name(key.certificate)
+
+    @property
+    def digest_algorithm(self) -> str:
+        return str(self._signer.digest_algorithm)
+
+    def _validation_context(self, fetchers: Fetchers | None) -> ValidationContext | None:
+        if fetchers is None:
+            return None
+        roots = list(self.spec.trust_roots) or [
+            c for c in self.key.chain if c.self_signed != "no"
+        ]
+        if not roots:
+            raise UsageError(
+                f"level {self.spec.level} needs the root certificate of the signer's chain: "
+                "give --chain with the root CA, or --trust",
+                f"mức {self.spec.level} cần chứng thư gốc của chuỗi: dùng --chain hoặc --trust",
+            )
+        return ValidationContext(
+            trust_roots=roots,
+            other_certs=list(self.key.chain),
+            allow_fetching=True,
+            fetchers=fetchers,
+            revinfo_policy=CertRevTrustPolicy(
+                RevocationCheckingPolicy(
+                    ee_certificate_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
+                    intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
+                )
+            ),
+        )
+
+    async def sign_stream(
+        self, source: BinaryIO, output: BinaryIO, *, pdf_bytes: Callable[[], bytes] | None = None
+    ) -> SignedPdf:
+        """Sign the PDF in ``source`` into ``output`` (seekable, readable: a file or BytesIO)."""
+        now = self.clock().replace(microsecond=0)
+        check_certificate_usable(self.key.certificate, now)
+        spec = self.spec
+        writer = open_pdf_writer(source)
+
+        def read_all() -> bytes:
+            if pdf_bytes is not None:
+                return pdf_bytes()
+            source.seek(0)
+            return source.read()
+
+        resolved = resolve_appearance(
+            spec.appearance, writer, pdf_bytes=read_all, signer_name=self._signer_name,
+            signing_time=now,
+        )
+        async with contextlib.AsyncExitStack() as stack:
+            fetchers = None
+            if spec.level.needs_validation_data:
+                fetchers = await stack.enter_async_context(
+                    AIOHttpFetcherBackend(per_request_timeout=spec.tsa_timeout)
+                )
+            return await self._sign(source_writer=writer, output=output, resolved=resolved,
+                                    fetchers=fetchers, now=now)
+
+    def _session(
+        self,
+        writer: IncrementalPdfFileWriter,
+        resolved: ResolvedAppearance,
+        fetchers: Fetchers | None,
+        now: datetime,
+        signer: signers.Signer,
+    ) -> Any:
+        spec = self.spec
+        existing = isinstance(spec.appearance.placement, ExistingField)
+        field_spec = None
+        if not existing:
+            box = resolved.box
+            field_spec = fields.SigFieldSpec(
+                sig_field_name=resolved.field_name,
+                on_page=box.page if box else 0,
+                box=(box.x0, box.y0, box.x1, box.y1) if box else None,
+            )
+        meta = signers.PdfSignatureMetadata(
+            field_name=resolved.field_name,
+            md_algorithm=self._signer.digest_algorithm,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            embed_validation_info=spec.level.needs_validation_data,
+            use_pades_lta=spec.level is Level.B_LTA,
+            validation_context=self._validation_context(fetchers),
+            reason=spec.reason,
+            location=spec.location,
+            signer_key_usage=set(),
+        )
+        pdf_signer = signers.PdfSigner(
+            meta,
+            signer=signer,
+            timestamper=self._timestamper,
+            stamp_style=resolved.style,
+            new_field_spec=field_spec,
+        )
+        session = pdf_signer.init_signing_session(writer, existing_fields_only=existing)
+        session.system_time = now
+        return session
+
+    async def _sign(
+        self,
+        *,
+        source_writer: IncrementalPdfFileWriter,
+        output: BinaryIO,
+        resolved: ResolvedAppearance,
+        fetchers: Fetchers | None,
+        now: datetime,
+    ) -> SignedPdf:
+        writer = source_writer
+        with translate_errors(self._signer_name):
+            session = self._session(writer, resolved, fetchers, now, self._signer)
+            validation_info = await session.perform_presign_validation(writer)
+            tbs = session.prepare_tbs_document(
+                validation_info=validation_info,
+                bytes_reserved=self._reserved,
+                appearance_text_params=resolved.text_params,
+            )
+            prepared, out = tbs.digest_tbs_document(output=output)
+            post = await tbs.perform_signature(
+                document_digest=prepared.document_digest,
+                pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+                    signing_time=now,
+                    adobe_revinfo_attr=(
+                        None if validation_info is None else validation_info.adobe_revinfo_attr
+                    ),
+                ),
+            )
+            await post.post_signature_processing(out)
+        return self._result(resolved, now)
+
+    def _result(self, resolved: ResolvedAppearance, now: datetime) -> SignedPdf:
+        return SignedPdf(
+            field_name=resolved.field_name,
+            signer=self._signer_name,
+            signing_time=now,
+            level=self.spec.level,
+            profile=self.spec.appearance.profile,
+        )
+
+    async def prepare_external(
+        self, source: BinaryIO, output: BinaryIO
+    ) -> tuple[SignedPdf, PreparedByteRangeDigest, cms.CMSAttributes]:
+        """Phase one of two-phase signing: write the document with an empty signature into
+        ``output`` and return the signed attributes the key must sign (B-B and B-T)."""
+        if self.spec.level.needs_validation_data:
+            raise UsageError(
+                "two-phase signing makes B-B or B-T signatures; extend to B-LT afterwards",
+                "ký hai bước chỉ tạo chữ ký B-B hoặc B-T",
+            )
+        now = self.clock().replace(microsecond=0)
+        check_certificate_usable(self.key.certificate, now)
+        writer = open_pdf_writer(source)
+
+        def read_all() -> bytes:
+            source.seek(0)
+            return source.read()
+
+        resolved = resolve_appearance(
+            self.spec.appearance, writer, pdf_bytes=read_all, signer_name=self._signer_name,
+            signing_time=now,
+        )
+        with translate_errors(self._signer_name):
+            session = self._session(writer, resolved, None, now, self._signer)
+            tbs = session.prepare_tbs_document(
+                validation_info=None,
+                bytes_reserved=self._reserved,
+                appearance_text_params=resolved.text_params,
+            )
+            prepared, _ = tbs.digest_tbs_document(output=output)
+            signed_attrs = await self._signer.signed_attrs(
+                prepared.document_digest,
+                self._signer.digest_algorithm,
+                attr_settings=PdfCMSSignedAttributes(signing_time=now),
+                use_pades=True,
+                timestamper=None,
+            )
+        return self._result(resolved, now), prepared, signed_attrs
+
+    async def sign_file(self, source: Path, output: Path) -> SignedPdf:
+        """Sign ``source`` into ``output``; ``output`` appears only when complete."""
+        with open_input(source) as src, atomic_output(output) as out:
+            return await self.sign_stream(src, out)
+
+    async def sign_bytes(self, data: bytes) -> tuple[bytes, SignedPdf]:
+        out = io.BytesIO()
+        result = await self.sign_stream(io.BytesIO(data), out, pdf_bytes=lambda: data)
+        return out.getvalue(), result
+
+
+@contextlib.contextmanager
+def translate_errors(signer_name: str) -> Iterator[None]:
+    """pyHanko's and the certificate validator's exceptions, as this room's errors."""
+    try:
+        yield
+    except SigningError:
+        raise
+    except RevokedError as exc:
+        raise CertificateUnusable(
+            f"the certificate of {signer_name} is revoked",
+            f"chứng thư số của {signer_name} đã bị thu hồi",
+        ) from exc
+    except InsufficientRevinfoError as exc:
+        raise ServiceUnavailable(
+            f"could not get revocation data (CRL/OCSP) for {signer_name}: {exc}",
+            f"không lấy được thông tin thu hồi (CRL/OCSP) cho {signer_name}",
+        ) from exc
+    except (PathBuildingError, PathValidationError) as exc:
+        raise CertificateUnusable(
+            f"the certificate of {signer_name} does not chain to a trusted root: {exc}",
+            f"chứng thư số của {signer_name} không dẫn tới chứng thư gốc tin cậy",
+        ) from exc
+    except (PdfReadError, PdfError) as exc:
+        raise InputUnreadable(
+            f"the PDF cannot be signed: {exc}", f"không ký được tệp PDF: {exc}"
+        ) from exc
+    except PyhankoSigningError as exc:
+        raise _translate_pyhanko(exc) from exc
+
+
+def _translate_pyhanko(exc: PyhankoSigningError) -> SigningError:
+    text = str(exc)
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None:
+        if isinstance(cause, SigningError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    if "reserved" in text.lower() or "too small" in text.lower():
+        return SigningError(f"internal: signature space too small ({text})")
+    return SigningError(f"pyHanko refused to sign: {text}", f"không ký được: {text}")
+
+
+def open_pdf_writer(source: BinaryIO) -> IncrementalPdfFileWriter:
+    try:
+        writer = IncrementalPdfFileWriter(source, strict=False)
+    except (PdfReadError, PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise InputUnreadable(
+            f"not a readable PDF: {exc}", f"tệp PDF không đọc được: {exc}"
+        ) from exc
+    if writer.prev.encrypted:
+        raise InputUnreadable(
+            "the PDF is encrypted: decrypt it before signing",
+            "tệp PDF đã bị mã hóa: cần giải mã trước khi ký",
+        )
+    return writer
+
+
+def _common_name(cert: x509.Certificate) -> str:
+    cn = cert.subject.native.get("common_name")
+    if isinstance(cn, list):
+        cn = cn[0]
+    return str(cn or cert.subject.human_friendly)
+
+
+async def sign_pdf_files(
+    signer: PadesSigner,
+    jobs: Sequence[tuple[Path, Path]],
+    *,
+    progress: Callable[[Path, SignedPdf | SigningError], None] | None = None,
+) -> list[SignedPdf | SigningError]:
+    """Sign several files with one signer (one login); a failure stops only its own file."""
+    results: list[SignedPdf | SigningError] = []
+    for source, output in jobs:
+        try:
+            outcome: SignedPdf | SigningError = await signer.sign_file(source, output)
+        except SigningError as exc:
+            outcome = exc
+        results.append(outcome)
+        if progress is not None:
+            progress(source, outcome)
+    return results

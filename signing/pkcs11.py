@@ -1,0 +1,502 @@
+"""Keys on USB tokens and HSMs, through PKCS#11 (python-pkcs11).
+
+Config value → context manager → live key: a :class:`Pkcs11Config` (usually parsed from an
+RFC 7512 ``pkcs11:`` URI) is opened with :func:`open_pkcs11_key`, which loads the module,
+finds the token, logs in once and yields a :class:`Pkcs11Key` that serves a whole batch.
+Every blocking PKCS#11 call runs in a worker thread, bounded by a semaphore (one session, so
+one operation at a time). The PIN is asked for only when the token needs it, and is never
+logged or kept after login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+import pkcs11
+from asn1crypto import x509
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import exceptions as p11e
+from pkcs11.util.ec import encode_ecdsa_signature
+
+from signing.errors import (
+    CertificateNotFound,
+    KeyNotFound,
+    ModuleNotLoadable,
+    PinIncorrect,
+    PinLocked,
+    PinMissing,
+    TokenError,
+    TokenNotFound,
+    UsageError,
+)
+from signing.keys import KeyAlgorithm, complete_chain
+
+DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+PinSource = Callable[[], str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pkcs11Config:
+    """Which module, token and key to use."""
+
+    module_path: str = DEFAULT_MODULE
+    """Path of the PKCS#11 module (the token vendor's ``.so``)."""
+    token_label: str | None = None
+    """Token label (``token=`` in a PKCS#11 URI)."""
+    token_serial: str | None = None
+    """Token serial number (``serial=``)."""
+    slot_id: int | None = None
+    """Slot number (``slot-id=``), when label and serial are not enough."""
+    key_label: str | None = None
+    """Label of the private key (``object=``)."""
+    key_id: bytes | None = None
+    """CKA_ID of the private key (``id=``); its certificate normally has the same id."""
+    pin_file: str | None = None
+    """``pin-source=file:…`` of the URI: a file holding the PIN."""
+    pss: bool = field(default=False)
+    """For RSA keys: RSASSA-PSS instead of PKCS#1 v1.5."""
+
+
+def parse_pkcs11_uri(uri: str, *, default_module: str = DEFAULT_MODULE) -> Pkcs11Config:
+    """Parse an RFC 7512 PKCS#11 URI naming a private key.
+
+    Written by hand: no maintained Python library parses these URIs. Supported path
+    attributes: ``token``, ``serial``, ``slot-id``, ``object``, ``id``, ``type`` (must be
+    ``private`` if given); query attributes: ``module-path``, ``pin-source`` (``file:`` only).
+    ``pin-value`` is refused so that no PIN ends up in shell history or process lists.
+    """
+    if not uri.startswith("pkcs11:"):
+        raise UsageError(f"not a PKCS#11 URI: {uri!r}", f"không phải URI PKCS#11: {uri!r}")
+    body = uri[len("pkcs11:") :]
+    path, _, query = body.partition("?")
+    values: dict[str, Any] = {"module_path": default_module}
+    for part in filter(None, path.split(";")):
+        name, sep, raw = part.partition("=")
+        if not sep:
+            raise UsageError(f"malformed PKCS#11 URI attribute {part!r}")
+        value = unquote(raw)
+        if name == "token":
+            values["token_label"] = value
+        elif name == "serial":
+            values["token_serial"] = value
+        elif name == "slot-id":
+            values["slot_id"] = int(value)
+        elif name == "object":
+            values["key_label"] = value
+        elif name == "id":
+            values["key_id"] = unquote(raw, encoding="latin-1").encode("latin-1")
+        elif name == "type":
+            if value != "private":
+                raise UsageError(f"the PKCS#11 URI must name a private key, not type={value}")
+        elif name in {"manufacturer", "model", "library-manufacturer", "library-description"}:
+            continue
+        else:
+            raise UsageError(f"unknown PKCS#11 URI attribute {name!r}")
+    for part in filter(None, query.split("&")):
+        name, _, raw = part.partition("=")
+        value = unquote(raw)
+        if name == "module-path":
+            values["module_path"] = value
+        elif name == "pin-source":
+            if not value.startswith("file:"):
+                raise UsageError("pin-source in a PKCS#11 URI must be a file: URI")
+            values["pin_file"] = value.removeprefix("file:").removeprefix("//")
+        elif name == "pin-value":
+            raise UsageError(
+                "a PIN inside the PKCS#11 URI is refused: use --pin-env or --pin-file",
+                "không nhận mã PIN trong URI PKCS#11: dùng --pin-env hoặc --pin-file",
+            )
+        else:
+            raise UsageError(f"unknown PKCS#11 URI query attribute {name!r}")
+    return Pkcs11Config(**values)
+
+
+_libs: dict[str, Any] = {}
+_libs_lock = threading.Lock()
+
+
+def load_module(path: str) -> Any:
+    """Load (once per process: PKCS#11 allows one C_Initialize) the module at ``path``."""
+    with _libs_lock:
+        lib = _libs.get(path)
+        if lib is None:
+            try:
+                lib = pkcs11.lib(path)
+            except Exception as exc:  # the module's own loader raises several kinds
+                raise ModuleNotLoadable(
+                    f"cannot load the PKCS#11 module {path}: {exc}",
+                    f"không nạp được mô-đun PKCS#11 {path}: {exc}",
+                ) from exc
+            _libs[path] = lib
+        return lib
+
+
+def _find_token(lib: Any, config: Pkcs11Config) -> Any:
+    try:
+        slots = lib.get_slots(token_present=True)
+    except p11e.PKCS11Error as exc:
+        raise TokenError(f"cannot list the token slots: {type(exc).__name__}") from exc
+    wanted = []
+    for slot in slots:
+        if config.slot_id is not None and slot.slot_id != config.slot_id:
+            continue
+        try:
+            token = slot.get_token()
+        except (p11e.TokenNotPresent, p11e.TokenNotRecognised):
+            continue
+        if config.token_label is not None and token.label != config.token_label:
+            continue
+        if config.token_serial is not None and token.serial.decode(
+            "ascii", "replace"
+        ).strip() != config.token_serial:
+            continue
+        wanted.append(token)
+    what = config.token_label or config.token_serial or config.slot_id
+    if not wanted:
+        raise TokenNotFound(
+            f"no token {what!r} is plugged in (module {config.module_path})"
+            if what is not None
+            else f"no token is plugged in (module {config.module_path})",
+            f"không thấy token {what!r} (mô-đun {config.module_path})"
+            if what is not None
+            else f"không thấy token nào (mô-đun {config.module_path})",
+        )
+    if len(wanted) > 1:
+        labels = ", ".join(repr(t.label) for t in wanted)
+        raise UsageError(
+            f"several tokens match ({labels}): name one with token= or serial=",
+            f"có nhiều token phù hợp ({labels}): chỉ rõ token= hoặc serial=",
+        )
+    return wanted[0]
+
+
+def _login(token: Any, pin_source: PinSource | None) -> Any:
+    flags = token.flags
+    needs_login = bool(flags & pkcs11.TokenFlag.LOGIN_REQUIRED)
+    if flags & pkcs11.TokenFlag.USER_PIN_LOCKED:
+        raise PinLocked(
+            f"the PIN of token {token.label!r} is locked: ask the administrator to unblock it",
+            f"mã PIN của token {token.label!r} đã bị khóa: liên hệ quản trị để mở khóa",
+        )
+    pin = None
+    if needs_login:
+        if pin_source is None:
+            raise PinMissing(
+                f"token {token.label!r} needs a PIN: give --pin-env or --pin-file",
+                f"token {token.label!r} cần mã PIN: dùng --pin-env hoặc --pin-file",
+            )
+        pin = pin_source()
+    try:
+        return token.open(user_pin=pin)
+    except p11e.PinIncorrect as exc:
+        left = ""
+        if token.flags & pkcs11.TokenFlag.USER_PIN_FINAL_TRY:
+            left = " (one try left before the PIN locks)"
+        raise PinIncorrect(
+            f"wrong PIN for token {token.label!r}{left}",
+            f"sai mã PIN của token {token.label!r}{' (chỉ còn một lần thử)' if left else ''}",
+        ) from exc
+    except p11e.PinLocked as exc:
+        raise PinLocked(
+            f"the PIN of token {token.label!r} is locked: ask the administrator to unblock it",
+            f"mã PIN của token {token.label!r} đã bị khóa: liên hệ quản trị để mở khóa",
+        ) from exc
+    except (p11e.PinLenRange, p11e.PinInvalid) as exc:
+        raise PinIncorrect(
+            f"the PIN for token {token.label!r} has an invalid length or characters",
+            f"mã PIN của token {token.label!r} sai độ dài hoặc ký tự",
+        ) from exc
+    except p11e.PKCS11Error as exc:
+        raise TokenError(
+            f"cannot open a session on token {token.label!r}: {type(exc).__name__}",
+            f"không mở được phiên làm việc với token {token.label!r}: {type(exc).__name__}",
+        ) from exc
+
+
+def _certificates(session: Any) -> list[tuple[bytes, str, x509.Certificate]]:
+    found = []
+    for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
+        try:
+            der = obj[Attribute.VALUE]
+        except p11e.PKCS11Error:
+            continue
+        cert_id = _attr(obj, Attribute.ID) or b""
+        label = _attr(obj, Attribute.LABEL) or ""
+        found.append((bytes(cert_id), str(label), x509.Certificate.load(bytes(der))))
+    return found
+
+
+def _attr(obj: Any, attribute: Attribute) -> Any:
+    try:
+        return obj[attribute]
+    except (p11e.AttributeTypeInvalid, p11e.AttributeSensitive, KeyError):
+        return None
+
+
+def _find_key(session: Any, config: Pkcs11Config) -> Any:
+    query: dict[Attribute, Any] = {Attribute.CLASS: ObjectClass.PRIVATE_KEY}
+    if config.key_label is not None:
+        query[Attribute.LABEL] = config.key_label
+    if config.key_id is not None:
+        query[Attribute.ID] = config.key_id
+    keys = list(session.get_objects(query))
+    what = config.key_label or (config.key_id.hex() if config.key_id else None)
+    if not keys:
+        raise KeyNotFound(
+            f"no private key {what!r} on the token" if what else "no private key on the token",
+            f"không thấy khóa bí mật {what!r} trên token" if what else "token không có khóa bí mật",
+        )
+    if len(keys) > 1:
+        labels = ", ".join(repr(_attr(k, Attribute.LABEL)) for k in keys)
+        raise UsageError(
+            f"several private keys match ({labels}): name one with object= or id=",
+            f"có nhiều khóa bí mật phù hợp ({labels}): chỉ rõ object= hoặc id=",
+        )
+    return keys[0]
+
+
+def _public_key_matches(cert: x509.Certificate, key: Any) -> bool:
+    key_type = _attr(key, Attribute.KEY_TYPE)
+    if key_type == KeyType.RSA:
+        modulus = _attr(key, Attribute.MODULUS)
+        return (
+            modulus is not None
+            and cert.public_key.algorithm == "rsa"
+            and cert.public_key["public_key"].parsed["modulus"].native
+            == int.from_bytes(modulus, "big")
+        )
+    return False
+
+
+def _pick_certificate(
+    key: Any, certs: Sequence[tuple[bytes, str, x509.Certificate]]
+) -> x509.Certificate:
+    key_id = _attr(key, Attribute.ID)
+    key_label = _attr(key, Attribute.LABEL)
+    for cert_id, _label, cert in certs:
+        if key_id and cert_id == bytes(key_id):
+            return cert
+    for _cert_id, label, cert in certs:
+        if key_label and label == key_label:
+            return cert
+    for _cert_id, _label, cert in certs:
+        if _public_key_matches(cert, key):
+            return cert
+    raise CertificateNotFound(
+        f"the token holds no certificate for the key {key_label!r}",
+        f"token không có chứng thư số cho khóa {key_label!r}",
+    )
+
+
+_DIGEST_MECHANISMS = {
+    "sha256": (Mechanism.SHA256_RSA_PKCS, Mechanism.SHA256_RSA_PKCS_PSS, Mechanism.SHA256),
+    "sha384": (Mechanism.SHA384_RSA_PKCS, Mechanism.SHA384_RSA_PKCS_PSS, Mechanism.SHA384),
+    "sha512": (Mechanism.SHA512_RSA_PKCS, Mechanism.SHA512_RSA_PKCS_PSS, Mechanism.SHA512),
+}
+_MGF = {"sha256": pkcs11.MGF.SHA256, "sha384": pkcs11.MGF.SHA384, "sha512": pkcs11.MGF.SHA512}
+
+
+class Pkcs11Key:
+    """A private key on a token, with its certificate; serves a batch with one login."""
+
+    def __init__(
+        self,
+        key: Any,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate],
+        *,
+        pss: bool,
+        label: str,
+        max_concurrency: int = 1,
+    ) -> None:
+        self._key = key
+        self._certificate = certificate
+        self._chain = tuple(chain)
+        key_type = _attr(key, Attribute.KEY_TYPE)
+        self._algorithm: KeyAlgorithm = "ec" if key_type == KeyType.EC else "rsa"
+        self._pss = pss and self._algorithm == "rsa"
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self.label = label
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self._certificate
+
+    @property
+    def chain(self) -> Sequence[x509.Certificate]:
+        return self._chain
+
+    @property
+    def algorithm(self) -> KeyAlgorithm:
+        return self._algorithm
+
+    @property
+    def pss(self) -> bool:
+        return self._pss
+
+    def _sign_blocking(self, data: bytes, digest_algorithm: str) -> bytes:
+        try:
+            pkcs1, pss, hash_mech = _DIGEST_MECHANISMS[digest_algorithm]
+        except KeyError:
+            raise UsageError(f"unsupported digest algorithm {digest_algorithm}") from None
+        try:
+            if self._algorithm == "ec":
+                # SoftHSM2 (and several tokens) have no hash-and-ECDSA mechanism: hash here,
+                # sign the digest with the raw ECDSA mechanism, return the usual DER encoding.
+                digest = hashlib.new(digest_algorithm, data).digest()
+                raw = self._key.sign(digest, mechanism=Mechanism.ECDSA)
+                return bytes(encode_ecdsa_signature(raw))
+            if self._pss:
+                size = hashlib.new(digest_algorithm).digest_size
+                return bytes(
+                    self._key.sign(
+                        data,
+                        mechanism=pss,
+                        mechanism_param=(hash_mech, _MGF[digest_algorithm], size),
+                    )
+                )
+            return bytes(self._key.sign(data, mechanism=pkcs1))
+        except p11e.PKCS11Error as exc:
+            raise TokenError(
+                f"the token refused to sign with key {self.label!r}: {type(exc).__name__}",
+                f"token từ chối ký bằng khóa {self.label!r}: {type(exc).__name__}",
+            ) from exc
+
+    async def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        async with self._semaphore:
+            return await asyncio.to_thread(self._sign_blocking, data, digest_algorithm)
+
+
+@contextlib.contextmanager
+def _session(config: Pkcs11Config, pin_source: PinSource | None) -> Iterator[Any]:
+    lib = load_module(config.module_path)
+    token = _find_token(lib, config)
+    session = _login(token, pin_source)
+    try:
+        yield session
+    finally:
+        with contextlib.suppress(p11e.PKCS11Error):
+            session.close()
+
+
+@contextlib.asynccontextmanager
+async def open_pkcs11_key(
+    config: Pkcs11Config,
+    pin_source: PinSource | None = None,
+    *,
+    extra_chain: Sequence[x509.Certificate] = (),
+) -> AsyncIterator[Pkcs11Key]:
+    """Log in to the token and yield its key; logs out (closes the session) on exit.
+
+    The certificate is the one stored with the key (same CKA_ID, else same label, else the
+    same public key); the chain is completed from the token's other certificates and
+    ``extra_chain``.
+    """
+    stack = contextlib.ExitStack()
+    session = await asyncio.to_thread(stack.enter_context, _session(config, pin_source))
+    try:
+
+        def lookup() -> Pkcs11Key:
+            key = _find_key(session, config)
+            certs = _certificates(session)
+            cert = _pick_certificate(key, certs)
+            pool = [c for _, _, c in certs] + list(extra_chain)
+            label = str(_attr(key, Attribute.LABEL) or "")
+            return Pkcs11Key(
+                key, cert, complete_chain(cert, pool), pss=config.pss, label=label
+            )
+
+        yield await asyncio.to_thread(lookup)
+    finally:
+        await asyncio.to_thread(stack.close)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenObject:
+    kind: str
+    label: str
+    id_hex: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenInfo:
+    slot_id: int
+    label: str
+    serial: str
+    manufacturer: str
+    model: str
+    login_required: bool
+    objects: tuple[TokenObject, ...]
+
+
+def list_tokens(
+    module_path: str, pin_source: PinSource | None = None
+) -> list[TokenInfo]:
+    """Slots with a token, and the keys and certificates each shows (public objects only,
+    unless a PIN is given)."""
+    lib = load_module(module_path)
+    result = []
+    try:
+        slots = lib.get_slots(token_present=True)
+    except p11e.PKCS11Error as exc:
+        raise TokenError(f"cannot list the token slots: {type(exc).__name__}") from exc
+    for slot in slots:
+        try:
+            token = slot.get_token()
+        except (p11e.TokenNotPresent, p11e.TokenNotRecognised):
+            continue
+        objects: list[TokenObject] = []
+        login_required = bool(token.flags & pkcs11.TokenFlag.LOGIN_REQUIRED)
+        try:
+            session = token.open(user_pin=pin_source() if pin_source and login_required else None)
+        except p11e.PinIncorrect as exc:
+            raise PinIncorrect(f"wrong PIN for token {token.label!r}") from exc
+        except p11e.PKCS11Error:
+            session = None
+        if session is not None:
+            try:
+                for obj in session.get_objects():
+                    cls = _attr(obj, Attribute.CLASS)
+                    label = str(_attr(obj, Attribute.LABEL) or "")
+                    id_hex = bytes(_attr(obj, Attribute.ID) or b"").hex()
+                    if cls == ObjectClass.CERTIFICATE:
+                        cert = x509.Certificate.load(bytes(obj[Attribute.VALUE]))
+                        validity = cert["tbs_certificate"]["validity"]
+                        detail = (
+                            f"{cert.subject.human_friendly}; issuer "
+                            f"{cert.issuer.human_friendly}; valid until "
+                            f"{validity['not_after'].native:%Y-%m-%d}"
+                        )
+                        objects.append(TokenObject(kind="certificate", label=label, id_hex=id_hex, detail=detail))
+                    elif cls in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+                        key_type = _attr(obj, Attribute.KEY_TYPE)
+                        kind = "private key" if cls == ObjectClass.PRIVATE_KEY else "public key"
+                        detail = key_type.name if key_type is not None else "?"
+                        bits = _attr(obj, Attribute.MODULUS_BITS)
+                        if bits:
+                            detail += f"-{bits}"
+                        objects.append(TokenObject(kind=kind, label=label, id_hex=id_hex, detail=detail))
+            finally:
+                with contextlib.suppress(p11e.PKCS11Error):
+                    session.close()
+        result.append(
+            TokenInfo(
+                slot_id=int(slot.slot_id),
+                label=str(token.label),
+                serial=bytes(token.serial).decode("ascii", "replace").strip(),
+                manufacturer=str(token.manufacturer_id),
+                model=str(token.model),
+                login_required=login_required,
+                objects=tuple(objects),
+            )
+        )
+    return result
