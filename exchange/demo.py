@@ -16,7 +16,7 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -38,7 +38,12 @@ from signing import (
     fill_text_fields,
     open_key,
 )
-from signing.devassets import SampleDocument, draw_seal_png, draw_signature_png, make_sample_cong_van
+from signing.devassets import (
+    SampleDocument,
+    draw_seal_png,
+    draw_signature_png,
+    make_sample_cong_van,
+)
 from signing.devpki import DEV_ORG, DEV_PERSON, DevPki
 from signing.devservices import serve_dev_services
 from signing.devtoken import SoftHsmHome, softhsm_module
@@ -90,7 +95,11 @@ def _ensure_tokens(home: SoftHsmHome, pki: DevPki, say: Callable[[str], None]) -
         say(f"creating the SoftHSM2 token {label!r} (PIN {DEV_PIN}, development only)")
         home.create_token(label, pin=DEV_PIN, so_pin=DEV_SO_PIN)
         home.import_identity(
-            label, pin=DEV_PIN, label=obj, key_id=b"\x01", identity=pki.signers[signer],
+            label,
+            pin=DEV_PIN,
+            label=obj,
+            key_id=b"\x01",
+            identity=pki.signers[signer],
             chain=(pki.issuing, pki.root),
         )
 
@@ -100,8 +109,9 @@ async def _summarise(pdf: bytes, pki: DevPki) -> tuple[SignatureSummary, ...]:
     reader = PdfFileReader(io.BytesIO(pdf))
     result = []
     for sig in reader.embedded_regular_signatures:
-        context = ValidationContext(trust_roots=[pki.root.asn1], allow_fetching=False,
-                                    revocation_mode="soft-fail")
+        context = ValidationContext(
+            trust_roots=[pki.root.asn1], allow_fetching=False, revocation_mode="soft-fail"
+        )
         status = await async_validate_pdf_signature(sig, context)
         when = sig.self_reported_timestamp
         result.append(
@@ -119,14 +129,24 @@ async def _summarise(pdf: bytes, pki: DevPki) -> tuple[SignatureSummary, ...]:
     return tuple(result)
 
 
-async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Setup:
+    home: SoftHsmHome
+    pki: DevPki
+    module: str
+    signature_png: bytes
+    seal_png: bytes
+    out_dir: Path
+
+
+def _setup(data_dir: Path, say: Callable[[str], None]) -> _Setup:
+    """Everything that is created once and reused: PKI, tokens, images, output folder."""
     data_dir.mkdir(parents=True, exist_ok=True)
     home = SoftHsmHome(data_dir / "softhsm")
     home.ensure()
     os.environ["SOFTHSM2_CONF"] = str(home.conf)
     pki = _ensure_pki(data_dir / "pki", say)
     _ensure_tokens(home, pki, say)
-    module = softhsm_module()
     art = data_dir / "art"
     art.mkdir(exist_ok=True)
     signature_png = art / "signature.png"
@@ -137,32 +157,50 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
         seal_png.write_bytes(draw_seal_png(DEV_ORG.upper()))
     out_dir = data_dir / "out"
     out_dir.mkdir(exist_ok=True)
+    return _Setup(
+        home=home,
+        pki=pki,
+        module=softhsm_module(),
+        signature_png=signature_png.read_bytes(),
+        seal_png=seal_png.read_bytes(),
+        out_dir=out_dir,
+    )
+
+
+async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
+    setup = await asyncio.to_thread(_setup, data_dir, say)
+    out_dir, module, pki = setup.out_dir, setup.module, setup.pki
+
+    async def save(name: str, data: bytes) -> Path:
+        path = out_dir / name
+        await asyncio.to_thread(path.write_bytes, data)
+        return path
 
     doc = SampleDocument()
     say("writing a sample công văn (draft) with empty number and date fields")
     draft = add_text_fields(make_sample_cong_van(doc))
-    (out_dir / "1-draft.pdf").write_bytes(draft)
+    await save("1-draft.pdf", draft)
 
-    pins = PinOptions(env="LIENTHONG_DEMO_PIN")
     os.environ.setdefault("LIENTHONG_DEMO_PIN", DEV_PIN)
+    pins = PinOptions(env="LIENTHONG_DEMO_PIN")
     personal_spec = PadesSpec(
         level=Level.B_B,
         appearance=AppearanceSpec(
             profile=Profile.PERSONAL,
-            image_png=signature_png.read_bytes(),
+            image_png=setup.signature_png,
             placement=Anchor(text=doc.signer_name, above=doc.position),
         ),
     )
     say(f"signing as {DEV_PERSON} (token Personal, personal profile)")
     async with open_key(_key_uri("Personal", "signature", module), pins) as key:
         personal, _ = await PadesSigner(key, personal_spec).sign_bytes(draft)
-    (out_dir / "2-personal.pdf").write_bytes(personal)
+    await save("2-personal.pdf", personal)
 
-    today = datetime.now(VIETNAM).date()
-    number = f"{datetime.now(UTC).strftime('%H%M')}"
-    say(f"numbering: Số {number}/{doc.notation_suffix}, {today:%d/%m/%Y}")
-    numbered = fill_text_fields(personal, {"so": number, **decree30_date_parts(today)})
-    (out_dir / "3-numbered.pdf").write_bytes(numbered)
+    now = datetime.now(VIETNAM)
+    number = now.strftime("%H%M")
+    say(f"numbering: Số {number}/{doc.notation_suffix}, {now:%d/%m/%Y}")
+    numbered = fill_text_fields(personal, {"so": number, **decree30_date_parts(now.date())})
+    await save("3-numbered.pdf", numbered)
 
     with contextlib.ExitStack() as stack:
         try:
@@ -172,19 +210,20 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
         agency_spec = PadesSpec(
             level=Level.B_T,
             tsa_urls=(services.tsa_url,),
-            appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal_png.read_bytes(),
-                                      seal_diameter_mm=36),
+            appearance=AppearanceSpec(
+                profile=Profile.AGENCY, image_png=setup.seal_png, seal_diameter_mm=36
+            ),
         )
-        say(f"sealing as {DEV_ORG} (token Agency, agency profile, timestamp from "
-            f"{services.tsa_url})")
+        say(
+            f"sealing as {DEV_ORG} (token Agency, agency profile, timestamp from "
+            f"{services.tsa_url})"
+        )
         async with open_key(_key_uri("Agency", "seal", module), pins) as key:
             final, _ = await PadesSigner(key, agency_spec).sign_bytes(numbered)
-    stamp = datetime.now(VIETNAM).strftime("%Y%m%d-%H%M%S")
-    output = out_dir / f"cong-van-{stamp}.pdf"
-    output.write_bytes(final)
+    output = await save(f"cong-van-{datetime.now(VIETNAM):%Y%m%d-%H%M%S}.pdf", final)
     signatures = await _summarise(final, pki)
     commands = (
-        f"export SOFTHSM2_CONF={home.conf}",
+        f"export SOFTHSM2_CONF={setup.home.conf}",
         f"lienthong token list --module {module}",
         f"lienthong sign pdf IN.pdf -o OUT.pdf --key '{_key_uri('Agency', 'seal', module)}' "
         "--pin-env LIENTHONG_DEMO_PIN",

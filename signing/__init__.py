@@ -51,6 +51,7 @@ from signing.pades import Level, PadesSigner, PadesSpec, SignedPdf, sign_pdf_fil
 from signing.pkcs11 import Pkcs11Config, open_pkcs11_key, parse_pkcs11_uri
 from signing.pkcs11 import list_tokens as list_tokens
 from signing.tsa import HttpTimestamper
+from signing.xml import XmlSignatureSpec, sign_xml, sign_xml_file
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -77,8 +78,8 @@ __all__ = [
     "PinLocked",
     "PinMissing",
     "PinOptions",
-    "PlacementError",
     "Pkcs11Config",
+    "PlacementError",
     "Profile",
     "ServiceUnavailable",
     "SignedPdf",
@@ -88,6 +89,7 @@ __all__ = [
     "TokenError",
     "TokenNotFound",
     "UsageError",
+    "XmlSignatureSpec",
     "add_text_fields",
     "add_text_fields_file",
     "decree30_date_parts",
@@ -102,5 +104,7 @@ __all__ = [
     "parse_pkcs11_uri",
     "prepare_pdf",
     "sign_pdf_files",
+    "sign_xml",
+    "sign_xml_file",
     "vietnam_time",
 ]

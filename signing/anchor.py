@@ -83,7 +83,7 @@ class Box:
         return self.y1 - self.y0
 
 
-class AnchorNotFound(ValueError):  # noqa: N818 - the name is part of the agreed interface
+class AnchorNotFound(ValueError):
     """An anchor text needed to place a signature is not on the page(s)."""
 
     def __init__(self, needle: str, message: str | None = None) -> None:

@@ -19,7 +19,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -169,8 +168,13 @@ def signature_fields(writer: Any) -> list[tuple[str, bool, Box | None]]:
         if "/Rect" in widget:
             x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
             if x1 - x0 > 0 and y1 - y0 > 0:
-                box = Box(page=_page_index_of(writer, widget_ref), x0=min(x0, x1),
-                          y0=min(y0, y1), x1=max(x0, x1), y1=max(y0, y1))
+                box = Box(
+                    page=_page_index_of(writer, widget_ref),
+                    x0=min(x0, x1),
+                    y0=min(y0, y1),
+                    x1=max(x0, x1),
+                    y1=max(y0, y1),
+                )
         result.append((str(name), value is not None, box))
     return result
 
@@ -189,9 +193,9 @@ def _image(png: bytes) -> Image.Image:
         img.load()
     except (OSError, ValueError) as exc:
         raise UsageError(f"the signature image is not a readable PNG: {exc}") from exc
-    if img.mode not in ("RGBA", "LA"):
-        img = img.convert("RGBA")
-    return img
+    if img.mode in ("RGBA", "LA"):
+        return img
+    return img.convert("RGBA")
 
 
 def _image_style(png: bytes) -> StaticStampStyle:
@@ -268,8 +272,7 @@ def _box_from_anchor(pdf: bytes, anchor: Anchor, width: float, height: float) ->
                 f"the anchor text {anchor.above!r} is not above {anchor.text!r}",
                 f"không thấy {anchor.above!r} phía trên {anchor.text!r}",
             ) from exc
-        return Box(page=between.page, x0=between.x0, y0=between.y0, x1=between.x1,
-                   y1=between.y1)
+        return Box(page=between.page, x0=between.x0, y0=between.y0, x1=between.x1, y1=between.y1)
     return Box(page=hit.page, x0=centre_x - width / 2, y0=bottom, x1=centre_x + width / 2, y1=top)
 
 
@@ -335,7 +338,9 @@ def resolve_appearance(
             box = _seal_box(writer, spec, width, height)
     else:
         if not spec.text_lines:
-            what = "number and notation" if profile is Profile.ATTACHMENT else "copy form and agency"
+            what = (
+                "number and notation" if profile is Profile.ATTACHMENT else "copy form and agency"
+            )
             raise UsageError(
                 f"the {profile.value} profile needs its text ({what}): use --text",
                 f"mẫu chữ ký {profile.value} cần nội dung ({what}): dùng --text",
@@ -345,7 +350,9 @@ def resolve_appearance(
         if isinstance(spec.placement, PageBox):
             box = box_from_page_box(writer, spec.placement)
         elif isinstance(spec.placement, Anchor):
-            raise UsageError("attachment and copy signatures go top right of page 1, not at an anchor")
+            raise UsageError(
+                "attachment and copy signatures go top right of page 1, not at an anchor"
+            )
         elif spec.placement is None:
             page_w, page_h = _page_size(writer, 0)
             lines = len(spec.text_lines) + 1
@@ -369,5 +376,10 @@ def _seal_box(writer: Any, spec: AppearanceSpec, width: float, height: float) ->
     centre_y = (personal.y0 + personal.y1) / 2
     # The seal covers about the left third of the signature image (App. I, item 8a).
     right = personal.x0 + personal.width / 3
-    return Box(page=personal.page, x0=right - width, y0=centre_y - height / 2, x1=right,
-               y1=centre_y + height / 2)
+    return Box(
+        page=personal.page,
+        x0=right - width,
+        y0=centre_y - height / 2,
+        x1=right,
+        y1=centre_y + height / 2,
+    )

@@ -359,7 +359,7 @@ class _Typesetter:
         self.pages: list[list[bytes]] = []
 
     def font_resources(self) -> generic.DictionaryObject:
-        return generic.DictionaryObject(  # type: ignore[no-untyped-call]
+        return generic.DictionaryObject(
             {
                 generic.NameObject(_RESOURCE_NAMES[style]): engine.as_resource()
                 for style, engine in self._engines.items()
@@ -682,25 +682,23 @@ def _signature_block(
 def _assemble(writer: PdfFileWriter, ts: _Typesetter, doc: SampleDocument) -> bytes:
     """Add the typeset pages to ``writer`` and serialise it (pyHanko's writer is untyped)."""
     fonts = ts.font_resources()
-    resources = writer.add_object(
-        generic.DictionaryObject({generic.NameObject("/Font"): fonts})  # type: ignore[no-untyped-call]
-    )
+    resources = writer.add_object(generic.DictionaryObject({generic.NameObject("/Font"): fonts}))
     for ops in ts.pages:
         stream = generic.StreamObject(stream_data=b"\n".join(ops))
-        stream.compress()  # type: ignore[no-untyped-call]
-        page = PageObject(  # type: ignore[no-untyped-call]
+        stream.compress()
+        page = PageObject(
             contents=writer.add_object(stream),
             media_box=(0, 0, PAGE_WIDTH, PAGE_HEIGHT),
             resources=resources,
         )
-        writer.insert_page(page)  # type: ignore[no-untyped-call]
+        writer.insert_page(page)
     writer.root[generic.NameObject("/Lang")] = generic.TextStringObject("vi")
     meta = writer.document_meta
     meta.title = doc.subject
     meta.author = doc.agency
     meta.creator = "lienthong devassets (development only)"
     out = BytesIO()
-    writer.write(out)  # type: ignore[no-untyped-call]
+    writer.write(out)
     return out.getvalue()
 
 
@@ -715,7 +713,7 @@ def make_sample_cong_van_with_layout(
     if pages < 1:
         raise ValueError("pages must be at least 1")
     doc = doc or SampleDocument()
-    writer = PdfFileWriter()  # type: ignore[no-untyped-call]
+    writer = PdfFileWriter()
     ts = _Typesetter(writer)
     flow = _Flow(ts)
     head = _header(ts, doc, flow)

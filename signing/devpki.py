@@ -95,7 +95,9 @@ class Identity:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _name(cn: str, *, org: str | None = None, unit: str | None = None, uid: str | None = None) -> x509.Name:
+def _name(
+    cn: str, *, org: str | None = None, unit: str | None = None, uid: str | None = None
+) -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
     if org:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
@@ -148,14 +150,21 @@ class DevPki:
             .not_valid_after(now + timedelta(days=20 * 365))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(_ca_usage(), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False
+            )
             .sign(root_key, hashes.SHA256())
         )
         root = Identity(root_key, root_cert)
         issuing_key = generate_key("rsa2048")
         issuing_cert = (
-            _builder(root, _name("Lienthong Dev Issuing CA", org="Lienthong Development PKI"),
-                     issuing_key, now - timedelta(days=365), now + timedelta(days=10 * 365))
+            _builder(
+                root,
+                _name("Lienthong Dev Issuing CA", org="Lienthong Development PKI"),
+                issuing_key,
+                now - timedelta(days=365),
+                now + timedelta(days=10 * 365),
+            )
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_ca_usage(), critical=True)
             .add_extension(_crl_dp(f"{base_url}/crl/root.crl"), critical=False)
@@ -174,17 +183,29 @@ class DevPki:
         tsa_key = generate_key("rsa2048")
         pki.tsa = Identity(
             tsa_key,
-            _end_entity(pki, _name("Lienthong Dev TSA", org="Lienthong Development PKI"), tsa_key,
-                        now - timedelta(days=30), now + timedelta(days=5 * 365))
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            _end_entity(
+                pki,
+                _name("Lienthong Dev TSA", org="Lienthong Development PKI"),
+                tsa_key,
+                now - timedelta(days=30),
+                now + timedelta(days=5 * 365),
+            )
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+            )
             .add_extension(_usage(digital_signature=True, content_commitment=True), critical=True)
             .sign(issuing.key, hashes.SHA256()),
         )
         ocsp_key = generate_key("rsa2048")
         pki.ocsp = Identity(
             ocsp_key,
-            _builder(issuing, _name("Lienthong Dev OCSP Responder", org="Lienthong Development PKI"),
-                     ocsp_key, now - timedelta(days=30), now + timedelta(days=5 * 365))
+            _builder(
+                issuing,
+                _name("Lienthong Dev OCSP Responder", org="Lienthong Development PKI"),
+                ocsp_key,
+                now - timedelta(days=30),
+                now + timedelta(days=5 * 365),
+            )
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)
             .add_extension(_usage(digital_signature=True), critical=True)
@@ -201,8 +222,9 @@ class DevPki:
         if spec.kind == "organisation":
             subject = _name(spec.common_name, org=spec.organisation, uid="MST:1000000000")
         else:
-            subject = _name(spec.common_name, org=spec.organisation, unit="Văn phòng",
-                            uid="CCCD:034180000001")
+            subject = _name(
+                spec.common_name, org=spec.organisation, unit="Văn phòng", uid="CCCD:034180000001"
+            )
         start = self.created + spec.valid_from
         usage = (
             _usage(digital_signature=True, content_commitment=True)
@@ -223,7 +245,9 @@ class DevPki:
         cert = self.signers[name].cert
         self.revoked[cert.serial_number] = at or datetime.now(UTC).replace(microsecond=0)
 
-    def crl(self, ca: Literal["root", "issuing"] = "issuing", *, now: datetime | None = None) -> bytes:
+    def crl(
+        self, ca: Literal["root", "issuing"] = "issuing", *, now: datetime | None = None
+    ) -> bytes:
         """A fresh DER CRL of ``ca``, valid for a week."""
         now = now or datetime.now(UTC).replace(microsecond=0)
         issuer = self.root if ca == "root" else self.issuing
@@ -271,7 +295,10 @@ class DevPki:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         entries: dict[str, Identity] = {
-            "root": self.root, "issuing": self.issuing, "tsa": self.tsa, "ocsp": self.ocsp,
+            "root": self.root,
+            "issuing": self.issuing,
+            "tsa": self.tsa,
+            "ocsp": self.ocsp,
             **{f"signer-{n}": i for n, i in self.signers.items()},
         }
         for name, ident in entries.items():
@@ -316,8 +343,15 @@ def _ca_usage() -> x509.KeyUsage:
 
 
 def _usage(**flags: bool) -> x509.KeyUsage:
-    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-             "key_agreement", "key_cert_sign", "crl_sign")
+    names = (
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+    )
     values: Mapping[str, bool] = {n: flags.get(n, False) for n in names}
     return x509.KeyUsage(**values, encipher_only=False, decipher_only=False)
 

@@ -121,7 +121,9 @@ class DevServices:
         if path == "/crl/root.crl":
             return "application/pkix-crl", pki.crl("root")
         if path == "/certs/issuing.cer":
-            return "application/pkix-cert", pki.issuing.cert.public_bytes(serialization.Encoding.DER)
+            return "application/pkix-cert", pki.issuing.cert.public_bytes(
+                serialization.Encoding.DER
+            )
         if path == "/certs/root.cer":
             return "application/pkix-cert", pki.root.cert.public_bytes(serialization.Encoding.DER)
         return None
@@ -129,7 +131,7 @@ class DevServices:
 
 def _handler(services: DevServices) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             services.requests.append(f"{self.command} {self.path}")
 
         def _reply(self, status: int, ctype: str, body: bytes) -> None:
@@ -139,7 +141,7 @@ def _handler(services: DevServices) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path.startswith("/ocsp/"):
                 # RFC 6960 A.1: GET with the base64 (then URL-encoded) request in the path
                 try:
@@ -154,7 +156,7 @@ def _handler(services: DevServices) -> type[BaseHTTPRequestHandler]:
             else:
                 self._reply(200, *answer)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length <= 0 or length > MAX_REQUEST:
                 self._reply(400, "text/plain", b"bad length\n")
@@ -195,7 +197,9 @@ def serve_dev_services(
     holder.append(services)
     if pki is not None:
         services.attach(pki)
-    thread = threading.Thread(target=server.serve_forever, name="lienthong-dev-services", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, name="lienthong-dev-services", daemon=True
+    )
     thread.start()
     try:
         yield services

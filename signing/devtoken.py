@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess  # noqa: S404 - the SoftHSM2 and OpenSC tools are the documented way
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +81,15 @@ class SoftHsmHome:
     def create_token(self, label: str, *, pin: str, so_pin: str) -> None:
         self.ensure()
         self._run(
-            "softhsm2-util", "--init-token", "--free", "--label", label,
-            "--so-pin", so_pin, "--pin", pin,
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--so-pin",
+            so_pin,
+            "--pin",
+            pin,
         )
 
     def import_identity(
@@ -102,8 +109,17 @@ class SoftHsmHome:
             key_file = Path(tmp) / "key.pem"
             key_file.write_bytes(identity.key_pem())
             self._run(
-                "softhsm2-util", "--import", str(key_file), "--token", token,
-                "--label", label, "--id", key_id.hex(), "--pin", pin,
+                "softhsm2-util",
+                "--import",
+                str(key_file),
+                "--token",
+                token,
+                "--label",
+                label,
+                "--id",
+                key_id.hex(),
+                "--pin",
+                pin,
             )
             for i, (ident, ident_label, ident_id) in enumerate(
                 [(identity, label, key_id)]
@@ -112,7 +128,20 @@ class SoftHsmHome:
                 cert_file = Path(tmp) / f"cert{i}.der"
                 cert_file.write_bytes(ident.cert.public_bytes(serialization.Encoding.DER))
                 self._run(
-                    "pkcs11-tool", "--module", module, "--token-label", token,
-                    "--login", "--pin", pin, "--write-object", str(cert_file),
-                    "--type", "cert", "--label", ident_label, "--id", ident_id.hex(),
+                    "pkcs11-tool",
+                    "--module",
+                    module,
+                    "--token-label",
+                    token,
+                    "--login",
+                    "--pin",
+                    pin,
+                    "--write-object",
+                    str(cert_file),
+                    "--type",
+                    "cert",
+                    "--label",
+                    ident_label,
+                    "--id",
+                    ident_id.hex(),
                 )

@@ -203,8 +203,11 @@ def _normalise_ecdsa(value: bytes, cert: x509.Certificate) -> bytes:
 
 
 def _check_signature(
-    cert: x509.Certificate, mechanism: algos.SignedDigestAlgorithm, digest_algorithm: str,
-    tbs: bytes, value: bytes,
+    cert: x509.Certificate,
+    mechanism: algos.SignedDigestAlgorithm,
+    digest_algorithm: str,
+    tbs: bytes,
+    value: bytes,
 ) -> None:
     public = load_der_x509_certificate(cert.dump()).public_key()
     hash_algo: hashes.HashAlgorithm = HASHES[digest_algorithm]()

@@ -79,7 +79,7 @@ def font_program(style: Style = Style.REGULAR) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class SerifFont(FontEngineFactory):  # type: ignore[misc]
+class SerifFont(FontEngineFactory):
     """A pyHanko font engine factory for Liberation Serif (see the module docstring)."""
 
     style: Style = Style.REGULAR

@@ -124,9 +124,7 @@ def check_certificate_usable(cert: x509.Certificate, at: datetime) -> None:
             f"chứng thư số của {subject} đã hết hạn ngày {not_after:%d/%m/%Y %H:%M} UTC",
         )
     usage = cert.key_usage_value
-    if usage is not None and not (
-        {"digital_signature", "non_repudiation"} & set(usage.native)
-    ):
+    if usage is not None and not ({"digital_signature", "non_repudiation"} & set(usage.native)):
         raise CertificateUnusable(
             f"the certificate of {subject} does not allow signing documents "
             "(key usage lacks digitalSignature and nonRepudiation)",
@@ -183,7 +181,9 @@ class InMemoryKey:
         self._key = private_key
         self._certificate = certificate
         self._chain = tuple(chain)
-        self._algorithm: KeyAlgorithm = "ec" if isinstance(private_key, ec.EllipticCurvePrivateKey) else "rsa"
+        self._algorithm: KeyAlgorithm = (
+            "ec" if isinstance(private_key, ec.EllipticCurvePrivateKey) else "rsa"
+        )
         self._pss = pss and self._algorithm == "rsa"
 
     @property
@@ -272,7 +272,7 @@ def load_pkcs12(path: Path, password: bytes | None, *, pss: bool = False) -> InM
     return InMemoryKey(key, cert, chain, pss=pss)
 
 
-class PyhankoSigner(signers.Signer):  # type: ignore[misc]
+class PyhankoSigner(signers.Signer):
     """pyHanko's ``Signer`` in front of a :class:`KeySigner`: CMS assembly stays in pyHanko,
     the key stays behind the protocol."""
 

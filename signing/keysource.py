@@ -105,5 +105,5 @@ async def open_key(
         )
     source = pins.source()
     password = source().encode() if source is not None else None
-    key = load_pkcs12(path, password, pss=pss)
-    yield key.with_more_certificates(extra) if extra else key
+    file_key = load_pkcs12(path, password, pss=pss)
+    yield file_key.with_more_certificates(extra) if extra else file_key

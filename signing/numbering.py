@@ -26,16 +26,15 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
 
 from signing.anchor import find_text
 from signing.appearance import MM, PageBox, box_from_page_box
-from signing.fonts import SerifFont
 from signing.errors import InputUnreadable, PlacementError, UsageError
 from signing.files import atomic_output, open_input
+from signing.fonts import SerifFont
 from signing.pades import open_pdf_writer
 
 
@@ -110,12 +109,14 @@ def add_text_fields(source: bytes, specs: Sequence[TextFieldSpec] = DEFAULT_FIEL
     fonts = dr.setdefault(pdf_name("/Font"), generic.DictionaryObject())
     if "/Helv" not in fonts:
         fonts[pdf_name("/Helv")] = writer.add_object(
-            generic.DictionaryObject({
-                pdf_name("/Type"): pdf_name("/Font"),
-                pdf_name("/Subtype"): pdf_name("/Type1"),
-                pdf_name("/BaseFont"): pdf_name("/Helvetica"),
-                pdf_name("/Encoding"): pdf_name("/WinAnsiEncoding"),
-            })
+            generic.DictionaryObject(
+                {
+                    pdf_name("/Type"): pdf_name("/Font"),
+                    pdf_name("/Subtype"): pdf_name("/Type1"),
+                    pdf_name("/BaseFont"): pdf_name("/Helvetica"),
+                    pdf_name("/Encoding"): pdf_name("/WinAnsiEncoding"),
+                }
+            )
         )
     acroform.setdefault(pdf_name("/DA"), pdf_string("/Helv 0 Tf 0 g"))
     for spec in specs:
@@ -125,16 +126,18 @@ def add_text_fields(source: bytes, specs: Sequence[TextFieldSpec] = DEFAULT_FIEL
                 f"văn bản đã có ô {spec.name!r}",
             )
         page_ix, rect = _field_box(spec, writer, source)
-        widget = generic.DictionaryObject({
-            pdf_name("/Type"): pdf_name("/Annot"),
-            pdf_name("/Subtype"): pdf_name("/Widget"),
-            pdf_name("/FT"): pdf_name("/Tx"),
-            pdf_name("/T"): pdf_string(spec.name),
-            pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(v) for v in rect),
-            pdf_name("/F"): generic.NumberObject(4),
-            pdf_name("/DA"): pdf_string(f"/Helv {spec.font_size:g} Tf 0 g"),
-            pdf_name("/V"): pdf_string(""),
-        })
+        widget = generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Widget"),
+                pdf_name("/FT"): pdf_name("/Tx"),
+                pdf_name("/T"): pdf_string(spec.name),
+                pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(v) for v in rect),
+                pdf_name("/F"): generic.NumberObject(4),
+                pdf_name("/DA"): pdf_string(f"/Helv {spec.font_size:g} Tf 0 g"),
+                pdf_name("/V"): pdf_string(""),
+            }
+        )
         widget_ref = writer.add_object(widget)
         fields_array.append(widget_ref)
         page_ref = writer.find_page_for_modification(page_ix)[0]
@@ -192,7 +195,8 @@ def fill_text_fields(source: bytes, values: Mapping[str, str]) -> bytes:
             background=None,
         )
         stamp = style.create_stamp(
-            writer, layout.BoxConstraints(width=round(abs(x1 - x0)), height=round(abs(y1 - y0))),
+            writer,
+            layout.BoxConstraints(width=round(abs(x1 - x0)), height=round(abs(y1 - y0))),
             {"value": value},
         )
         widget[pdf_name("/V")] = pdf_string(value)

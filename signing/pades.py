@@ -25,15 +25,19 @@ from pyhanko.sign.general import SigningError as PyhankoSigningError
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-from pyhanko_certvalidator.fetchers.api import Fetchers
 from pyhanko_certvalidator.errors import (
     InsufficientRevinfoError,
     PathBuildingError,
     PathValidationError,
     RevokedError,
 )
-from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.api import Fetchers
+from pyhanko_certvalidator.policy_decl import (
+    CertRevTrustPolicy,
+    RevocationCheckingPolicy,
+    RevocationCheckingRule,
+)
 
 from signing.appearance import (
     AppearanceSpec,
@@ -102,7 +106,8 @@ def _reserve(key: KeySigner, level: Level) -> int:
     """Room to reserve for the CMS blob, in hex digits as pyHanko counts it (pyHanko would
     otherwise sign twice to measure it)."""
     certs = sum(len(c.dump()) for c in (key.certificate, *key.chain))
-    size = certs + 2 * key.certificate.public_key.bit_size // 8 + 4096
+    key_bits: int = key.certificate.public_key.bit_size
+    size = certs + 2 * key_bits // 8 + 4096
     if level.needs_timestamp:
         size += 12288
     return 2 * size
@@ -145,9 +150,7 @@ class PadesSigner:
     def _validation_context(self, fetchers: Fetchers | None) -> ValidationContext | None:
         if fetchers is None:
             return None
-        roots = list(self.spec.trust_roots) or [
-            c for c in self.key.chain if c.self_signed != "no"
-        ]
+        roots = list(self.spec.trust_roots) or [c for c in self.key.chain if c.self_signed != "no"]
         if not roots:
             raise UsageError(
                 f"level {self.spec.level} needs the root certificate of the signer's chain: "
@@ -183,7 +186,10 @@ class PadesSigner:
             return source.read()
 
         resolved = resolve_appearance(
-            spec.appearance, writer, pdf_bytes=read_all, signer_name=self._signer_name,
+            spec.appearance,
+            writer,
+            pdf_bytes=read_all,
+            signer_name=self._signer_name,
             signing_time=now,
         )
         async with contextlib.AsyncExitStack() as stack:
@@ -192,8 +198,9 @@ class PadesSigner:
                 fetchers = await stack.enter_async_context(
                     AIOHttpFetcherBackend(per_request_timeout=spec.tsa_timeout)
                 )
-            return await self._sign(source_writer=writer, output=output, resolved=resolved,
-                                    fetchers=fetchers, now=now)
+            return await self._sign(
+                source_writer=writer, output=output, resolved=resolved, fetchers=fetchers, now=now
+            )
 
     def _session(
         self,
@@ -211,7 +218,7 @@ class PadesSigner:
             field_spec = fields.SigFieldSpec(
                 sig_field_name=resolved.field_name,
                 on_page=box.page if box else 0,
-                box=(box.x0, box.y0, box.x1, box.y1) if box else None,
+                box=(box.x0, box.y0, box.x1, box.y1) if box else None,  # type: ignore[arg-type]
             )
         meta = signers.PdfSignatureMetadata(
             field_name=resolved.field_name,
@@ -294,7 +301,10 @@ class PadesSigner:
             return source.read()
 
         resolved = resolve_appearance(
-            self.spec.appearance, writer, pdf_bytes=read_all, signer_name=self._signer_name,
+            self.spec.appearance,
+            writer,
+            pdf_bytes=read_all,
+            signer_name=self._signer_name,
             signing_time=now,
         )
         with translate_errors(self._signer_name):

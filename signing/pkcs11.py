@@ -154,9 +154,10 @@ def _find_token(lib: Any, config: Pkcs11Config) -> Any:
             continue
         if config.token_label is not None and token.label != config.token_label:
             continue
-        if config.token_serial is not None and token.serial.decode(
-            "ascii", "replace"
-        ).strip() != config.token_serial:
+        if (
+            config.token_serial is not None
+            and token.serial.decode("ascii", "replace").strip() != config.token_serial
+        ):
             continue
         wanted.append(token)
     what = config.token_label or config.token_serial or config.slot_id
@@ -410,9 +411,7 @@ async def open_pkcs11_key(
             cert = _pick_certificate(key, certs)
             pool = [c for _, _, c in certs] + list(extra_chain)
             label = str(_attr(key, Attribute.LABEL) or "")
-            return Pkcs11Key(
-                key, cert, complete_chain(cert, pool), pss=config.pss, label=label
-            )
+            return Pkcs11Key(key, cert, complete_chain(cert, pool), pss=config.pss, label=label)
 
         yield await asyncio.to_thread(lookup)
     finally:
@@ -438,9 +437,7 @@ class TokenInfo:
     objects: tuple[TokenObject, ...]
 
 
-def list_tokens(
-    module_path: str, pin_source: PinSource | None = None
-) -> list[TokenInfo]:
+def list_tokens(module_path: str, pin_source: PinSource | None = None) -> list[TokenInfo]:
     """Slots with a token, and the keys and certificates each shows (public objects only,
     unless a PIN is given)."""
     lib = load_module(module_path)
@@ -476,7 +473,11 @@ def list_tokens(
                             f"{cert.issuer.human_friendly}; valid until "
                             f"{validity['not_after'].native:%Y-%m-%d}"
                         )
-                        objects.append(TokenObject(kind="certificate", label=label, id_hex=id_hex, detail=detail))
+                        objects.append(
+                            TokenObject(
+                                kind="certificate", label=label, id_hex=id_hex, detail=detail
+                            )
+                        )
                     elif cls in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
                         key_type = _attr(obj, Attribute.KEY_TYPE)
                         kind = "private key" if cls == ObjectClass.PRIVATE_KEY else "public key"
@@ -484,7 +485,9 @@ def list_tokens(
                         bits = _attr(obj, Attribute.MODULUS_BITS)
                         if bits:
                             detail += f"-{bits}"
-                        objects.append(TokenObject(kind=kind, label=label, id_hex=id_hex, detail=detail))
+                        objects.append(
+                            TokenObject(kind=kind, label=label, id_hex=id_hex, detail=detail)
+                        )
             finally:
                 with contextlib.suppress(p11e.PKCS11Error):
                     session.close()

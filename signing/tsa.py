@@ -11,7 +11,7 @@ from pyhanko.sign.timestamps.api import TimeStamper
 from signing.errors import ServiceUnavailable
 
 
-class HttpTimestamper(TimeStamper):  # type: ignore[misc]
+class HttpTimestamper(TimeStamper):
     """pyHanko ``TimeStamper`` over httpx: the first TSA that answers a valid reply wins.
 
     pyHanko's own HTTP clients need ``requests`` or an aiohttp session; this one keeps the
@@ -21,7 +21,7 @@ class HttpTimestamper(TimeStamper):  # type: ignore[misc]
     def __init__(self, urls: Sequence[str], *, timeout: float = 10.0) -> None:
         if not urls:
             raise ValueError("at least one TSA URL is needed")
-        super().__init__(include_nonce=True)
+        super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]
         self.urls = tuple(urls)
         self.timeout = timeout
 

@@ -43,6 +43,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from asn1crypto import cms
@@ -61,6 +62,7 @@ from signxml.util import SigningSettings
 from signxml.xades.xades import XAdESDataObjectFormat, XAdESSigner
 
 from signing.errors import InputUnreadable, ServiceUnavailable, SigningError, UsageError
+from signing.files import atomic_output, open_input
 from signing.keys import KeySigner, check_certificate_usable, digest_algorithm_for
 from signing.tsa import HttpTimestamper
 
@@ -288,7 +290,20 @@ def _parse(data: bytes) -> etree._Element:
     )
     try:
         root = etree.fromstring(data, parser)
-    except (etree.XMLSyntaxError, ValueError) as exc:
+    except etree.XMLSyntaxError as exc:
+        if "Resource limit exceeded" in str(exc):
+            # libxml2 without XML_PARSE_HUGE (huge_tree=False): text nodes up to 10 MB
+            raise InputUnreadable(
+                "the document exceeds the parser's safety limit: a text node over 10 MB "
+                "(e.g. an attachment over about 7 MB)",
+                "văn bản vượt giới hạn an toàn của bộ phân tích: một nút văn bản quá 10 MB "
+                "(ví dụ tệp đính kèm trên khoảng 7 MB)",
+            ) from exc
+        raise InputUnreadable(
+            f"the document is not well-formed XML: {exc}",
+            f"văn bản không phải XML hợp lệ: {exc}",
+        ) from exc
+    except ValueError as exc:
         raise InputUnreadable(
             f"the document is not well-formed XML: {exc}",
             f"văn bản không phải XML hợp lệ: {exc}",
@@ -389,8 +404,6 @@ def _translate(exc: SignXMLException, spec: XmlSignatureSpec) -> SigningError:
             f"cannot sign {spec.reference_uri}: {text}",
             f"không ký được {spec.reference_uri}: {text}",
         )
-    if "DTD" in text or "Entities" in text:
-        return InputUnreadable(text, f"văn bản bị từ chối: {text}")
     return SigningError(
         f"the XML signature could not be made: {text}", f"không tạo được chữ ký XML: {text}"
     )
@@ -426,12 +439,16 @@ class _KeyBridge:
         ):
             algorithm = signature_algorithm.algorithm
         if algorithm is None or algorithm.name != self.digest:
+            asked = algorithm.name if algorithm else "no"
             raise SigningError(
-                f"signxml asked for a {algorithm.name if algorithm else 'missing'} digest, "
-                f"the signature uses {self.digest}"
+                f"signxml asked for a {asked} digest, the signature uses {self.digest}",
+                f"signxml yêu cầu hàm băm {asked}, chữ ký dùng {self.digest}",
             )
         if self._key.algorithm == "rsa" and isinstance(padding, PSS) != self._key.pss:
-            raise SigningError("signxml asked for another RSA padding than the key makes")
+            raise SigningError(
+                "signxml asked for another RSA padding than the key makes",
+                "signxml yêu cầu kiểu đệm RSA khác với kiểu của khóa",
+            )
         call: Coroutine[Any, Any, bytes] = self._key.sign_raw(data, self.digest)
         future = asyncio.run_coroutine_threadsafe(call, self._loop)
         try:
@@ -494,3 +511,19 @@ def _add_signature_timestamp(signature: etree._Element, token: cms.ContentInfo) 
     )
     encapsulated = etree.SubElement(stamp, f"{{{XADES_NS}}}EncapsulatedTimeStamp")
     encapsulated.text = base64.b64encode(token.dump()).decode("ascii")
+
+
+async def sign_xml_file(source: Path, output: Path, key: KeySigner, spec: XmlSignatureSpec) -> None:
+    """Sign the XML file ``source`` into ``output``; ``output`` appears only when complete."""
+
+    def read() -> bytes:
+        with open_input(source) as handle:
+            return handle.read()
+
+    signed = await sign_xml(await asyncio.to_thread(read), key, spec)
+
+    def write() -> None:
+        with atomic_output(output) as out:
+            out.write(signed)
+
+    await asyncio.to_thread(write)

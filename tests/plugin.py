@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -42,13 +43,32 @@ TEST_SIGNERS: tuple[SignerSpec, ...] = (
     *DEFAULT_SIGNERS,
     SignerSpec(name="personal-pss", kind="individual", common_name="Trần Văn Bình", key="rsa3072"),
     SignerSpec(name="personal-ec", kind="individual", common_name="Lê Hoàng Minh", key="ec256"),
-    SignerSpec(name="agency-ec", kind="organisation", common_name="Văn phòng Ủy ban nhân dân tỉnh Thái Bình", key="ec256", organisation="Văn phòng Ủy ban nhân dân tỉnh Thái Bình"),
-    SignerSpec(name="expired", kind="individual", common_name="Phạm Quốc Hùng",
-               valid_from=timedelta(days=-400), valid_for=timedelta(days=30)),
-    SignerSpec(name="not-yet-valid", kind="individual", common_name="Đỗ Thị Lan",
-               valid_from=timedelta(days=30)),
-    SignerSpec(name="encipher-only", kind="individual", common_name="Vũ Minh Tuấn",
-               key_usage="encipherment"),
+    SignerSpec(
+        name="agency-ec",
+        kind="organisation",
+        common_name="Văn phòng Ủy ban nhân dân tỉnh Thái Bình",
+        key="ec256",
+        organisation="Văn phòng Ủy ban nhân dân tỉnh Thái Bình",
+    ),
+    SignerSpec(
+        name="expired",
+        kind="individual",
+        common_name="Phạm Quốc Hùng",
+        valid_from=timedelta(days=-400),
+        valid_for=timedelta(days=30),
+    ),
+    SignerSpec(
+        name="not-yet-valid",
+        kind="individual",
+        common_name="Đỗ Thị Lan",
+        valid_from=timedelta(days=30),
+    ),
+    SignerSpec(
+        name="encipher-only",
+        kind="individual",
+        common_name="Vũ Minh Tuấn",
+        key_usage="encipherment",
+    ),
 )
 TOKEN_KEYS = ("personal", "agency", "personal-pss", "personal-ec", "agency-ec", "expired")
 
@@ -60,7 +80,9 @@ class SoftHsmToken:
     pin: str
 
     def uri(self, key: str) -> str:
-        return f"pkcs11:token={self.label.replace(' ', '%20')};object={key}?module-path={self.module}"
+        return (
+            f"pkcs11:token={self.label.replace(' ', '%20')};object={key}?module-path={self.module}"
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,8 +141,12 @@ def token(pki: DevPki, session_dir: Path) -> SoftHsmToken:
     home.create_token(TOKEN_LABEL, pin=TOKEN_PIN, so_pin=TOKEN_SO_PIN)
     for n, name in enumerate(TOKEN_KEYS, start=1):
         home.import_identity(
-            TOKEN_LABEL, pin=TOKEN_PIN, label=name, key_id=bytes([n]),
-            identity=pki.signers[name], chain=(pki.issuing, pki.root) if n == 1 else (),
+            TOKEN_LABEL,
+            pin=TOKEN_PIN,
+            label=name,
+            key_id=bytes([n]),
+            identity=pki.signers[name],
+            chain=(pki.issuing, pki.root) if n == 1 else (),
         )
     return SoftHsmToken(module=softhsm_module(), label=TOKEN_LABEL, pin=TOKEN_PIN)
 
@@ -132,8 +158,19 @@ def nssdb(pki_files: Path, session_dir: Path) -> Path:
     db.mkdir(exist_ok=True)
     subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
     subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{db}", "-n", "lienthong-test-root", "-t", "CT,C,C",
-         "-a", "-i", str(pki_files / "root.pem")],
+        [
+            "certutil",
+            "-A",
+            "-d",
+            f"sql:{db}",
+            "-n",
+            "lienthong-test-root",
+            "-t",
+            "CT,C,C",
+            "-a",
+            "-i",
+            str(pki_files / "root.pem"),
+        ],
         check=True,
     )
     return db
@@ -152,15 +189,19 @@ def pdfsig(path: Path, nssdb: Path) -> list[PdfsigSignature]:
     """poppler's opinion of every signature in ``path`` (its OCSP checks reach the test
     responder, which must be running)."""
     proc = subprocess.run(
-        ["pdfsig", "-nssdir", f"sql:{nssdb}", str(path)], capture_output=True, text=True,
+        ["pdfsig", "-nssdir", f"sql:{nssdb}", str(path)],
+        capture_output=True,
+        text=True,
         check=False,
     )
     blocks = re.split(r"^Signature #\d+:$", proc.stdout, flags=re.MULTILINE)[1:]
     result = []
     for block in blocks:
+
         def value(name: str, text: str = block) -> str:
             m = re.search(rf"- {name}: (.*)$", text, flags=re.MULTILINE)
             return m.group(1).strip() if m else ""
+
         result.append(
             PdfsigSignature(
                 field=value("Signature Field Name"),
@@ -194,7 +235,9 @@ async def pyhanko_verdicts(data: bytes, pki: DevPki) -> list[PyhankoVerdict]:
     for sig in reader.embedded_regular_signatures:
         async with AIOHttpFetcherBackend() as fetchers:
             context = ValidationContext(
-                trust_roots=[pki.root.asn1], allow_fetching=True, revocation_mode="soft-fail",
+                trust_roots=[pki.root.asn1],
+                allow_fetching=True,
+                revocation_mode="soft-fail",
                 fetchers=fetchers,
             )
             status = await async_validate_pdf_signature(sig, context)
@@ -220,8 +263,12 @@ async def pyhanko_timestamps(data: bytes, pki: DevPki) -> list[bool]:
     result = []
     for sig in reader.embedded_timestamp_signatures:
         async with AIOHttpFetcherBackend() as fetchers:
-            context = ValidationContext(trust_roots=[pki.root.asn1], allow_fetching=True,
-                                        revocation_mode="soft-fail", fetchers=fetchers)
+            context = ValidationContext(
+                trust_roots=[pki.root.asn1],
+                allow_fetching=True,
+                revocation_mode="soft-fail",
+                fetchers=fetchers,
+            )
             status = await async_validate_pdf_timestamp(sig, validation_context=context)
         result.append(bool(status.intact and status.valid and status.trusted))
     return result
@@ -241,3 +288,41 @@ def signature_png() -> bytes:
 @pytest.fixture(scope="session")
 def seal_png() -> bytes:
     return draw_seal_png(DEV_ORG.upper())
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared third-party corpus, used in place (never copied into the repository)."""
+    path = PROJECT_ROOT.parent / "shared" / "corpus"
+    assert path.is_dir(), f"the shared corpus is missing at {path}"
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    input_text: str | None = None,
+    cwd: Path | None = None,
+) -> CliResult:
+    """Run the real ``lienthong`` program in a child process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "exchange.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LIENTHONG_LANG": "en", **(env or {})},
+        input=input_text,
+        cwd=cwd or PROJECT_ROOT,
+        check=False,
+        timeout=300,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)

@@ -20,6 +20,7 @@ Errors become one line on stderr and an exit code, in one place (:func:`main`):
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
@@ -85,6 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the command and maps every failure to one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     lang = _language(args)
+    # pyHanko and fontTools log layout remarks that mean nothing to a clerk
+    for noisy in ("pyhanko", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     warnings.showwarning = _show_warning
     warnings.simplefilter("default", DevelopmentModeWarning)
     try:

@@ -11,10 +11,13 @@ from exchange.demo import run_demo_sync
 
 
 @click.command()
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=lambda: os.environ.get("LIENTHONG_DATA_DIR", "var/demo"),
-              show_default="var/demo, or $LIENTHONG_DATA_DIR",
-              help="Where the development PKI, tokens and outputs live (reused next time).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("LIENTHONG_DATA_DIR", "var/demo"),
+    show_default="var/demo, or $LIENTHONG_DATA_DIR",
+    help="Where the development PKI, tokens and outputs live (reused next time).",
+)
 def demo(data_dir: Path) -> None:
     """Chạy thử: ký một công văn mẫu / sign a sample công văn end to end (development only)."""
 
@@ -28,10 +31,12 @@ def demo(data_dir: Path) -> None:
     for n, sig in enumerate(result.signatures, start=1):
         verdict = "hợp lệ / valid" if sig.valid and sig.intact else "KHÔNG hợp lệ / NOT valid"
         click.echo(f"  #{n} {sig.field:<12} {sig.signer}")
-        click.echo(f"      ký lúc / signed at {sig.signing_time}; {verdict}; "
-                   f"{'trusted (dev root)' if sig.trusted else 'untrusted'}; "
-                   f"{'timestamped' if sig.timestamped else 'no timestamp'}; "
-                   f"changes after it: {sig.modification}")
+        click.echo(
+            f"      ký lúc / signed at {sig.signing_time}; {verdict}; "
+            f"{'trusted (dev root)' if sig.trusted else 'untrusted'}; "
+            f"{'timestamped' if sig.timestamped else 'no timestamp'}; "
+            f"changes after it: {sig.modification}"
+        )
     click.echo("")
     click.echo("Try next / thử tiếp:")
     for command in result.commands:

@@ -36,9 +36,14 @@ def _field(value: str) -> TextFieldSpec:
 @number.command("add-fields")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
-@click.option("--field", "field_specs", multiple=True, metavar="NAME=ANCHOR[@WIDTH_MM]",
-              help="A text field right after the first ANCHOR text on page 1 (repeat). "
-              "Default: so=Số:, ngay=ngày, thang=tháng.")
+@click.option(
+    "--field",
+    "field_specs",
+    multiple=True,
+    metavar="NAME=ANCHOR[@WIDTH_MM]",
+    help="A text field right after the first ANCHOR text on page 1 (repeat). "
+    "Default: so=Số:, ngay=ngày, thang=tháng.",
+)
 def add_fields(input_path: Path, output: Path, field_specs: tuple[str, ...]) -> None:
     """Thêm ô Số/ngày vào bản thảo / add empty number and date fields to a draft,
     before anyone signs it."""
@@ -51,8 +56,12 @@ def add_fields(input_path: Path, output: Path, field_specs: tuple[str, ...]) -> 
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
 @click.option("--number", "doc_number", help="The document number (field 'so').")
-@click.option("--date", "doc_date", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Date of issue, YYYY-MM-DD (fields 'ngay' and 'thang'); default: today.")
+@click.option(
+    "--date",
+    "doc_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date of issue, YYYY-MM-DD (fields 'ngay' and 'thang'); default: today.",
+)
 @click.option("--set", "extra", multiple=True, metavar="NAME=VALUE", help="Any other field.")
 def fill(
     input_path: Path, output: Path, doc_number: str | None, doc_date: object, extra: tuple[str, ...]

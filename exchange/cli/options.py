@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,15 +36,21 @@ def key_options(func: F) -> F:
             type=click.Path(dir_okay=False, path_type=Path),
             help="PEM file with CA certificates to complete the signer's chain.",
         ),
-        click.option("--pin-env", metavar="NAME", help="Read the PIN (or PKCS#12 password) "
-                      "from this environment variable."),
+        click.option(
+            "--pin-env",
+            metavar="NAME",
+            help="Read the PIN (or PKCS#12 password) from this environment variable.",
+        ),
         click.option(
             "--pin-file",
             type=click.Path(dir_okay=False, path_type=Path),
             help="Read the PIN (or PKCS#12 password) from this file (first line).",
         ),
-        click.option("--pss", is_flag=True, help="RSA keys: sign with RSASSA-PSS "
-                     "(TT 15 prefers it) instead of PKCS#1 v1.5."),
+        click.option(
+            "--pss",
+            is_flag=True,
+            help="RSA keys: sign with RSASSA-PSS (TT 15 prefers it) instead of PKCS#1 v1.5.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -57,5 +64,5 @@ def pin_options(pin_env: str | None, pin_file: Path | None) -> PinOptions:
         value: str = click.prompt("PIN", hide_input=True, err=True)
         return value
 
-    interactive = click.get_text_stream("stdin").isatty()
+    interactive = sys.stdin is not None and sys.stdin.isatty()
     return PinOptions(env=pin_env, file=pin_file, prompt=prompt if interactive else None)

@@ -76,32 +76,78 @@ def pdf_options(func: F) -> F:
 
 
 _PDF_OPTIONS: list[Callable[[Any], Any]] = [
-    click.option("--profile", type=click.Choice(PROFILES), default="plain", show_default=True,
-                  help="Decree 30 appearance: plain (invisible), personal, agency, attachment, copy."),
-    click.option("--level", type=click.Choice(LEVELS), default="B-B", show_default=True,
-                  help="PAdES baseline level."),
-    click.option("--tsa", "tsa_urls", multiple=True, metavar="URL",
-                  help="RFC 3161 timestamp authority (repeat: tried in order). Needed from B-T."),
-    click.option("--trust", "trust", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-                  help="B-LT/B-LTA: trust anchors (PEM) for the signer's path; default: the root "
-                  "at the top of the chain."),
-    click.option("--image", type=click.Path(dir_okay=False, path_type=Path),
-                  help="personal: the signature image; agency: the seal image (PNG, transparent)."),
-    click.option("--image-width-mm", type=float, default=40.0, show_default=True,
-                  help="personal: width of the signature image."),
-    click.option("--seal-mm", type=float, default=36.0, show_default=True,
-                  help="agency: the seal's real diameter."),
-    click.option("--text", "text_lines", multiple=True,
-                  help="attachment: number and notation; copy: copy form, copying agency "
-                  "(one line each; the signing time is added)."),
-    click.option("--box", help="Place: PAGE:X,Y,WIDTH,HEIGHT in mm from the page's top left "
-                  "(PAGE 1-based, -1 = last page)."),
+    click.option(
+        "--profile",
+        type=click.Choice(PROFILES),
+        default="plain",
+        show_default=True,
+        help="Decree 30 appearance: plain (invisible), personal, agency, attachment, copy.",
+    ),
+    click.option(
+        "--level",
+        type=click.Choice(LEVELS),
+        default="B-B",
+        show_default=True,
+        help="PAdES baseline level.",
+    ),
+    click.option(
+        "--tsa",
+        "tsa_urls",
+        multiple=True,
+        metavar="URL",
+        help="RFC 3161 timestamp authority (repeat: tried in order). Needed from B-T.",
+    ),
+    click.option(
+        "--trust",
+        "trust",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="B-LT/B-LTA: trust anchors (PEM) for the signer's path; default: the root "
+        "at the top of the chain.",
+    ),
+    click.option(
+        "--image",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="personal: the signature image; agency: the seal image (PNG, transparent).",
+    ),
+    click.option(
+        "--image-width-mm",
+        type=float,
+        default=40.0,
+        show_default=True,
+        help="personal: width of the signature image.",
+    ),
+    click.option(
+        "--seal-mm",
+        type=float,
+        default=36.0,
+        show_default=True,
+        help="agency: the seal's real diameter.",
+    ),
+    click.option(
+        "--text",
+        "text_lines",
+        multiple=True,
+        help="attachment: number and notation; copy: copy form, copying agency "
+        "(one line each; the signing time is added).",
+    ),
+    click.option(
+        "--box",
+        help="Place: PAGE:X,Y,WIDTH,HEIGHT in mm from the page's top left "
+        "(PAGE 1-based, -1 = last page).",
+    ),
     click.option("--field", "field_name", help="Sign this existing empty signature field."),
-    click.option("--anchor", help="personal: centre the image above this text (default: the "
-                  "signer's name from the certificate)."),
+    click.option(
+        "--anchor",
+        help="personal: centre the image above this text (default: the "
+        "signer's name from the certificate).",
+    ),
     click.option("--anchor-above", help="personal: ... and below this text (the position line)."),
-    click.option("--over-field", help="agency: the personal signature field the seal overlaps "
-                  "(default: the last signed one)."),
+    click.option(
+        "--over-field",
+        help="agency: the personal signature field the seal overlaps "
+        "(default: the last signed one).",
+    ),
     click.option("--reason", help="Reason recorded in the signature."),
     click.option("--location", help="Location recorded in the signature."),
 ]
@@ -109,8 +155,13 @@ _PDF_OPTIONS: list[Callable[[Any], Any]] = [
 
 @sign.command("pdf")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="Output file; with several inputs, an existing output directory.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file; with several inputs, an existing output directory.",
+)
 @key_options
 @pdf_options
 @click.pass_context
@@ -145,10 +196,21 @@ def sign_pdf(
     signed file keeps its name; one PIN entry serves the whole batch.
     """
     spec = _pdf_spec(
-        profile=profile, level=level, tsa_urls=tsa_urls, trust=trust, image=image,
-        image_width_mm=image_width_mm, seal_mm=seal_mm, text_lines=text_lines, box=box,
-        field_name=field_name, anchor=anchor, anchor_above=anchor_above, over_field=over_field,
-        reason=reason, location=location,
+        profile=profile,
+        level=level,
+        tsa_urls=tsa_urls,
+        trust=trust,
+        image=image,
+        image_width_mm=image_width_mm,
+        seal_mm=seal_mm,
+        text_lines=text_lines,
+        box=box,
+        field_name=field_name,
+        anchor=anchor,
+        anchor_above=anchor_above,
+        over_field=over_field,
+        reason=reason,
+        location=location,
     )
     if len(inputs) == 1 and not output.is_dir():
         jobs = [(inputs[0], output)]
@@ -164,24 +226,29 @@ def sign_pdf(
     lang = ctx.obj["lang"]
 
     async def run() -> int:
-        async with open_key(key_ref, pin_options(pin_env, pin_file), chain=chain, pss=pss,
-                            default_module=default_module()) as key:
+        async with open_key(
+            key_ref,
+            pin_options(pin_env, pin_file),
+            chain=chain,
+            pss=pss,
+            default_module=default_module(),
+        ) as key:
             signer = PadesSigner(key, spec)
             if len(jobs) == 1:
                 result = await signer.sign_file(*jobs[0])
                 _report(jobs[0][1], result)
                 return 0
             failures = 0
-            with tqdm(total=len(jobs), unit="doc", file=sys.stderr, desc="ký / signing",
-                      disable=None) as bar:
+            with tqdm(
+                total=len(jobs), unit="doc", file=sys.stderr, desc="ký / signing", disable=None
+            ) as bar:
 
                 def progress(source: Path, outcome: SignedPdf | SigningError) -> None:
                     nonlocal failures
                     bar.update(1)
                     if isinstance(outcome, SigningError):
                         failures += 1
-                        tqdm.write(f"lienthong: {source}: {outcome.message(lang)}",
-                                   file=sys.stderr)
+                        tqdm.write(f"lienthong: {source}: {outcome.message(lang)}", file=sys.stderr)
 
                 results = await sign_pdf_files(signer, jobs, progress=progress)
             done = sum(1 for r in results if not isinstance(r, SigningError))
@@ -232,8 +299,12 @@ def _pdf_spec(
     )
     roots = tuple(c for path in trust for c in load_certificates(path))
     spec = PadesSpec(
-        level=Level(level), appearance=appearance, tsa_urls=tsa_urls, trust_roots=roots,
-        reason=reason, location=location,
+        level=Level(level),
+        appearance=appearance,
+        tsa_urls=tsa_urls,
+        trust_roots=roots,
+        reason=reason,
+        location=location,
     )
     return spec
 
@@ -249,11 +320,21 @@ def _report(path: Path, result: SignedPdf) -> None:
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
 @key_options
-@click.option("--format", "kind", type=click.Choice(["xmldsig", "xades-b-b", "xades-b-t"]),
-              default="xmldsig", show_default=True,
-              help="Enveloped XMLDSig (edXML packages), or XAdES baseline B-B / B-T.")
-@click.option("--tsa", "tsa_urls", multiple=True, metavar="URL",
-              help="RFC 3161 timestamp authority for xades-b-t (repeat: tried in order).")
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["xmldsig", "xades-b-b", "xades-b-t"]),
+    default="xmldsig",
+    show_default=True,
+    help="Enveloped XMLDSig (edXML packages), or XAdES baseline B-B / B-T.",
+)
+@click.option(
+    "--tsa",
+    "tsa_urls",
+    multiple=True,
+    metavar="URL",
+    help="RFC 3161 timestamp authority for xades-b-t (repeat: tried in order).",
+)
 def sign_xml(
     input_path: Path,
     output: Path,
@@ -269,8 +350,13 @@ def sign_xml(
     spec = XmlSignatureSpec(kind=kind, tsa_urls=tsa_urls)  # type: ignore[arg-type]
 
     async def run() -> None:
-        async with open_key(key_ref, pin_options(pin_env, pin_file), chain=chain, pss=pss,
-                            default_module=default_module()) as key:
+        async with open_key(
+            key_ref,
+            pin_options(pin_env, pin_file),
+            chain=chain,
+            pss=pss,
+            default_module=default_module(),
+        ) as key:
             await sign_xml_file(input_path, output, key, spec)
             click.echo(f"{output}: signed ({kind})")
 
@@ -279,12 +365,25 @@ def sign_xml(
 
 @sign.command("prepare")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("--cert", "cert_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The signer's certificate (PEM or DER).")
-@click.option("--chain", type=click.Path(dir_okay=False, path_type=Path),
-              help="PEM file with the CA certificates of the signer's chain.")
-@click.option("--state", "state_path", required=True, type=click.Path(path_type=Path),
-              help="Where to write the state file (JSON) that phase two needs.")
+@click.option(
+    "--cert",
+    "cert_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The signer's certificate (PEM or DER).",
+)
+@click.option(
+    "--chain",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM file with the CA certificates of the signer's chain.",
+)
+@click.option(
+    "--state",
+    "state_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Where to write the state file (JSON) that phase two needs.",
+)
 @click.option("--pss", is_flag=True, help="RSA keys: the external signer uses RSASSA-PSS.")
 @pdf_options
 def sign_prepare(
@@ -305,24 +404,34 @@ def sign_prepare(
     spec = _pdf_spec(**pdf)
 
     async def run() -> SigningRequest:
-        return await prepare_pdf(input_path, state_path, certs[0], [*certs[1:], *extra], spec,
-                                 pss=pss)
+        return await prepare_pdf(
+            input_path, state_path, certs[0], [*certs[1:], *extra], spec, pss=pss
+        )
 
     request = asyncio.run(run())
-    click.echo(json.dumps({
-        "state": str(request.state_path),
-        "digest_algorithm": request.digest_algorithm,
-        "signature_algorithm": request.signature_algorithm,
-        "to_be_signed": base64.b64encode(request.to_be_signed).decode(),
-        "digest": base64.b64encode(request.digest).decode(),
-    }, indent=2))
+    click.echo(
+        json.dumps(
+            {
+                "state": str(request.state_path),
+                "digest_algorithm": request.digest_algorithm,
+                "signature_algorithm": request.signature_algorithm,
+                "to_be_signed": base64.b64encode(request.to_be_signed).decode(),
+                "digest": base64.b64encode(request.digest).decode(),
+            },
+            indent=2,
+        )
+    )
 
 
 @sign.command("finish")
 @click.argument("state_path", metavar="STATE", type=click.Path(path_type=Path))
-@click.option("--signature", "signature_path", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The signature value: raw bytes, or base64 text.")
+@click.option(
+    "--signature",
+    "signature_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The signature value: raw bytes, or base64 text.",
+)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
 def sign_finish(state_path: Path, signature_path: Path, output: Path) -> None:
     """Ký hai bước, bước 2 / two-phase signing, phase two: embed the signature value."""

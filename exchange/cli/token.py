@@ -16,12 +16,22 @@ def token() -> None:
 
 
 @token.command("list")
-@click.option("--module", default=default_module, show_default="$LIENTHONG_PKCS11_MODULE or "
-              "SoftHSM2", help="PKCS#11 module (.so) of the token.")
-@click.option("--pin-env", metavar="NAME", help="Log in with the PIN in this environment "
-              "variable, to see private objects too.")
-@click.option("--pin-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Log in with the PIN in this file.")
+@click.option(
+    "--module",
+    default=default_module,
+    show_default="$LIENTHONG_PKCS11_MODULE or SoftHSM2",
+    help="PKCS#11 module (.so) of the token.",
+)
+@click.option(
+    "--pin-env",
+    metavar="NAME",
+    help="Log in with the PIN in this environment variable, to see private objects too.",
+)
+@click.option(
+    "--pin-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Log in with the PIN in this file.",
+)
 def token_list(module: str, pin_env: str | None, pin_file: Path | None) -> None:
     """Liệt kê token, khóa, chứng thư / list slots, tokens, keys and certificates."""
     tokens = list_tokens(module, PinOptions(env=pin_env, file=pin_file).source())
@@ -37,5 +47,6 @@ def token_list(module: str, pin_env: str | None, pin_file: Path | None) -> None:
         for obj in sorted(info.objects, key=lambda o: (o.kind, o.label)):
             click.echo(f"  {obj.kind:<12} {obj.label!r} id={obj.id_hex}  {obj.detail}")
             if obj.kind == "private key":
-                click.echo(f"    --key 'pkcs11:token={uri_token};object={obj.label}"
-                           f"?module-path={module}'")
+                click.echo(
+                    f"    --key 'pkcs11:token={uri_token};object={obj.label}?module-path={module}'"
+                )

@@ -43,8 +43,12 @@ def _spec(profile: Profile, image: bytes | None = None, **kw: object) -> PadesSp
     return PadesSpec(appearance=appearance)
 
 
-async def test_plain_b_b_in_memory(pki: DevPki, sample_pdf: bytes, nssdb: Path, tmp_path: Path) -> None:
-    out, result = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(sample_pdf)
+async def test_plain_b_b_in_memory(
+    pki: DevPki, sample_pdf: bytes, nssdb: Path, tmp_path: Path
+) -> None:
+    out, result = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(
+        sample_pdf
+    )
     assert result.field_name == "plain-1"
     [verdict] = await pyhanko_verdicts(out, pki)
     assert (verdict.intact, verdict.valid, verdict.trusted) == (True, True, True)
@@ -61,8 +65,13 @@ async def test_plain_b_b_in_memory(pki: DevPki, sample_pdf: bytes, nssdb: Path, 
     ids=["rsa2048-pkcs1", "rsa3072-pss", "ec-p256"],
 )
 async def test_pkcs11_keys_sign_valid_pdfs(
-    token: SoftHsmToken, pki: DevPki, sample_pdf: bytes, nssdb: Path, tmp_path: Path,
-    key_name: str, pss: bool,
+    token: SoftHsmToken,
+    pki: DevPki,
+    sample_pdf: bytes,
+    nssdb: Path,
+    tmp_path: Path,
+    key_name: str,
+    pss: bool,
 ) -> None:
     config = replace(parse_pkcs11_uri(token.uri(key_name)), pss=pss)
     async with open_pkcs11_key(config, lambda: token.pin) as key:
@@ -73,16 +82,22 @@ async def test_pkcs11_keys_sign_valid_pdfs(
     assert verdict.intact and verdict.valid and verdict.trusted
     reader = PdfFileReader(io.BytesIO(out))
     algo = reader.embedded_signatures[0].signer_info["signature_algorithm"]["algorithm"].native
-    assert algo == {"personal": "sha256_rsa", "personal-pss": "rsassa_pss",
-                    "personal-ec": "sha256_ecdsa"}[key_name] or (
-        key_name == "personal" and algo == "rsassa_pkcs1v15")
+    assert algo == {
+        "personal": "sha256_rsa",
+        "personal-pss": "rsassa_pss",
+        "personal-ec": "sha256_ecdsa",
+    }[key_name] or (key_name == "personal" and algo == "rsassa_pkcs1v15")
     [opinion] = pdfsig(_write(tmp_path, f"{key_name}.pdf", out), nssdb)
     assert opinion.valid and opinion.trusted, opinion.raw
 
 
 @pytest.mark.parametrize("level", list(Level), ids=[lv.value for lv in Level])
 async def test_levels(
-    level: Level, pki: DevPki, dev_services: DevServices, sample_pdf: bytes, nssdb: Path,
+    level: Level,
+    pki: DevPki,
+    dev_services: DevServices,
+    sample_pdf: bytes,
+    nssdb: Path,
     tmp_path: Path,
 ) -> None:
     spec = PadesSpec(level=level, tsa_urls=(dev_services.tsa_url,))
@@ -110,9 +125,12 @@ async def test_personal_profile_places_image_between_position_and_name(
 ) -> None:
     from signing.anchor import find_text
 
-    spec = _spec(Profile.PERSONAL, signature_png,
-                 placement=Anchor(text="Nguyễn Thị Hương Giang", above="PHÓ GIÁM ĐỐC"))
-    out, result = await PadesSigner(pki.in_memory_key("personal"), spec).sign_bytes(sample_pdf)
+    spec = _spec(
+        Profile.PERSONAL,
+        signature_png,
+        placement=Anchor(text="Nguyễn Thị Hương Giang", above="PHÓ GIÁM ĐỐC"),
+    )
+    out, _result = await PadesSigner(pki.in_memory_key("personal"), spec).sign_bytes(sample_pdf)
     reader = PdfFileReader(io.BytesIO(out))
     sig = reader.embedded_signatures[0]
     x0, y0, x1, y1 = (float(v) for v in sig.sig_field["/Rect"])
@@ -146,14 +164,23 @@ def _with_page_refs(data: bytes) -> bytes:
 
 @pytest.mark.hsm
 async def test_decree30_sequence_personal_number_agency(
-    token: SoftHsmToken, pki: DevPki, dev_services: DevServices, sample_pdf: bytes,
-    signature_png: bytes, seal_png: bytes, nssdb: Path, tmp_path: Path,
+    token: SoftHsmToken,
+    pki: DevPki,
+    dev_services: DevServices,
+    sample_pdf: bytes,
+    signature_png: bytes,
+    seal_png: bytes,
+    nssdb: Path,
+    tmp_path: Path,
 ) -> None:
     """Draft with fields → personal signature → number and date filled → agency seal (B-T):
     both signatures valid, the personal one seeing only form filling."""
     draft = add_text_fields(sample_pdf)
-    personal_spec = _spec(Profile.PERSONAL, signature_png,
-                          placement=Anchor(text="Nguyễn Thị Hương Giang", above="PHÓ GIÁM ĐỐC"))
+    personal_spec = _spec(
+        Profile.PERSONAL,
+        signature_png,
+        placement=Anchor(text="Nguyễn Thị Hương Giang", above="PHÓ GIÁM ĐỐC"),
+    )
     async with open_pkcs11_key(parse_pkcs11_uri(token.uri("personal")), lambda: token.pin) as key:
         personal, _ = await PadesSigner(key, personal_spec).sign_bytes(draft)
     numbered = fill_text_fields(personal, {"so": "125", "ngay": "05", "thang": "02"})
@@ -161,10 +188,11 @@ async def test_decree30_sequence_personal_number_agency(
     assert after_fill.valid and after_fill.modification == "FORM_FILLING"
     agency_spec = replace(
         _spec(Profile.AGENCY, seal_png, seal_diameter_mm=36),
-        level=Level.B_T, tsa_urls=(dev_services.tsa_url,),
+        level=Level.B_T,
+        tsa_urls=(dev_services.tsa_url,),
     )
     async with open_pkcs11_key(parse_pkcs11_uri(token.uri("agency")), lambda: token.pin) as key:
-        final, result = await PadesSigner(key, agency_spec).sign_bytes(numbered)
+        final, _result = await PadesSigner(key, agency_spec).sign_bytes(numbered)
     verdicts = await pyhanko_verdicts(final, pki)
     assert [v.field for v in verdicts] == ["personal-1", "agency-1"]
     assert all(v.intact and v.valid and v.trusted for v in verdicts)
@@ -179,8 +207,9 @@ async def test_decree30_sequence_personal_number_agency(
     third = personal_rect[0] + (personal_rect[2] - personal_rect[0]) / 3
     assert abs(seal_rect[2] - third) < 0.5 and seal_rect[0] < personal_rect[0]
     # the filled values are in the document
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=final, capture_output=True,
-                          check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=final, capture_output=True, check=True
+    ).stdout.decode()
     assert "125" in text and "05" in text
     opinions = pdfsig(_write(tmp_path, "decree30.pdf", final), nssdb)
     assert [(o.valid, o.trusted) for o in opinions] == [(True, True), (True, True)], opinions
@@ -219,16 +248,20 @@ async def test_fill_after_signature_is_form_filling(
 async def test_text_profiles_top_right_with_iso_time(
     profile: Profile, pki: DevPki, sample_pdf: bytes, nssdb: Path, tmp_path: Path
 ) -> None:
-    lines = (("125/STTTT-VP",) if profile is Profile.ATTACHMENT
-             else ("SAO Y", "Văn phòng Ủy ban nhân dân tỉnh Thái Bình"))
+    lines = (
+        ("125/STTTT-VP",)
+        if profile is Profile.ATTACHMENT
+        else ("SAO Y", "Văn phòng Ủy ban nhân dân tỉnh Thái Bình")
+    )
     spec = _spec(profile, text_lines=lines)
     out, result = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(sample_pdf)
     reader = PdfFileReader(io.BytesIO(out))
     sig = reader.embedded_signatures[0]
-    x0, y0, x1, y1 = (float(v) for v in sig.sig_field["/Rect"])
+    _x0, _y0, x1, y1 = (float(v) for v in sig.sig_field["/Rect"])
     assert x1 > 595.28 - 25 * 72 / 25.4 and y1 > 841.89 - 25 * 72 / 25.4, "top right of page 1"
-    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=out,
-                          capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=out, capture_output=True, check=True
+    ).stdout.decode()
     iso = result.signing_time.astimezone().isoformat()
     assert result.signing_time.utcoffset() is not None
     from signing import vietnam_time
@@ -243,13 +276,15 @@ async def test_text_profiles_top_right_with_iso_time(
     assert opinion.valid and opinion.trusted
 
 
-async def test_explicit_box_and_existing_field(pki: DevPki, sample_pdf: bytes, signature_png: bytes) -> None:
+async def test_explicit_box_and_existing_field(
+    pki: DevPki, sample_pdf: bytes, signature_png: bytes
+) -> None:
     box = PageBox(page=1, x_mm=120, y_mm=200, width_mm=50, height_mm=20)
     out, _ = await PadesSigner(
         pki.in_memory_key("personal"), _spec(Profile.PERSONAL, signature_png, placement=box)
     ).sign_bytes(sample_pdf)
     sig = PdfFileReader(io.BytesIO(out)).embedded_signatures[0]
-    x0, y0, x1, y1 = (float(v) for v in sig.sig_field["/Rect"])
+    x0, _y0, x1, y1 = (float(v) for v in sig.sig_field["/Rect"])
     mm = 72 / 25.4
     assert (round(x0 / mm), round((841.89 - y1) / mm), round((x1 - x0) / mm)) == (120, 200, 50)
 
@@ -269,7 +304,9 @@ async def test_explicit_box_and_existing_field(pki: DevPki, sample_pdf: bytes, s
     assert verdict.valid and verdict.field == "ky-so-1"
 
 
-async def test_second_signature_keeps_first_valid(pki: DevPki, sample_pdf: bytes, nssdb: Path, tmp_path: Path) -> None:
+async def test_second_signature_keeps_first_valid(
+    pki: DevPki, sample_pdf: bytes, nssdb: Path, tmp_path: Path
+) -> None:
     first, _ = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(sample_pdf)
     second, _ = await PadesSigner(pki.in_memory_key("agency"), PadesSpec()).sign_bytes(first)
     assert second.startswith(first), "an incremental update"

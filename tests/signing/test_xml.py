@@ -20,14 +20,14 @@ from dataclasses import replace
 from datetime import UTC, timedelta, timezone
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pytest
 from asn1crypto import cms, tsp
 from lxml import etree
-from signxml import SignatureConfiguration, XMLVerifier
 from signxml.exceptions import InvalidSignature
-from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+from signxml.xades.xades import XAdESSignatureConfiguration, XAdESVerifier
 
 from signing.devpki import DevPki
 from signing.devservices import DevServices
@@ -42,9 +42,6 @@ from signing.xml import (
     XmlSignatureSpec,
     sign_xml,
 )
-
-if TYPE_CHECKING:  # a class named Test* imported here would be collected
-    from tests.plugin import TestToken
 
 CORPUS = Path("/work/shared/corpus/edxml")
 DS = f"{{{XMLDSIG_NS}}}"
@@ -67,6 +64,14 @@ IN_MEMORY_KEYS = {
     "ec-p256": ("personal-ec", False),
 }
 KINDS: tuple[XmlSignatureKind, ...] = ("xmldsig", "xades-b-b", "xades-b-t")
+
+
+class TokenFixture(Protocol):
+    """What the plugin's ``token`` fixture offers (its class name is the plugin's business)."""
+
+    pin: str
+
+    def uri(self, key: str) -> str: ...
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -335,6 +340,13 @@ async def test_reference_to_one_element(pki: DevPki, pki_files: Path, tmp_path: 
     assert data.startswith(b'<NoiDung xmlns="urn:lienthong:test" Id="noi-dung">')
 
 
+async def test_reference_to_a_missing_element(pki: DevPki) -> None:
+    spec = XmlSignatureSpec(reference_uri="#khong-co")
+    with pytest.raises(UsageError) as info:
+        await sign_xml(SMALL_XML, pki.in_memory_key("personal"), spec)
+    assert "#khong-co" in info.value.en
+
+
 async def test_signature_location(pki: DevPki, pki_files: Path, tmp_path: Path) -> None:
     key = pki.in_memory_key("personal")
     document = b'<a xmlns="urn:x"><head><title>t</title></head><body>b</body></a>'
@@ -375,7 +387,7 @@ async def test_empty_default_namespace_undeclaration(
     ("token_key", "pss"), [("personal", False), ("personal-pss", True), ("personal-ec", False)]
 )
 async def test_sign_with_token(
-    token: TestToken,
+    token: TokenFixture,
     dev_services: DevServices,
     pki_files: Path,
     tmp_path: Path,
@@ -445,6 +457,14 @@ async def test_dtd_and_entities_refused(pki: DevPki, document: bytes) -> None:
 async def test_malformed_refused(pki: DevPki, document: bytes) -> None:
     with pytest.raises(InputUnreadable):
         await sign_xml(document, pki.in_memory_key("personal"), XmlSignatureSpec())
+
+
+async def test_oversized_text_node_refused_clearly(pki: DevPki) -> None:
+    """huge_tree=False: libxml2 refuses text nodes over 10 MB (a big edXML attachment)."""
+    document = b"<a><b>" + b"QUJD" * 2_600_000 + b"</b></a>"
+    with pytest.raises(InputUnreadable) as info:
+        await sign_xml(document, pki.in_memory_key("personal"), XmlSignatureSpec())
+    assert "10 MB" in info.value.en
 
 
 async def test_dead_tsa(pki: DevPki) -> None:
