@@ -28,7 +28,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStampStyle
 
-from signing.anchor import AnchorNotFound, find_text, signature_box_between
+from signing.anchor import AnchorNotFound, Box, find_text, signature_box_between
 from signing.errors import PlacementError, UsageError
 from signing.fonts import SerifFont
 
@@ -42,25 +42,6 @@ class Profile(enum.StrEnum):
     AGENCY = "agency"
     ATTACHMENT = "attachment"
     COPY = "copy"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Box:
-    """A rectangle on a page, in PDF points (origin bottom left), page 0-based."""
-
-    page: int
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-    @property
-    def width(self) -> float:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> float:
-        return self.y1 - self.y0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -272,7 +253,7 @@ def _box_from_anchor(pdf: bytes, anchor: Anchor, width: float, height: float) ->
                 f"the anchor text {anchor.above!r} is not above {anchor.text!r}",
                 f"không thấy {anchor.above!r} phía trên {anchor.text!r}",
             ) from exc
-        return Box(page=between.page, x0=between.x0, y0=between.y0, x1=between.x1, y1=between.y1)
+        return between
     return Box(page=hit.page, x0=centre_x - width / 2, y0=bottom, x1=centre_x + width / 2, y1=top)
 
 

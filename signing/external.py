@@ -57,7 +57,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signing.appearance import Profile
 from signing.errors import InputUnreadable, SigningError, UsageError
 from signing.files import atomic_output, open_input
-from signing.keys import HASHES, KeyAlgorithm, signature_mechanism
+from signing.keys import HASHES, CertifiedKey, signature_mechanism
 from signing.pades import Level, PadesSigner, PadesSpec, SignedPdf, translate_errors
 from signing.tsa import HttpTimestamper
 
@@ -69,32 +69,8 @@ class SignatureValueInvalid(SigningError):
     exit_code = 65
 
 
-class ExternalKey:
+class ExternalKey(CertifiedKey):
     """A certificate whose key is elsewhere: it can describe itself but not sign here."""
-
-    def __init__(
-        self, certificate: x509.Certificate, chain: Sequence[x509.Certificate], *, pss: bool
-    ) -> None:
-        self._certificate = certificate
-        self._chain = tuple(chain)
-        self._algorithm: KeyAlgorithm = "ec" if certificate.public_key.algorithm == "ec" else "rsa"
-        self._pss = pss and self._algorithm == "rsa"
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self._certificate
-
-    @property
-    def chain(self) -> Sequence[x509.Certificate]:
-        return self._chain
-
-    @property
-    def algorithm(self) -> KeyAlgorithm:
-        return self._algorithm
-
-    @property
-    def pss(self) -> bool:
-        return self._pss
 
     async def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         raise UsageError("this key signs outside lienthong: use the two phases")

@@ -163,27 +163,16 @@ def complete_chain(
     return chain
 
 
-class InMemoryKey:
-    """A private key held in this process: a PKCS#12 file, or a development key.
-
-    The key object is loaded once and kept, so that each signature costs one private-key
-    operation and nothing else.
-    """
+class CertifiedKey:
+    """What every :class:`KeySigner` shares: the certificate, its chain, the algorithm and
+    the padding choice. Subclasses add ``sign_raw``."""
 
     def __init__(
-        self,
-        private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
-        certificate: x509.Certificate,
-        chain: Sequence[x509.Certificate] = (),
-        *,
-        pss: bool = False,
+        self, certificate: x509.Certificate, chain: Sequence[x509.Certificate], *, pss: bool
     ) -> None:
-        self._key = private_key
         self._certificate = certificate
         self._chain = tuple(chain)
-        self._algorithm: KeyAlgorithm = (
-            "ec" if isinstance(private_key, ec.EllipticCurvePrivateKey) else "rsa"
-        )
+        self._algorithm: KeyAlgorithm = "ec" if certificate.public_key.algorithm == "ec" else "rsa"
         self._pss = pss and self._algorithm == "rsa"
 
     @property
@@ -201,6 +190,25 @@ class InMemoryKey:
     @property
     def pss(self) -> bool:
         return self._pss
+
+
+class InMemoryKey(CertifiedKey):
+    """A private key held in this process: a PKCS#12 file, or a development key.
+
+    The key object is loaded once and kept, so that each signature costs one private-key
+    operation and nothing else.
+    """
+
+    def __init__(
+        self,
+        private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate] = (),
+        *,
+        pss: bool = False,
+    ) -> None:
+        super().__init__(certificate, chain, pss=pss)
+        self._key = private_key
 
     def with_more_certificates(self, pool: Sequence[x509.Certificate]) -> InMemoryKey:
         """The same key, its chain completed from ``pool``."""

@@ -36,7 +36,7 @@ from signing.errors import (
     TokenNotFound,
     UsageError,
 )
-from signing.keys import KeyAlgorithm, complete_chain
+from signing.keys import CertifiedKey, complete_chain
 
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 
@@ -305,7 +305,7 @@ _DIGEST_MECHANISMS = {
 _MGF = {"sha256": pkcs11.MGF.SHA256, "sha384": pkcs11.MGF.SHA384, "sha512": pkcs11.MGF.SHA512}
 
 
-class Pkcs11Key:
+class Pkcs11Key(CertifiedKey):
     """A private key on a token, with its certificate; serves a batch with one login."""
 
     def __init__(
@@ -318,30 +318,10 @@ class Pkcs11Key:
         label: str,
         max_concurrency: int = 1,
     ) -> None:
+        super().__init__(certificate, chain, pss=pss)
         self._key = key
-        self._certificate = certificate
-        self._chain = tuple(chain)
-        key_type = _attr(key, Attribute.KEY_TYPE)
-        self._algorithm: KeyAlgorithm = "ec" if key_type == KeyType.EC else "rsa"
-        self._pss = pss and self._algorithm == "rsa"
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self.label = label
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self._certificate
-
-    @property
-    def chain(self) -> Sequence[x509.Certificate]:
-        return self._chain
-
-    @property
-    def algorithm(self) -> KeyAlgorithm:
-        return self._algorithm
-
-    @property
-    def pss(self) -> bool:
-        return self._pss
 
     def _sign_blocking(self, data: bytes, digest_algorithm: str) -> bytes:
         try:

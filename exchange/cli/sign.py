@@ -167,6 +167,7 @@ _PDF_OPTIONS: list[Callable[[Any], Any]] = [
 @click.pass_context
 def sign_pdf(
     ctx: click.Context,
+    /,
     inputs: tuple[Path, ...],
     output: Path,
     key_ref: str,
@@ -174,44 +175,14 @@ def sign_pdf(
     pin_env: str | None,
     pin_file: Path | None,
     pss: bool,
-    profile: str,
-    level: str,
-    tsa_urls: tuple[str, ...],
-    trust: tuple[Path, ...],
-    image: Path | None,
-    image_width_mm: float,
-    seal_mm: float,
-    text_lines: tuple[str, ...],
-    box: str | None,
-    field_name: str | None,
-    anchor: str | None,
-    anchor_above: str | None,
-    over_field: str | None,
-    reason: str | None,
-    location: str | None,
+    **pdf: Any,
 ) -> None:
     """Ký tệp PDF (PAdES) / sign PDF files.
 
     With one INPUT, OUTPUT is the signed file. With several, OUTPUT is a directory and each
     signed file keeps its name; one PIN entry serves the whole batch.
     """
-    spec = _pdf_spec(
-        profile=profile,
-        level=level,
-        tsa_urls=tsa_urls,
-        trust=trust,
-        image=image,
-        image_width_mm=image_width_mm,
-        seal_mm=seal_mm,
-        text_lines=text_lines,
-        box=box,
-        field_name=field_name,
-        anchor=anchor,
-        anchor_above=anchor_above,
-        over_field=over_field,
-        reason=reason,
-        location=location,
-    )
+    spec = _pdf_spec(**pdf)
     if len(inputs) == 1 and not output.is_dir():
         jobs = [(inputs[0], output)]
     else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -433,3 +435,44 @@ async def test_two_phase_in_separate_processes(
     [opinion] = pdfsig(out, nssdb)
     assert opinion.valid and opinion.trusted
     assert pki.signers["personal-ec"].cert.public_bytes(serialization.Encoding.DER)
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 KiB tmpfs: smaller than any signed document."""
+    mount_point = tmp_path / "full"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr!r}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_full_disk_leaves_nothing_behind(
+    pki: DevPki, doc: Path, tmp_path: Path, full_disk: Path
+) -> None:
+    p12 = tmp_path / "key.p12"
+    p12.write_bytes(pki.pkcs12("personal", b"pw"))
+    out = full_disk / "signed.pdf"
+    result = run_cli(
+        "sign",
+        "pdf",
+        str(doc),
+        "-o",
+        str(out),
+        "--key",
+        str(p12),
+        "--pin-env",
+        "P",
+        env={"P": "pw"},
+    )
+    assert result.code == 73, result.err
+    assert "disk is full" in _one_line_error(result.err)
+    assert list(full_disk.iterdir()) == []
