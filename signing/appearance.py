@@ -338,7 +338,7 @@ def resolve_appearance(
             page_w, page_h = _page_size(writer, 0)
             lines = len(spec.text_lines) + 1
             right = page_w - 15 * MM
-            top = page_h - 8 * MM
+            top = page_h - 5 * MM  # in the top margin (20–25 mm), above the Quốc hiệu
             box = Box(page=0, x0=right - 80 * MM, y0=top - lines * 12 - 2, x1=right, y1=top)
     return ResolvedAppearance(field_name=field_name, box=box, style=style, text_params=params)
 

@@ -295,9 +295,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared third-party corpus, used in place (never copied into the repository)."""
-    path = PROJECT_ROOT.parent / "shared" / "corpus"
-    assert path.is_dir(), f"the shared corpus is missing at {path}"
+    """The shared third-party corpus, used in place (never copied into the repository):
+    ``../shared/corpus`` beside the project, or ``$LIENTHONG_CORPUS``."""
+    path = Path(os.environ.get("LIENTHONG_CORPUS", PROJECT_ROOT.parent / "shared" / "corpus"))
+    assert path.is_dir(), f"the shared corpus is missing at {path} (set LIENTHONG_CORPUS)"
     return path
 
 
