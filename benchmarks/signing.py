@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python -m benchmarks.signing               # full run: 5 rounds x 100 signatures, 200 MiB file
-    python -m benchmarks.signing --quick       # smoke run: 1 round x 20 signatures, 20 MiB file
+    python -m benchmarks.signing --quick       # smoke run: 3 rounds x 10 signatures, 20 MiB file
     python benchmarks/signing.py --iterations 500 --big-mb 500
 
 It prints, as one table:
@@ -268,7 +268,7 @@ async def _verdict_of(reader: PdfFileReader, pki: DevPki, *, skip_diff: bool) ->
         "intact" if status.intact else "NOT INTACT",
         "valid" if status.valid else "NOT VALID",
         "trusted" if status.trusted else "untrusted",
-        status.coverage.name.lower(),
+        status.coverage.name.lower() if status.coverage else "coverage unknown",
     ]
     return ", ".join(words)
 
@@ -699,8 +699,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: fewer iterations, 20 MiB file"
     )
-    parser.add_argument("--iterations", type=int, help="signatures per timed round (100; quick 20)")
-    parser.add_argument("--rounds", type=int, help="timed rounds, taken in turn (5; quick 1)")
+    parser.add_argument("--iterations", type=int, help="signatures per timed round (100; quick 10)")
+    parser.add_argument("--rounds", type=int, help="timed rounds, taken in turn (5; quick 3)")
     parser.add_argument(
         "--big-mb", type=int, help="size of the big PDF in MiB, 0 to skip (200; quick 20)"
     )
@@ -709,9 +709,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup-pdf", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.iterations is None:
-        args.iterations = 20 if args.quick else 100
+        args.iterations = 10 if args.quick else 100
     if args.rounds is None:
-        args.rounds = 1 if args.quick else 5
+        args.rounds = 3 if args.quick else 5
     if args.big_mb is None:
         args.big_mb = 20 if args.quick else 200
     if args.iterations < 1 or args.rounds < 1 or args.big_mb < 0:
@@ -720,7 +720,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args: Any = parse_args(argv)
+    args = parse_args(argv)
     if args.sign_big_child:
         src, dst = (Path(p) for p in args.sign_big_child)
         return child_sign_big(src, dst, args.p12, args.warmup_pdf)
