@@ -431,6 +431,8 @@ def list_tokens(module_path: str, pin_source: PinSource | None = None) -> list[T
             token = slot.get_token()
         except (p11e.TokenNotPresent, p11e.TokenNotRecognised):
             continue
+        if not token.flags & pkcs11.TokenFlag.TOKEN_INITIALIZED:
+            continue  # an empty slot SoftHSM2 keeps for the next token
         objects: list[TokenObject] = []
         login_required = bool(token.flags & pkcs11.TokenFlag.LOGIN_REQUIRED)
         try:

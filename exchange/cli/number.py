@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from signing import (
     DEFAULT_FIELDS,
+    VIETNAM,
     TextFieldSpec,
     UsageError,
     add_text_fields_file,
@@ -70,7 +71,7 @@ def fill(
     values: dict[str, str] = {}
     if doc_number is not None:
         values["so"] = doc_number
-        day = doc_date.date() if hasattr(doc_date, "date") else date.today()  # noqa: DTZ011
+        day = doc_date.date() if isinstance(doc_date, datetime) else datetime.now(VIETNAM).date()
         values.update(decree30_date_parts(day))
     for item in extra:
         name, sep, value = item.partition("=")
