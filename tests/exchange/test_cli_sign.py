@@ -6,7 +6,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import pty
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +20,7 @@ from pypdf import PdfReader, PdfWriter
 
 from signing.devpki import DevPki
 from signing.devservices import DevServices
-from tests.plugin import SoftHsmToken, pdfsig, pyhanko_verdicts, run_cli
+from tests.plugin import PROJECT_ROOT, SoftHsmToken, pdfsig, pyhanko_verdicts, run_cli
 
 PIN_ENV = {"TOKEN_PIN": "246810"}
 
@@ -476,3 +480,47 @@ def test_full_disk_leaves_nothing_behind(
     assert result.code == 73, result.err
     assert "disk is full" in _one_line_error(result.err)
     assert list(full_disk.iterdir()) == []
+
+
+@pytest.mark.hsm
+def test_pin_prompt_on_a_terminal(token: SoftHsmToken, doc: Path, tmp_path: Path) -> None:
+    """On a terminal the PIN is asked for, hidden, once; it never shows in the output."""
+    out = tmp_path / "signed.pdf"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real program on a terminal
+        os.chdir(PROJECT_ROOT)
+        os.execve(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "exchange.cli",
+                "--lang",
+                "en",
+                "sign",
+                "pdf",
+                str(doc),
+                "-o",
+                str(out),
+                "--key",
+                token.uri("personal"),
+            ],
+            dict(os.environ),
+        )
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"PIN" not in seen and time.monotonic() < deadline:
+        seen += os.read(fd, 1024)
+    os.write(fd, token.pin.encode() + b"\n")
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    assert out.exists()
+    assert token.pin.encode() not in seen
