@@ -1,6 +1,51 @@
-"""Judging signatures: PAdES, XMLDSig/XAdES, CMS and RFC 3161 timestamps (issue 3).
+"""The validation room: judging signatures and timestamps (PDF, XML, CMS, RFC 3161) and
+whether a document is legally valid under Decree 30/2020.
 
-Empty for now: the validation room is built in its own issue.
+A verdict is data (:class:`DocumentReport`); an exception (:class:`ValidationError`) means
+the validation could not run. Other rooms import only the names below.
 """
 
-__all__: list[str] = []
+from validation.document import detect_format, validate_bytes, validate_files
+from validation.errors import InputMissing, PolicyError, ValidationError
+from validation.evidence import write_evidence
+from validation.legal import legal_verdict
+from validation.policy import AgencyRule, TrustAnchors, ValidationPolicy, load_certificates
+from validation.render import render_html, render_json, render_text
+from validation.report import (
+    SCHEMA,
+    DocumentReport,
+    Evidence,
+    Finding,
+    LegalVerdict,
+    Role,
+    SignatureReport,
+    report_json,
+    reports_json,
+)
+
+__all__ = [
+    "SCHEMA",
+    "AgencyRule",
+    "DocumentReport",
+    "Evidence",
+    "Finding",
+    "InputMissing",
+    "LegalVerdict",
+    "PolicyError",
+    "Role",
+    "SignatureReport",
+    "TrustAnchors",
+    "ValidationError",
+    "ValidationPolicy",
+    "detect_format",
+    "legal_verdict",
+    "load_certificates",
+    "render_html",
+    "render_json",
+    "render_text",
+    "report_json",
+    "reports_json",
+    "validate_bytes",
+    "validate_files",
+    "write_evidence",
+]

@@ -5,6 +5,7 @@ Errors become one line on stderr and an exit code, in one place (:func:`main`):
 == =====================================================================================
 0  success
 1  some documents of a batch failed (each reported on its own line)
+2  lienthong verify: some document is INDETERMINATE (3: passes but fails the legal check)
 64 usage error (bad options or arguments)
 65 a document cannot be read or used (malformed, encrypted, placement impossible)
 66 an input file does not exist
@@ -32,7 +33,9 @@ from exchange.cli.demo import demo
 from exchange.cli.number import number
 from exchange.cli.sign import sign
 from exchange.cli.token import token
+from exchange.cli.verify import verify
 from signing import DevelopmentModeWarning, SigningError
+from validation import ValidationError
 
 EXIT_USAGE = 64
 EXIT_INTERNAL = 70
@@ -59,6 +62,7 @@ cli.add_command(sign)
 cli.add_command(token)
 cli.add_command(number)
 cli.add_command(demo)
+cli.add_command(verify)
 
 
 def _show_warning(
@@ -87,8 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     lang = _language(args)
     # pyHanko and fontTools log layout remarks that mean nothing to a clerk
-    for noisy in ("pyhanko", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    for noisy in ("pyhanko", "pyhanko_certvalidator", "fontTools", "signxml"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     warnings.showwarning = _show_warning
     warnings.simplefilter("default", DevelopmentModeWarning)
     try:
@@ -104,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE)
-    except SigningError as exc:
+    except (SigningError, ValidationError) as exc:
         print(f"lienthong: {_label(lang)}: {exc.message(lang)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

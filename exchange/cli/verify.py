@@ -1,0 +1,209 @@
+"""``lienthong verify``: is this document legally valid, and why (not)?
+
+Exit codes (a contract for scripts): 0 every file TOTAL-PASSED; 1 any file TOTAL-FAILED;
+2 otherwise (something INDETERMINATE); with ``--require-legal``, 3 when every file passes
+but one fails the Decree 30 check; 64 usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from asn1crypto import pem
+from pyhanko.sign.ades.report import AdESStatus
+
+from validation import (
+    DocumentReport,
+    PolicyError,
+    TrustAnchors,
+    ValidationPolicy,
+    render_html,
+    render_json,
+    render_text,
+    validate_files,
+    write_evidence,
+)
+
+EXIT_FAILED = 1
+EXIT_INDETERMINATE = 2
+EXIT_NOT_LEGAL = 3
+
+
+def _trust(values: tuple[str, ...]) -> TrustAnchors:
+    """``--trust [PURPOSE=]PATH`` (a PEM/DER file or a directory); ``$LIENTHONG_TRUST`` adds
+    ``purpose=path`` entries separated by ``:``."""
+    entries = list(values)
+    env = os.environ.get("LIENTHONG_TRUST")
+    if env:
+        entries.extend(e for e in env.split(":") if e)
+    grouped: dict[str, list[Path]] = {}
+    for entry in entries:
+        purpose, sep, path = entry.partition("=")
+        if not sep or "/" in purpose:
+            purpose, path = "public", entry
+        grouped.setdefault(purpose, []).append(Path(path))
+    return TrustAnchors.from_files(grouped)
+
+
+def _read_all(paths: tuple[Path, ...], what: str) -> tuple[bytes, ...]:
+    result = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PolicyError(f"cannot read the {what} {path}: {exc.strerror}") from exc
+        result.append(_der(data))
+    return tuple(result)
+
+
+def _der(data: bytes) -> bytes:
+    if pem.detect(data):
+        return bytes(pem.unarmor(data)[2])
+    return data
+
+
+def exit_code(reports: list[DocumentReport], *, require_legal: bool) -> int:
+    if any(r.indication is AdESStatus.FAILED for r in reports):
+        return EXIT_FAILED
+    if any(r.indication is not AdESStatus.PASSED for r in reports):
+        return EXIT_INDETERMINATE
+    if require_legal and not all(r.legal.valid for r in reports):
+        return EXIT_NOT_LEGAL
+    return 0
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--trust",
+    "trust",
+    multiple=True,
+    metavar="[PURPOSE=]PEM",
+    help="Trust anchors (PEM with one or more certificates, DER, or a directory), "
+    "grouped by purpose: public (default), special-use, foreign, …",
+)
+@click.option(
+    "--crl",
+    "crls",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A CRL to use for revocation checks (DER or PEM; repeat).",
+)
+@click.option(
+    "--ocsp",
+    "ocsps",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An OCSP response to use (DER; repeat).",
+)
+@click.option("--offline", is_flag=True, help="Never fetch anything over the network.")
+@click.option(
+    "--at",
+    "at",
+    metavar="ISO-8601-TIME",
+    help="Validate at this time (default now), e.g. 2026-01-31T09:00:00+07:00.",
+)
+@click.option(
+    "--revocation",
+    type=click.Choice(["hard", "soft"]),
+    default="hard",
+    show_default=True,
+    help="soft: accept a certificate whose status is unknown.",
+)
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The signed content, for a detached CMS (.p7s) or a timestamp (.tsr).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--lang",
+    "lang",
+    type=click.Choice(["vi", "en"]),
+    default=None,
+    help="Language of the text and HTML report (default: the program's).",
+)
+@click.option(
+    "--require-legal",
+    is_flag=True,
+    help="Exit 3 when every file passes but one fails the Decree 30 Art. 5 check.",
+)
+@click.option(
+    "--evidence",
+    "evidence_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Export each report with its evidence (certificates, CRLs, OCSP "
+    "responses, timestamps) under this directory.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of standard output.",
+)
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    /,
+    files: tuple[Path, ...],
+    trust: tuple[str, ...],
+    crls: tuple[Path, ...],
+    ocsps: tuple[Path, ...],
+    offline: bool,
+    at: str | None,
+    revocation: str,
+    data: Path | None,
+    fmt: str,
+    lang: str | None,
+    require_legal: bool,
+    evidence_dir: Path | None,
+    output: Path | None,
+) -> None:
+    """Kiểm tra chữ ký số / validate signatures and the Decree 30 legal check."""
+    language = lang or ctx.obj["lang"]
+    when = None
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.UsageError(f"--at must be an ISO 8601 time, not {at!r}") from None
+        if when.tzinfo is None:
+            raise click.UsageError("--at needs a time zone, e.g. +07:00 or Z")
+    policy = ValidationPolicy(
+        anchors=_trust(trust),
+        validation_time=when,
+        revocation="soft" if revocation == "soft" else "hard",
+        offline=offline,
+        crls=_read_all(crls, "CRL"),
+        ocsp_responses=_read_all(ocsps, "OCSP response"),
+    )
+    reports = asyncio.run(validate_files(list(files), policy, detached_data=data))
+    if fmt == "json":
+        rendered = render_json(reports)
+    elif fmt == "html":
+        rendered = render_html(reports, language)
+    else:
+        rendered = render_text(reports, language)
+    if output is not None:
+        try:
+            output.write_text(rendered + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise PolicyError(f"cannot write {output}: {exc.strerror}") from exc
+    else:
+        click.echo(rendered)
+    if evidence_dir is not None:
+        for n, report in enumerate(reports, start=1):
+            write_evidence(report, evidence_dir / f"{n:02d}-{Path(report.file).name}")
+    sys.exit(exit_code(reports, require_legal=require_legal))

@@ -1,0 +1,137 @@
+"""One entry point for any signed file: detect the format, validate, judge the document.
+
+Formats are recognised from content, never from the file name: PDF (``%PDF-`` near the
+start), XML (``<`` after an optional BOM and whitespace), and DER: an RFC 3161 reply or
+token (``.tsr``), otherwise a CMS SignedData (``.p7s``, detached: the signed content comes
+separately).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from asn1crypto import cms
+
+from validation.cms import validate_cms
+from validation.context import validation_time
+from validation.errors import InputMissing
+from validation.legal import legal_verdict
+from validation.pdf import validate_pdf
+from validation.policy import ValidationPolicy
+from validation.report import (
+    DocumentFormat,
+    DocumentReport,
+    Finding,
+    Outcome,
+    Unparseable,
+    format_failure,
+    overall,
+)
+from validation.tsp import is_timestamp_reply, validate_timestamp
+from validation.xml import validate_xml
+
+_PEM_CMS = (b"-----BEGIN PKCS7", b"-----BEGIN CMS", b"-----BEGIN PKCS #7 SIGNED DATA")
+
+
+def detect_format(data: bytes) -> DocumentFormat:
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "pdf"
+    stripped = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if stripped.startswith(_PEM_CMS):
+        return "cms"
+    if stripped.startswith(b"<"):
+        return "xml"
+    if head[:1] == b"\x30":
+        try:
+            info = cms.ContentInfo.load(data)
+            if info["content_type"].native == "signed_data":
+                econtent = info["content"]["encap_content_info"]["content_type"].native
+                return "tsr" if econtent == "tst_info" else "cms"
+        except Exception:  # noqa: S110 - asn1crypto parses lazily and fails in many ways
+            pass
+        if is_timestamp_reply(data):
+            return "tsr"
+    return "unknown"
+
+
+async def validate_bytes(
+    data: bytes,
+    policy: ValidationPolicy,
+    *,
+    name: str = "-",
+    detached_data: bytes | None = None,
+) -> DocumentReport:
+    """Validate one file's bytes. Never raises for a bad document: that is a report."""
+    when = validation_time(policy)
+    # one "now" for the whole document, whichever format module judges it
+    policy = replace(policy, validation_time=when)
+    kind = detect_format(data)
+    try:
+        outcome = await _dispatch(kind, data, policy, detached_data)
+    except Unparseable as exc:
+        return format_failure(name, kind, when, exc.finding)
+    indication, sub = overall(outcome.signatures)
+    return DocumentReport(
+        file=name,
+        format=kind,
+        validation_time=when,
+        indication=indication,
+        sub_indication=sub,
+        legal=legal_verdict(outcome.signatures),
+        signatures=outcome.signatures,
+        findings=outcome.findings,
+        evidence=outcome.evidence,
+    )
+
+
+async def _dispatch(
+    kind: DocumentFormat, data: bytes, policy: ValidationPolicy, detached: bytes | None
+) -> Outcome:
+    if kind == "pdf":
+        return await validate_pdf(data, policy)
+    if kind == "xml":
+        return await validate_xml(data, policy)
+    if kind == "cms":
+        return await validate_cms(data, policy, detached_data=detached)
+    if kind == "tsr":
+        return await validate_timestamp(data, policy, detached_data=detached)
+    raise Unparseable(
+        Finding(
+            code="format.unknown",
+            en="not a PDF, XML, CMS signature or RFC 3161 timestamp",
+            vi="không phải tệp PDF, XML, chữ ký CMS hay dấu thời gian RFC 3161",
+        )
+    )
+
+
+async def validate_files(
+    paths: Sequence[Path], policy: ValidationPolicy, *, detached_data: Path | None = None
+) -> list[DocumentReport]:
+    """Validate files one after another (each its own report)."""
+    detached = None
+    if detached_data is not None:
+        try:
+            detached = await asyncio.to_thread(detached_data.read_bytes)
+        except OSError as exc:
+            raise InputMissing(
+                f"cannot read the signed data {detached_data}: {exc.strerror}",
+                f"không đọc được dữ liệu đã ký {detached_data}: {exc.strerror}",
+            ) from exc
+    reports = []
+    for path in paths:
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            finding = Finding(
+                code="file.unreadable",
+                en=f"cannot read the file: {exc.strerror}",
+                vi=f"không đọc được tệp: {exc.strerror}",
+            )
+            reports.append(format_failure(str(path), "unknown", validation_time(policy), finding))
+            continue
+        reports.append(await validate_bytes(data, policy, name=str(path), detached_data=detached))
+    return reports

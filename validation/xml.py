@@ -1,0 +1,1636 @@
+"""XML signatures: enveloped and enveloping XMLDSig, XAdES B-B and B-T, edXML packages.
+
+signxml checks the cryptography (``ds:SignatureValue`` over ``ds:SignedInfo``, every
+``ds:Reference`` digest, XAdES ``SigningCertificate``); pyHanko and pyhanko-certvalidator
+judge the certificate path, validity, revocation, key usage and algorithms through the same
+contexts as PDF and CMS (:mod:`validation.context`, :func:`validation.cms.context_for`), and
+the XAdES ``SignatureTimeStamp`` through :func:`validation.cms.judge_timestamp_token`.
+
+**Parsing** never expands entities, never loads a DTD, never touches the network. A
+``<!DOCTYPE`` is refused before the parser runs (bombs, XXE and external DTDs are all
+declared there) and again after it; documents over :data:`MAX_XML_BYTES` are refused too.
+
+**What a signature must cover** (signature wrapping). What the caller reads is the whole
+document, so a signature passes only if it binds exactly that:
+
+- *enveloped*: exactly one content reference, ``URI=""`` or ``#id`` of the document
+  element, with the enveloped-signature transform (optionally with the XPath filter
+  ``not(ancestor-or-self::ds:Signature)``, its classic spelling, and one canonicalisation).
+  For an edXML package that is the whole package: the attachments (``AttachmentEncoded``)
+  lie outside ``edXMLEnvelope``, so a signature over the envelope alone would leave the
+  documents themselves unsigned;
+- *enveloping* (the document element is the ``ds:Signature``): every ``ds:Object`` that is
+  not the XAdES properties holder is covered by exactly one reference, and nothing else is;
+- besides content, a reference may cover only this signature's own ``xades:SignedProperties``
+  or ``ds:KeyInfo``;
+- every ``#id`` a signature uses names exactly one element in the whole document, counting
+  every attribute signxml resolves (``Id``, ``ID``, ``id`` in any namespace, ``xml:id``);
+- transforms: enveloped-signature, the XPath filter above, one C14N (1.0, 1.1, exclusive,
+  with or without comments); nothing else (no XSLT, no other XPath, no base64);
+- no ``ds:Object`` besides the XAdES one inside an enveloped signature, no ``ds:Manifest``,
+  no foreign (non-XMLDSig/XAdES) element in the parts of the signature no reference covers
+  (XMLDSig lets ``ds:KeyInfo`` carry any element: unsigned content a reader could take for the
+  document's), no processing instruction outside the document element (not digested);
+- after signxml has verified, the bytes it digested for each reference must equal our own
+  canonicalisation of what the rule above says it covers (the document without this
+  signature, the Object, the SignedProperties, the KeyInfo).
+
+A breach of the structure rules is TOTAL-FAILED / FORMAT_FAILURE: the signature cannot be
+tied to the document it comes with, so the cryptographic check cannot even be applied to
+it. Bytes that differ from what was signed (a reference digest, or digested bytes that are
+not the document) are TOTAL-FAILED / HASH_FAILURE; a ``ds:SignatureValue`` that does not
+verify is SIG_CRYPTO_FAILURE.
+
+**Canonicalisation.** libxml2 (lxml 6.1, libxml2 2.14) renders a spurious ``xmlns=""`` in
+the inclusive C14N of a subtree whose default namespace is declared above it (on its
+grandchildren and deeper). signxml's ``excise_empty_xmlns_declarations`` deletes every
+`` xmlns=""`` from the output, which also deletes legitimate undeclarations and the same
+characters inside text nodes (where C14N does not escape quotes), so two different
+documents would canonicalise alike. We leave it off and instead canonicalise a subtree as
+the root of a copy that carries its in-scope namespaces: the spec's result, with no excision.
+
+**Which certificate.** The signer's certificate comes from ``ds:KeyInfo/ds:X509Data``:
+each certificate there (those that issue none of the others first) is tried until one's key
+verifies ``ds:SignatureValue``; the others help path building. A bare ``ds:KeyValue`` can
+verify the cryptography but names nobody: INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND, as is
+a XAdES ``SigningCertificate(V2)`` that does not name the verifying certificate. Key usage:
+digitalSignature or nonRepudiation when the extension is present; a certificate without the
+extension is not restricted (RFC 5280), as :func:`signing.keys.check_certificate_usable`
+reads it too. ECDSA values shortened by the "Java bug" (r and s each missing leading zero
+bytes, as xmlsec1 accepts) are padded back; r and s are unchanged integers.
+
+**Mapping.** Structure → FORMAT_FAILURE; digests → HASH_FAILURE; signature value →
+SIG_CRYPTO_FAILURE; then, for a signature that verifies, the certificate path as pyHanko maps
+it (NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE, REVOKED_NO_POE, CHAIN_CONSTRAINTS_FAILURE,
+CRYPTO_CONSTRAINTS_FAILURE(_NO_POE), …) with two refinements (NOT_YET_VALID and REVOKED as
+TOTAL-FAILED, see :func:`_judge_path`), and the signature's own algorithms against the
+policy (MD5, RSA < 2048 bits, EC < 256 bits: CRYPTO_CONSTRAINTS_FAILURE; SHA-1 passes with a
+warning). An algorithm signxml cannot compute (MD5, HMAC, DSA, unknown) is
+CRYPTO_CONSTRAINTS_FAILURE without any cryptographic check.
+
+**Signing time.** XAdES ``SigningTime`` is the signer's claim, only reported. A valid
+``SignatureTimeStamp`` (an RFC 3161 token over the canonicalised ``ds:SignatureValue``) is
+proof of existence: the certificate is then judged at the timestamp's time, counting
+revocation information issued after it; otherwise at the validation time. A timestamp that
+does not pass is reported and ignored (ETSI EN 319 102-1 §5.5.4), as for CMS.
+
+**edXML.** Some producers put ``Signature`` in the edXML namespace instead of XMLDSig's (the
+samples in the shared corpus do). That is not XMLDSig; we do not guess how to verify it: it
+is reported INDETERMINATE / GENERIC with the reason (GENERIC, not SIGNED_DATA_NOT_FOUND:
+the signed data is right there, it is the signature format we cannot process, and the
+document-level SIGNED_DATA_NOT_FOUND already means "no signature at all").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from asn1crypto import algos, cms, x509
+from cryptography import x509 as pyca_x509
+from lxml import etree
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko.sign.validation.status import RevocationDetails
+from pyhanko_certvalidator import ValidationContext, find_valid_path
+from pyhanko_certvalidator.authority import CertTrustAnchor
+from pyhanko_certvalidator.errors import (
+    DisallowedAlgorithmError,
+    ExpiredError,
+    InsufficientRevinfoError,
+    InvalidCertificateError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+    StaleRevinfoError,
+)
+from pyhanko_certvalidator.errors import ValidationError as CertValidationError
+from pyhanko_certvalidator.fetchers.api import Fetchers
+from pyhanko_certvalidator.ltv.errors import TimeSlideFailure
+from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.policy_decl import AlgorithmUsageConstraint
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.exceptions import InvalidDigest, InvalidInput, InvalidSignature, SignXMLException
+from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
+from signxml.xades.xades import XAdESSignatureConfiguration, XAdESVerifier
+
+from validation.cms import (
+    TokenOutcome,
+    context_for,
+    digest,
+    judge_timestamp_token,
+    revocation_findings,
+    valid_at,
+    verdict_finding,
+)
+from validation.context import AlgorithmPolicy, algorithm_findings, fetching, validation_time
+from validation.policy import ValidationPolicy
+from validation.report import (
+    CertificateInfo,
+    Evidence,
+    Finding,
+    Outcome,
+    RevocationInfo,
+    Role,
+    SignatureReport,
+    SubIndication,
+    Unparseable,
+)
+
+XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+XMLDSIG11_NS = "http://www.w3.org/2009/xmldsig11#"
+XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
+XADES141_NS = "http://uri.etsi.org/01903/v1.4.1#"
+EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
+EDXML_NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
+
+MAX_XML_BYTES = 64 * 1024 * 1024
+"""Larger documents are refused: lxml and signxml hold several copies of the tree, and the
+validator must stay within its memory bound. (Text nodes are also limited to 10 MB by
+libxml2 without ``huge_tree``, as when signing.)"""
+
+_DS = f"{{{XMLDSIG_NS}}}"
+_XADES = f"{{{XADES_NS}}}"
+_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+_XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
+_SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
+_ID_ATTRIBUTES = frozenset({"Id", "ID", "id"})
+"""Local names of the attributes signxml resolves ``#id`` against, in any namespace
+(``xml:id`` included)."""
+_MD5_URIS = frozenset(
+    {
+        "http://www.w3.org/2001/04/xmldsig-more#md5",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-md5",
+    }
+)
+
+_SIGNATURE_METHODS = frozenset(
+    m for m in SignatureMethod if not m.name.startswith(("HMAC_", "DSA_"))
+)
+"""What we let signxml verify: RSA (PKCS#1 v1.5 and PSS) and ECDSA. HMAC is not a digital
+signature; DSA is not in TT 15/2025 App. I."""
+_DIGEST_METHODS = frozenset(DigestAlgorithm)
+_DEFAULT_C14N = CanonicalizationMethod.CANONICAL_XML_1_0
+"""A reference without a canonicalisation transform is rendered with inclusive C14N 1.0
+(XMLDSig §4.4.3.2)."""
+
+_HASH_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
+
+
+@dataclasses.dataclass(frozen=True)
+class _SignerKeyUsage(KeyUsageConstraints):
+    """TT 15/2025 App. II 1.4, as RFC 5280 §4.2.1.3 reads key usage: a certificate whose
+    keyUsage extension is present must assert digitalSignature or nonRepudiation; one without
+    the extension does not restrict its key (the xmlsec test certificates have none).
+    pyHanko's own constraint treats a missing extension as asserting nothing, and refuses."""
+
+    def validate(
+        self,
+        cert: x509.Certificate,
+        extra_asserted_key_usages: Any = (),
+        extra_asserted_extd_key_usages: Any = (),
+    ) -> None:
+        if cert.key_usage_value is None:
+            return
+        super().validate(cert, extra_asserted_key_usages, extra_asserted_extd_key_usages)
+
+
+SIGNER_KEY_USAGE = _SignerKeyUsage(
+    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+)
+
+ReferenceRole = Literal["document", "object", "signed-properties", "key-info"]
+
+
+# -- errors as verdicts --------------------------------------------------------------------
+
+
+class _Verdict(Exception):
+    """Stops examining one signature with a verdict (internal)."""
+
+    def __init__(self, sub: SubIndication, finding: Finding) -> None:
+        super().__init__(finding.en)
+        self.sub = sub
+        self.finding = finding
+
+
+def _format(code: str, en: str, vi: str) -> _Verdict:
+    return _Verdict(AdESFailure.FORMAT_FAILURE, Finding(code=f"xml.{code}", en=en, vi=vi))
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def _unparseable(code: str, en: str, vi: str) -> Unparseable:
+    return Unparseable(Finding(code=f"xml.{code}", en=en, vi=vi))
+
+
+def _unsafe_dtd() -> Unparseable:
+    return _unparseable(
+        "unsafe",
+        "the document has a DTD (<!DOCTYPE …>): refused, because DTDs and entities can hide "
+        "content, exhaust memory or read files and URLs (XML bombs, XXE)",
+        "văn bản có DTD (<!DOCTYPE …>): bị từ chối vì DTD và thực thể có thể che giấu nội dung, "
+        "làm cạn bộ nhớ hoặc đọc tệp và địa chỉ mạng (bom XML, XXE)",
+    )
+
+
+def _refuse_doctype(data: bytes) -> None:
+    """Refuse a document type declaration before any parser sees it: skip the BOM, the XML
+    declaration, processing instructions, comments and white space of the prolog; ``<!``
+    anything else there is a DOCTYPE (or not XML at all)."""
+    head = data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(data) >= 2 and (data[0] == 0) != (data[1] == 0)
+    ):
+        codec = "utf-16"
+        if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            codec = "utf-16-be" if data[0] == 0 else "utf-16-le"
+        head = data.decode(codec, errors="replace").encode("utf-8")
+    i = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    size = len(head)
+    while i < size:
+        if head[i] in b" \t\r\n":
+            i += 1
+        elif head.startswith(b"<?", i):
+            end = head.find(b"?>", i + 2)
+            if end < 0:
+                return
+            i = end + 2
+        elif head.startswith(b"<!--", i):
+            end = head.find(b"-->", i + 4)
+            if end < 0:
+                return
+            i = end + 3
+        elif head.startswith(b"<!", i):
+            raise _unsafe_dtd()
+        else:
+            return
+
+
+def _parser() -> etree.XMLParser:
+    """A fresh hardened parser (parsers are not shared between threads)."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+    )
+
+
+def _parse(data: bytes) -> etree._Element:
+    if len(data) > MAX_XML_BYTES:
+        raise _unparseable(
+            "too_large",
+            f"the document is larger than {MAX_XML_BYTES // (1024 * 1024)} MiB: refused",
+            f"văn bản lớn hơn {MAX_XML_BYTES // (1024 * 1024)} MiB: bị từ chối",
+        )
+    _refuse_doctype(data)
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        if "Resource limit exceeded" in str(exc) or "Huge input" in str(exc):
+            raise _unparseable(
+                "too_large",
+                "the document exceeds the parser's safety limits (a text node over 10 MB or "
+                "nesting deeper than 256 levels)",
+                "văn bản vượt giới hạn an toàn của bộ phân tích (một nút văn bản quá 10 MB "
+                "hoặc lồng sâu quá 256 mức)",
+            ) from exc
+        raise _unparseable(
+            "unreadable",
+            f"the document is not well-formed XML: {exc}",
+            f"văn bản không phải XML hợp lệ: {exc}",
+        ) from exc
+    except ValueError as exc:
+        raise _unparseable(
+            "unreadable",
+            f"the document is not well-formed XML: {exc}",
+            f"văn bản không phải XML hợp lệ: {exc}",
+        ) from exc
+    if root is None:
+        raise _unparseable("unreadable", "the document is empty", "văn bản rỗng")
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise _unsafe_dtd()
+    if next(root.iter(etree.Entity), None) is not None:
+        raise _unsafe_dtd()
+    return root
+
+
+def _copy(element: etree._Element) -> etree._Element:
+    """``element`` as the root of a new document, with every namespace in scope declared on
+    it (how lxml serialises a subtree)."""
+    return etree.fromstring(etree.tostring(element, with_tail=False), _parser())
+
+
+def _canonical(
+    element: etree._Element,
+    method: CanonicalizationMethod,
+    prefixes: Sequence[str] | None = None,
+) -> bytes:
+    """C14N of ``element`` and its descendants, as the spec defines it: rendered as the root
+    of a copy, because libxml2's subtree C14N adds a spurious ``xmlns=""`` under a default
+    namespace declared above the subtree (see the module docstring)."""
+    node = _copy(element) if element.getparent() is not None else element
+    return etree.tostring(
+        node,
+        method="c14n",
+        exclusive=method.value.startswith(EXC_C14N_NS),
+        with_comments=method.value.endswith("#WithComments"),
+        inclusive_ns_prefixes=list(prefixes) if prefixes else None,
+    )
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _namespace(element: etree._Element) -> str | None:
+    return etree.QName(element).namespace if isinstance(element.tag, str) else None
+
+
+def _path_of(element: etree._Element) -> tuple[int, ...]:
+    path: list[int] = []
+    node = element
+    while (parent := node.getparent()) is not None:
+        path.append(parent.index(node))
+        node = parent
+    return tuple(reversed(path))
+
+
+def _follow(root: etree._Element, path: Sequence[int]) -> etree._Element:
+    node = root
+    for index in path:
+        node = node[index]
+    return node
+
+
+def _detach(element: etree._Element) -> None:
+    """Remove ``element`` and keep its tail text (what the enveloped-signature transform
+    does: only the signature's own nodes go)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _id_index(root: etree._Element) -> dict[str, list[etree._Element]]:
+    index: dict[str, list[etree._Element]] = {}
+    for element in root.iter(tag=etree.Element):
+        for name, value in element.attrib.items():
+            if etree.QName(name).localname in _ID_ATTRIBUTES:
+                index.setdefault(str(value), []).append(element)
+    return index
+
+
+# -- signxml, hardened ---------------------------------------------------------------------
+
+
+class _Verifier(XMLVerifier):
+    """signxml's verifier for one given ``ds:Signature`` (``signature_path`` from the document
+    element), with spec-correct canonicalisation of subtrees, certificate validity left to
+    pyhanko-certvalidator, and ECDSA values shortened by the "Java bug" (leading zero bytes
+    of r and s dropped) accepted as xmlsec1 accepts them."""
+
+    signature_path: tuple[int, ...] = ()
+
+    def _get_signature(self, root: etree._Element) -> etree._Element:
+        if root.tag == f"{_DS}Signature":
+            return root
+        node = _follow(root, self.signature_path)
+        if node.tag != f"{_DS}Signature":
+            raise InvalidInput("the signature is not where it was found")
+        return node
+
+    def _c14n(
+        self,
+        nodes: Any,
+        algorithm: CanonicalizationMethod,
+        inclusive_ns_prefixes: Any = None,
+    ) -> bytes:
+        items = nodes if isinstance(nodes, list) else [nodes]
+        return b"".join(_canonical(n, algorithm, inclusive_ns_prefixes) for n in items)
+
+    def _check_cert_validity(self, cert: Any, cert_source: Any) -> None:
+        return None  # judged by pyhanko-certvalidator at the right time
+
+    def _encode_dss_signature(self, raw_signature: bytes, key_size_bits: int) -> bytes:
+        want = (key_size_bits + 7) // 8 * 2
+        size = len(raw_signature)
+        if 0 < size < want and size % 2 == 0:
+            half = size // 2
+            raw_signature = raw_signature[:half].rjust(want // 2, b"\0") + raw_signature[
+                half:
+            ].rjust(want // 2, b"\0")
+        result: bytes = super()._encode_dss_signature(raw_signature, key_size_bits)
+        return result
+
+
+class _XAdESVerifier(_Verifier, XAdESVerifier):
+    """signxml's XAdES checks (SigningCertificate(V2) names the signing certificate), their
+    failure kept for after the wrapping checks instead of raised."""
+
+    signing_certificate_problem: str | None = None
+
+    def _verify_signed_properties(self, verify_result: VerifyResult) -> Any:
+        try:
+            return super()._verify_signed_properties(verify_result)  # type: ignore[no-untyped-call]
+        except SignXMLException as exc:
+            self.signing_certificate_problem = str(exc) or type(exc).__name__
+            return None
+
+
+def _config(*, x509_required: bool, xades: bool) -> SignatureConfiguration:
+    kind = XAdESSignatureConfiguration if xades else SignatureConfiguration
+    return kind(
+        require_x509=x509_required,
+        expect_references=True,
+        signature_methods=_SIGNATURE_METHODS,
+        digest_algorithms=_DIGEST_METHODS,
+        default_reference_c14n_method=_DEFAULT_C14N,
+    )
+
+
+# -- examining one signature (synchronous, in a worker thread) ---------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Reference:
+    uri: str
+    role: ReferenceRole
+    target: etree._Element
+    c14n: CanonicalizationMethod
+    prefixes: tuple[str, ...] | None
+    digest_uri: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Stamp:
+    """A ``xades:SignatureTimeStamp``: the token and the bytes it must cover."""
+
+    token: bytes
+    covered: bytes
+
+
+@dataclass(slots=True, kw_only=True)
+class _Examined:
+    id: str
+    early: tuple[SubIndication, Finding] | None = None
+    """A verdict reached without the certificate path."""
+    signer: x509.Certificate | None = None
+    certificates: list[x509.Certificate] = field(default_factory=list)
+    signature_uri: str | None = None
+    digest_uris: list[str] = field(default_factory=list)
+    claimed_time: datetime | None = None
+    stamps: list[_Stamp] = field(default_factory=list)
+    integrity: bool | None = None
+    signature_valid: bool | None = None
+    findings: list[Finding] = field(default_factory=list)
+    signing_certificate_problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Document:
+    root: etree._Element
+    ids: dict[str, list[etree._Element]]
+    stray_pi: bool
+
+
+def _examine_document(data: bytes) -> tuple[list[_Examined], list[Finding]]:
+    root = _parse(data)
+    doc = _Document(
+        root=root,
+        ids=_id_index(root),
+        stray_pi=any(
+            isinstance(n, etree._ProcessingInstruction)
+            for n in (*root.itersiblings(preceding=True), *root.itersiblings())
+        ),
+    )
+    examined: list[_Examined] = []
+    findings: list[Finding] = []
+    nested = 0
+    for element in root.iter(tag=etree.Element):
+        if element.tag == f"{_DS}Signature":
+            if any(a.tag == f"{_DS}Signature" for a in element.iterancestors()):
+                nested += 1
+                continue
+            examined.append(_examine(doc, element, f"xml-{len(examined) + 1}"))
+        elif _is_nonstandard_signature(element):
+            examined.append(_nonstandard(element, f"xml-{len(examined) + 1}"))
+    if nested:
+        findings.append(
+            Finding(
+                code="xml.nested_signature_ignored",
+                severity="info",
+                en=f"{nested} signature(s) inside another signature (counter-signatures) were "
+                "not validated",
+                vi=f"{nested} chữ ký nằm bên trong chữ ký khác (chữ ký xác nhận) không được "
+                "kiểm tra",
+            )
+        )
+    return examined, findings
+
+
+def _is_nonstandard_signature(element: etree._Element) -> bool:
+    if _local(element) != "Signature" or _namespace(element) == XMLDSIG_NS:
+        return False
+    if _namespace(element) == EDXML_NS:
+        return True
+    return any(_local(child) in ("SignedInfo", "SignatureValue") for child in element)
+
+
+def _nonstandard(element: etree._Element, id: str) -> _Examined:
+    where = etree.QName(element).namespace or "no namespace"
+    return _Examined(
+        id=id,
+        early=(
+            AdESIndeterminate.GENERIC,
+            Finding(
+                code="xml.nonstandard_signature",
+                en=f"a non-standard signature element we cannot verify: <Signature> in the "
+                f"namespace {where}, not in the XMLDSig namespace {XMLDSIG_NS} (some edXML "
+                "producers write it so); ask the sender for a standard XMLDSig signature",
+                vi=f"phần tử chữ ký không theo chuẩn nên không kiểm tra được: <Signature> thuộc "
+                f"không gian tên {where}, không thuộc không gian tên XMLDSig {XMLDSIG_NS} "
+                "(một số phần mềm edXML ghi như vậy); đề nghị bên gửi dùng chữ ký XMLDSig chuẩn",
+            ),
+        ),
+    )
+
+
+def _examine(doc: _Document, signature: etree._Element, id: str) -> _Examined:
+    result = _Examined(id=id)
+    try:
+        _check_signature(doc, signature, result)
+    except _Verdict as verdict:
+        result.early = (verdict.sub, verdict.finding)
+        if result.signer is None and result.certificates:
+            # not proven: whom the signature names (reported as the presumed signer)
+            result.signer = _candidates(result.certificates)[0]
+    return result
+
+
+def _check_signature(doc: _Document, signature: etree._Element, out: _Examined) -> None:
+    root = doc.root
+    enveloping = signature is root
+    signed_info = signature.find(f"{_DS}SignedInfo")
+    value = signature.find(f"{_DS}SignatureValue")
+    if signed_info is None or value is None:
+        raise _format(
+            "structure",
+            "the signature has no ds:SignedInfo or ds:SignatureValue",
+            "chữ ký không có ds:SignedInfo hoặc ds:SignatureValue",
+        )
+    method = signed_info.find(f"{_DS}SignatureMethod")
+    out.signature_uri = None if method is None else method.get("Algorithm")
+    out.certificates = _key_info_certificates(signature, out)
+    references = _plan_references(doc, signature, signed_info, enveloping)
+    out.digest_uris = [r.digest_uri for r in references]
+    if doc.stray_pi:
+        raise _format(
+            "unsigned_instruction",
+            "the document has a processing instruction outside its root element, which no "
+            "signature covers (it could, for example, restyle what a reader sees)",
+            "văn bản có chỉ thị xử lý (processing instruction) nằm ngoài phần tử gốc, không "
+            "được chữ ký nào bao phủ (nó có thể thay đổi cách hiển thị nội dung)",
+        )
+    _check_unsigned_content(signature, signed_info, references)
+    _check_algorithms_supported(out)
+    results = _verify_crypto(doc, signature, references, out)
+    for reference, verified in zip(references, results, strict=True):
+        if verified.signed_data != _expected(root, signature, reference):
+            out.integrity = False
+            raise _Verdict(
+                AdESFailure.HASH_FAILURE,
+                Finding(
+                    code="xml.signed_content_mismatch",
+                    en=f"what reference {reference.uri or '(whole document)'} signed is not what "
+                    "this document contains (signature wrapping)",
+                    vi=f"nội dung tham chiếu {reference.uri or '(cả văn bản)'} đã ký không phải "
+                    "nội dung văn bản này chứa (tấn công bọc chữ ký)",
+                ),
+            )
+    out.integrity = True
+    if out.signing_certificate_problem is not None:
+        raise _Verdict(
+            AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND,
+            Finding(
+                code="xml.signing_certificate_mismatch",
+                en="XAdES SigningCertificate does not name the certificate whose key made the "
+                f"signature ({out.signing_certificate_problem})",
+                vi="SigningCertificate của XAdES không chỉ đúng chứng thư số có khóa đã tạo chữ "
+                f"ký ({out.signing_certificate_problem})",
+            ),
+        )
+    if out.signer is None:  # verified with a bare public key
+        raise _Verdict(
+            AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND,
+            Finding(
+                code="xml.no_certificate",
+                en="the signature verifies with the bare public key in ds:KeyInfo, but carries "
+                "no certificate: nothing says whose key it is",
+                vi="chữ ký khớp với khóa công khai trần trong ds:KeyInfo nhưng không kèm chứng "
+                "thư số: không có gì cho biết khóa đó của ai",
+            ),
+        )
+    properties = next((r.target for r in references if r.role == "signed-properties"), None)
+    if properties is not None:
+        claimed = properties.findtext(f"{_XADES}SignedSignatureProperties/{_XADES}SigningTime")
+        out.claimed_time = _xs_datetime(claimed)
+    out.stamps = _signature_timestamps(signature, value, out)
+
+
+def _plan_references(
+    doc: _Document,
+    signature: etree._Element,
+    signed_info: etree._Element,
+    enveloping: bool,
+) -> list[_Reference]:
+    qualifying = signature.findall(f"{_DS}Object/{_XADES}QualifyingProperties")
+    if len(qualifying) > 1:
+        raise _format(
+            "structure",
+            "the signature has more than one xades:QualifyingProperties",
+            "chữ ký có nhiều hơn một xades:QualifyingProperties",
+        )
+    holder = qualifying[0].getparent() if qualifying else None
+    signed_properties = qualifying[0].find(f"{_XADES}SignedProperties") if qualifying else None
+    if qualifying:
+        sig_id = signature.get("Id")
+        claimed_target = qualifying[0].get("Target")
+        if not sig_id or claimed_target != f"#{sig_id}" or len(doc.ids.get(sig_id, [])) != 1:
+            raise _format(
+                "xades_target",
+                "the XAdES properties do not belong to this signature (QualifyingProperties "
+                "Target does not name its unique Id)",
+                "thuộc tính XAdES không thuộc về chữ ký này (Target của QualifyingProperties "
+                "không trỏ đến Id duy nhất của chữ ký)",
+            )
+    objects = [o for o in signature.findall(f"{_DS}Object") if o is not holder]
+    if any(o.find(f"{_DS}Manifest") is not None for o in objects):
+        raise _format(
+            "manifest_unsupported",
+            "the signature signs a ds:Manifest: the manifest's own references are not checked "
+            "by XMLDSig core validation, so what they name is not proven signed",
+            "chữ ký ký một ds:Manifest: các tham chiếu của manifest không được kiểm tra trong "
+            "quy trình XMLDSig cơ bản nên nội dung chúng trỏ tới không được chứng minh là đã ký",
+        )
+    if objects and not enveloping:
+        raise _format(
+            "unsigned_object",
+            "the signature carries a ds:Object besides its XAdES properties: content inside "
+            "the signature that the enveloped reference does not sign",
+            "chữ ký chứa ds:Object ngoài thuộc tính XAdES: nội dung nằm trong chữ ký mà tham "
+            "chiếu bao (enveloped) không ký",
+        )
+    key_info = signature.find(f"{_DS}KeyInfo")
+    planned: list[_Reference] = []
+    for reference in signed_info.findall(f"{_DS}Reference"):
+        uri = reference.get("URI")
+        if uri is None:
+            raise _format(
+                "reference_unsupported",
+                "a ds:Reference without URI: what it signs is up to the application",
+                "ds:Reference không có URI: nội dung được ký tùy ứng dụng hiểu",
+            )
+        target = _resolve(doc, uri)
+        role: ReferenceRole
+        if target is doc.root and not enveloping:
+            role = "document"
+        elif enveloping and any(target is o for o in objects):
+            role = "object"
+        elif signed_properties is not None and target is signed_properties:
+            role = "signed-properties"
+        elif key_info is not None and target is key_info:
+            role = "key-info"
+        else:
+            raise _format(
+                "reference_partial",
+                f"reference {uri} covers something other than the whole document (part of "
+                "it, or an element elsewhere): what is read would not be what was signed",
+                f"tham chiếu {uri} bao phủ thứ khác với toàn bộ văn bản (một phần văn bản hoặc "
+                "phần tử ở nơi khác): nội dung được đọc sẽ không phải nội dung đã ký",
+            )
+        if reference.get("Type") == _SIGNED_PROPERTIES_TYPE and role != "signed-properties":
+            raise _format(
+                "xades_target",
+                f"reference {uri} claims to sign XAdES SignedProperties but does not",
+                f"tham chiếu {uri} tự nhận ký SignedProperties của XAdES nhưng không phải",
+            )
+        c14n, prefixes = _check_transforms(reference, uri, role)
+        digest_method = reference.find(f"{_DS}DigestMethod")
+        planned.append(
+            _Reference(
+                uri=uri,
+                role=role,
+                target=target,
+                c14n=c14n,
+                prefixes=prefixes,
+                digest_uri=(digest_method.get("Algorithm") or "")
+                if digest_method is not None
+                else "",
+            )
+        )
+    roles = [r.role for r in planned]
+    covered_objects = [r.target for r in planned if r.role == "object"]
+    complete = (
+        roles.count("document") == 1
+        if not enveloping
+        else bool(objects)
+        and len(covered_objects) == len(objects)
+        and all(any(o is c for c in covered_objects) for o in objects)
+    )
+    if (
+        not complete
+        or roles.count("signed-properties") > 1
+        or roles.count("key-info") > 1
+        or (signed_properties is not None and "signed-properties" not in roles)
+    ):
+        raise _format(
+            "coverage",
+            "the references do not cover the document exactly once (enveloped: one reference "
+            'to the whole document, URI="" or the root\'s Id; enveloping: each ds:Object once; '
+            "XAdES: the SignedProperties once)",
+            "các tham chiếu không bao phủ văn bản đúng một lần (chữ ký bao: một tham chiếu đến "
+            'toàn bộ văn bản, URI="" hoặc Id của phần tử gốc; chữ ký gói: mỗi ds:Object một '
+            "lần; XAdES: SignedProperties một lần)",
+        )
+    return planned
+
+
+_SIGNATURE_NAMESPACES = frozenset({XMLDSIG_NS, XMLDSIG11_NS, XADES_NS, XADES141_NS, EXC_C14N_NS})
+
+
+def _check_unsigned_content(
+    signature: etree._Element, signed_info: etree._Element, references: Sequence[_Reference]
+) -> None:
+    """The parts of a signature no reference covers (KeyInfo unless referenced, the XAdES
+    unsigned properties, …) may hold only XMLDSig and XAdES elements. XMLDSig lets KeyInfo
+    and others carry any foreign element; such content is unsigned, yet a reader looking for,
+    say, ``.//edXML:Attachment`` would find it."""
+    signed = [signed_info, *(r.target for r in references if r.role != "document")]
+
+    def covered(element: etree._Element) -> bool:
+        return any(element is s or any(a is s for a in element.iterancestors()) for s in signed)
+
+    for element in signature.iter(tag=etree.Element):
+        if _namespace(element) in _SIGNATURE_NAMESPACES or covered(element):
+            continue
+        raise _format(
+            "unsigned_content",
+            f"the signature carries a foreign element {element.tag} in a part no reference "
+            "signs: content that could be read as the document's, unsigned",
+            f"chữ ký chứa phần tử lạ {element.tag} ở phần không được tham chiếu nào ký: nội "
+            "dung có thể bị đọc nhầm là của văn bản mà không được ký",
+        )
+
+
+def _resolve(doc: _Document, uri: str) -> etree._Element:
+    if uri == "":
+        return doc.root
+    name = uri[1:]
+    if not uri.startswith("#") or not name or "(" in name or "/" in name:
+        raise _format(
+            "reference_unsupported",
+            f"reference {uri!r} points outside the document or uses XPointer: not supported "
+            "(the validator never fetches anything)",
+            f"tham chiếu {uri!r} trỏ ra ngoài văn bản hoặc dùng XPointer: không hỗ trợ (trình "
+            "kiểm tra không tải gì từ bên ngoài)",
+        )
+    found = doc.ids.get(name, [])
+    if len(found) != 1:
+        if not found:
+            raise _format(
+                "reference_missing",
+                f"reference {uri} names no element of the document",
+                f"tham chiếu {uri} không trỏ đến phần tử nào của văn bản",
+            )
+        raise _format(
+            "duplicate_id",
+            f"the Id {name!r} is used by {len(found)} elements: reference {uri} is ambiguous "
+            "(a forged twin of the signed element, signature wrapping)",
+            f"Id {name!r} được dùng cho {len(found)} phần tử: tham chiếu {uri} không rõ ràng "
+            "(phần tử giả mạo trùng Id với phần tử đã ký, tấn công bọc chữ ký)",
+        )
+    return found[0]
+
+
+def _check_transforms(
+    reference: etree._Element, uri: str, role: ReferenceRole
+) -> tuple[CanonicalizationMethod, tuple[str, ...] | None]:
+    c14n: list[tuple[CanonicalizationMethod, tuple[str, ...] | None]] = []
+    enveloped = False
+    for transform in reference.findall(f"{_DS}Transforms/{_DS}Transform"):
+        algorithm = transform.get("Algorithm") or ""
+        if algorithm == _ENVELOPED and role == "document":
+            enveloped = True
+            continue
+        if algorithm == _XPATH and role == "document" and _is_enveloped_xpath(transform):
+            continue
+        try:
+            method = CanonicalizationMethod(algorithm)
+        except (ValueError, InvalidInput):
+            raise _format(
+                "transform_forbidden",
+                f"reference {uri or '(whole document)'} uses the transform {algorithm}: only "
+                "enveloped-signature and canonicalisation are accepted (XSLT, XPath and others "
+                "can make the signed content differ from what is read)",
+                f"tham chiếu {uri or '(cả văn bản)'} dùng phép biến đổi {algorithm}: chỉ chấp "
+                "nhận enveloped-signature và chuẩn hóa (XSLT, XPath và các phép khác có thể làm "
+                "nội dung được ký khác nội dung được đọc)",
+            ) from None
+        inclusive = transform.find(f"{{{EXC_C14N_NS}}}InclusiveNamespaces")
+        prefix_list = None if inclusive is None else inclusive.get("PrefixList")
+        c14n.append((method, None if prefix_list is None else tuple(prefix_list.split())))
+    if len(c14n) > 1:
+        raise _format(
+            "transform_forbidden",
+            f"reference {uri or '(whole document)'} canonicalises more than once",
+            f"tham chiếu {uri or '(cả văn bản)'} chuẩn hóa nhiều lần",
+        )
+    if role == "document" and not enveloped:
+        raise _format(
+            "transform_forbidden",
+            f"reference {uri or '(whole document)'} covers the document that contains the "
+            "signature without the enveloped-signature transform",
+            f"tham chiếu {uri or '(cả văn bản)'} bao phủ văn bản chứa chữ ký mà không có phép "
+            "biến đổi enveloped-signature",
+        )
+    return c14n[0] if c14n else (_DEFAULT_C14N, None)
+
+
+def _is_enveloped_xpath(transform: etree._Element) -> bool:
+    """The XPath filter ``not(ancestor-or-self::P:Signature)`` with ``P`` bound to XMLDSig:
+    the pre-2002 spelling of the enveloped-signature transform (xmlsec's test vectors use it
+    beside the transform itself). Any other XPath is refused."""
+    xpath = transform.find(f"{_DS}XPath")
+    if xpath is None or xpath.text is None:
+        return False
+    text = "".join(xpath.text.split())
+    prefix = text.removeprefix("not(ancestor-or-self::").removesuffix(":Signature)")
+    if text != f"not(ancestor-or-self::{prefix}:Signature)" or not prefix:
+        return False
+    return bool(xpath.nsmap.get(prefix) == XMLDSIG_NS)
+
+
+def _key_info_certificates(signature: etree._Element, out: _Examined) -> list[x509.Certificate]:
+    certs: list[x509.Certificate] = []
+    for element in signature.iterfind(f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate"):
+        try:
+            der = base64.b64decode("".join((element.text or "").split()), validate=True)
+            cert = _load_certificate(der)
+        except (ValueError, binascii.Error, TypeError):
+            out.findings.append(
+                Finding(
+                    code="xml.certificate_unreadable",
+                    severity="warning",
+                    en="a certificate in ds:KeyInfo cannot be read and is ignored",
+                    vi="một chứng thư số trong ds:KeyInfo không đọc được nên bị bỏ qua",
+                )
+            )
+            continue
+        if all(c.sha256 != cert.sha256 for c in certs):
+            certs.append(cert)
+    return certs
+
+
+@functools.lru_cache(maxsize=512)
+def _load_certificate(der: bytes) -> x509.Certificate:
+    """A certificate, checked well-formed (cryptography's strict parser), parsed once per
+    process: the same signers' certificates come again and again, and pyhanko-certvalidator's
+    name comparisons are cached on the parsed object. Treated as immutable."""
+    pyca_x509.load_der_x509_certificate(der)
+    return x509.Certificate.load(der)
+
+
+def _method_of(uri: str | None) -> SignatureMethod | None:
+    try:
+        method = SignatureMethod(uri)
+    except (ValueError, InvalidInput):
+        return None
+    return method if method in _SIGNATURE_METHODS else None
+
+
+def _digest_of(uri: str) -> DigestAlgorithm | None:
+    try:
+        return DigestAlgorithm(uri)
+    except (ValueError, InvalidInput):
+        return None
+
+
+def _check_algorithms_supported(out: _Examined) -> None:
+    unsupported: list[str] = []
+    if _method_of(out.signature_uri) is None:
+        unsupported.append(out.signature_uri or "(none)")
+    unsupported.extend(u or "(none)" for u in out.digest_uris if _digest_of(u) is None)
+    if not unsupported:
+        return
+    names = ", ".join(dict.fromkeys(unsupported))
+    md5 = any(u in _MD5_URIS for u in unsupported)
+    raise _Verdict(
+        AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE,
+        Finding(
+            code="xml.algorithm_unacceptable",
+            en=f"the signature uses an algorithm that is not acceptable or not supported "
+            f"({names})" + ("; MD5 is broken" if md5 else ""),
+            vi=f"chữ ký dùng thuật toán không được chấp nhận hoặc không được hỗ trợ ({names})"
+            + ("; MD5 đã bị phá" if md5 else ""),
+        ),
+    )
+
+
+def _candidates(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    """Certificates to try as the signer's: those that issue none of the others first."""
+
+    def issues_another(cert: x509.Certificate) -> bool:
+        subject = cert.subject.dump()
+        return any(c is not cert and c.issuer.dump() == subject for c in certs)
+
+    leaves = [c for c in certs if not issues_another(c)]
+    return leaves + [c for c in certs if c not in leaves]
+
+
+def _verify_crypto(
+    doc: _Document,
+    signature: etree._Element,
+    references: Sequence[_Reference],
+    out: _Examined,
+) -> list[VerifyResult]:
+    xades = any(r.role == "signed-properties" for r in references)
+    path = _path_of(signature)
+    candidates: list[x509.Certificate | None] = list(_candidates(out.certificates))
+    bare_key = False
+    if not candidates:
+        key_info = signature.find(f"{_DS}KeyInfo")
+        bare_key = key_info is not None and (
+            key_info.find(f"{_DS}KeyValue") is not None
+            or key_info.find(f"{{{XMLDSIG11_NS}}}DEREncodedKeyValue") is not None
+        )
+        if not bare_key:
+            raise _Verdict(
+                AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND,
+                Finding(
+                    code="xml.no_certificate",
+                    en="the signature carries no certificate (ds:KeyInfo/ds:X509Data/"
+                    "ds:X509Certificate): the signer cannot be identified",
+                    vi="chữ ký không kèm chứng thư số (ds:KeyInfo/ds:X509Data/"
+                    "ds:X509Certificate): không xác định được người ký",
+                ),
+            )
+        candidates = [None]
+    failure: Exception | None = None
+    for candidate in candidates:
+        verifier: _Verifier = _XAdESVerifier() if xades else _Verifier()
+        verifier.signature_path = path
+        kwargs: dict[str, Any] = {
+            "parser": _parser(),
+            "expect_config": _config(x509_required=candidate is not None, xades=xades),
+        }
+        if candidate is not None:
+            kwargs["x509_cert"] = pyca_x509.load_der_x509_certificate(candidate.dump())
+        try:
+            found = verifier.verify(doc.root, **kwargs)
+        except InvalidDigest as exc:
+            out.signer, out.signature_valid, out.integrity = candidate, True, False
+            raise _Verdict(
+                AdESFailure.HASH_FAILURE,
+                Finding(
+                    code="xml.digest_mismatch",
+                    en=f"integrity: the document was changed after it was signed ({exc})",
+                    vi=f"toàn vẹn: văn bản đã bị thay đổi sau khi ký ({exc})",
+                ),
+            ) from exc
+        except InvalidSignature as exc:
+            failure = exc  # perhaps another certificate's key
+            continue
+        except InvalidInput as exc:
+            if "does not match specified signature algorithm" in str(exc):
+                failure = exc  # a key of another type: try the next certificate
+                continue
+            raise _structure_error(exc) from exc
+        except (SignXMLException, etree.LxmlError, ValueError, TypeError, KeyError) as exc:
+            raise _structure_error(exc) from exc
+        out.signer, out.signature_valid = candidate, True
+        if isinstance(verifier, _XAdESVerifier):
+            out.signing_certificate_problem = verifier.signing_certificate_problem
+        results = found if isinstance(found, list) else [found]
+        if len(results) != len(references):
+            raise _format(
+                "structure",
+                "signxml verified a different number of references than the signature has",
+                "signxml kiểm tra số tham chiếu khác với số tham chiếu của chữ ký",
+            )
+        return results
+    out.signer = candidates[0]
+    out.signature_valid = False
+    raise _Verdict(
+        AdESFailure.SIG_CRYPTO_FAILURE,
+        Finding(
+            code="xml.signature_mismatch",
+            en="the signature value does not verify with the public key of any certificate "
+            f"the signature carries ({failure})",
+            vi="giá trị chữ ký không khớp với khóa công khai của chứng thư số nào kèm theo chữ "
+            f"ký ({failure})",
+        ),
+    )
+
+
+def _structure_error(exc: Exception) -> _Verdict:
+    return _format(
+        "structure",
+        f"the signature is not well-formed XMLDSig: {exc}",
+        f"chữ ký không đúng cấu trúc XMLDSig: {exc}",
+    )
+
+
+def _expected(root: etree._Element, signature: etree._Element, reference: _Reference) -> bytes:
+    """What the reference must have digested, computed from our own reading of the
+    document: the document without this signature, or the element it names."""
+    if reference.role != "document":
+        return _canonical(reference.target, reference.c14n, reference.prefixes)
+    document = _copy(root)
+    _detach(_follow(document, _path_of(signature)))
+    return _canonical(document, reference.c14n, reference.prefixes)
+
+
+def _xs_datetime(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _signature_timestamps(
+    signature: etree._Element, value: etree._Element, out: _Examined
+) -> list[_Stamp]:
+    stamps: list[_Stamp] = []
+    path = (
+        f"{_DS}Object/{_XADES}QualifyingProperties/{_XADES}UnsignedProperties/"
+        f"{_XADES}UnsignedSignatureProperties/{_XADES}SignatureTimeStamp"
+    )
+    for stamp in signature.iterfind(path):
+        method_element = stamp.find(f"{_DS}CanonicalizationMethod")
+        encapsulated = stamp.find(f"{_XADES}EncapsulatedTimeStamp")
+        try:
+            method = (
+                _DEFAULT_C14N
+                if method_element is None
+                else CanonicalizationMethod(method_element.get("Algorithm"))
+            )
+            if encapsulated is None or encapsulated.get("Encoding") not in (
+                None,
+                "http://uri.etsi.org/01903/v1.2.2#DER",
+            ):
+                raise ValueError("no DER EncapsulatedTimeStamp")
+            token = base64.b64decode("".join((encapsulated.text or "").split()), validate=True)
+        except (ValueError, InvalidInput, binascii.Error):
+            out.findings.append(
+                Finding(
+                    code="xml.timestamp_unreadable",
+                    severity="warning",
+                    en="a xades:SignatureTimeStamp cannot be read and is ignored",
+                    vi="một xades:SignatureTimeStamp không đọc được nên bị bỏ qua",
+                )
+            )
+            continue
+        stamps.append(_Stamp(token=token, covered=_canonical(value, method)))
+    return stamps
+
+
+# -- judging (async: certificate paths, revocation, timestamps) ---------------------------
+
+
+async def validate_xml(data: bytes, policy: ValidationPolicy) -> Outcome:
+    """Validate every XML signature in ``data`` (one report each, ``xml-1``, ``xml-2``, … in
+    document order). Raises :class:`Unparseable` for a document that is not well-formed XML,
+    is too large, or declares a DTD; a document without any signature gives an outcome
+    without signatures."""
+    examined, findings = await asyncio.to_thread(_examine_document, data)
+    # one "now" for every signature and timestamp of the document
+    policy = dataclasses.replace(policy, validation_time=validation_time(policy))
+    signatures: list[SignatureReport] = []
+    evidence = Evidence()
+    if not examined:
+        return Outcome(findings=tuple(findings))
+    needs_network = any(e.early is None for e in examined)
+    if needs_network:
+        async with fetching(policy) as fetchers:
+            for item in examined:
+                report, more = await _judge(item, policy, fetchers)
+                signatures.append(report)
+                evidence = evidence.merge(more)
+    else:
+        for item in examined:
+            report, more = await _judge(item, policy, None)
+            signatures.append(report)
+            evidence = evidence.merge(more)
+    return Outcome(signatures=tuple(signatures), findings=tuple(findings), evidence=evidence)
+
+
+def _role(cert: x509.Certificate | None, policy: ValidationPolicy) -> tuple[Role, bool]:
+    if cert is None:
+        return Role.UNKNOWN, False
+    is_org = policy.agency_rule.is_organisation(cert)
+    return (Role.AGENCY if is_org else Role.PERSONAL), is_org
+
+
+def _algorithm_name(uri: str | None) -> str | None:
+    if not uri:
+        return None
+    return uri.rsplit("#", 1)[-1]
+
+
+def _digest_name(uri: str) -> str | None:
+    algorithm = _digest_of(uri)
+    if algorithm is None:
+        return "md5" if uri in _MD5_URIS else None
+    return algorithm.name.lower()
+
+
+def _signature_digest(method: SignatureMethod) -> str:
+    name = method.name
+    if name.endswith("_RSA_MGF1"):
+        return name.removesuffix("_RSA_MGF1").lower()
+    return name.split("_", 1)[1].lower()
+
+
+async def _judge(
+    ex: _Examined, policy: ValidationPolicy, fetchers: Fetchers | None
+) -> tuple[SignatureReport, Evidence]:
+    when = validation_time(policy)
+    role, is_org = _role(ex.signer, policy)
+    signer_info = (
+        None if ex.signer is None else CertificateInfo.of(ex.signer, is_organisation=is_org)
+    )
+    digest_names = [n for n in (_digest_name(u) for u in ex.digest_uris) if n]
+    findings = list(ex.findings)
+    for name in dict.fromkeys([*digest_names, *_signature_digest_names(ex.signature_uri)]):
+        findings.extend(algorithm_findings(policy, name))
+    base = SignatureReport(
+        id=ex.id,
+        kind="signature",
+        indication=AdESStatus.INDETERMINATE,
+        role=role,
+        signer=signer_info,
+        claimed_signing_time=ex.claimed_time,
+        integrity=ex.integrity,
+        signature_valid=ex.signature_valid,
+        digest_algorithm=digest_names[0] if digest_names else None,
+        signature_algorithm=_algorithm_name(ex.signature_uri),
+    )
+    certificates = tuple(c.dump() for c in ex.certificates)
+    cert = ex.signer
+    if ex.early is not None or cert is None:
+        early, finding = ex.early or (AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND, None)
+        report = dataclasses.replace(
+            base,
+            indication=early.status,
+            sub_indication=early,
+            findings=(*(() if finding is None else (finding,)), *findings),
+            best_signature_time=when,
+        )
+        return report, Evidence(certificates=certificates)
+
+    stamps, unreadable = await _judge_stamps(ex, policy, fetchers)
+    findings.extend(unreadable)
+    proofs = [s for s in stamps if s.proof_time is not None]
+    used = min(proofs, key=lambda s: s.proof_time or when) if proofs else None
+    poe = None if used is None or used.proof_time is None else min(used.proof_time, when)
+    moment = poe or when
+    findings.extend(_timestamp_findings(stamps, used))
+
+    vc = context_for(
+        policy,
+        fetchers=fetchers,
+        other_certs=ex.certificates,
+        moment=moment,
+        past=poe is not None and poe < when,
+    )
+    judged = await _judge_path(cert, vc, ex.claimed_time)
+    path, sub, detail = judged.path, judged.sub, judged.detail
+    algorithm_problem = _algorithm_problem(ex, cert, policy, moment)
+    if algorithm_problem is not None and (sub is None or sub.status is not AdESStatus.FAILED):
+        sub, detail = algorithm_problem
+    revocation = _revocation(cert, vc, judged, policy, moment)
+    explained = verdict_finding("xml", sub, detail)
+    if explained is not None:
+        findings.insert(0, explained)
+    findings.extend(revocation_findings(revocation, policy))
+    anchor = _anchor(path if judged.trusted else None)
+    report = dataclasses.replace(
+        base,
+        indication=AdESStatus.PASSED if sub is None else sub.status,
+        sub_indication=sub,
+        timestamp=None if not stamps else (used or stamps[0]).report.timestamp,
+        best_signature_time=moment,
+        certificate_valid_at_signing_time=valid_at(cert, moment) and revocation.status != "revoked",
+        trusted=judged.trusted,
+        trust_anchor=None if anchor is None else anchor.subject.human_friendly,
+        trust_purpose=None if anchor is None else policy.anchors.purpose_of(anchor),
+        revocation=revocation,
+        coverage="ENTIRE_FILE",
+        findings=tuple(findings),
+    )
+    evidence = _evidence(cert, ex.certificates, vc, path)
+    for stamp in stamps:
+        evidence = evidence.merge(stamp.evidence)
+    return report, evidence
+
+
+def _signature_digest_names(uri: str | None) -> list[str]:
+    method = _method_of(uri)
+    return [] if method is None else [_signature_digest(method)]
+
+
+def _imprint(covered: bytes) -> Callable[[str], bytes]:
+    """The message imprint a signature timestamp must carry, for its hash algorithm."""
+
+    def imprint(algorithm: str) -> bytes:
+        return digest(covered, algorithm)
+
+    return imprint
+
+
+async def _judge_stamps(
+    ex: _Examined, policy: ValidationPolicy, fetchers: Fetchers | None
+) -> tuple[list[TokenOutcome], list[Finding]]:
+    outcomes: list[TokenOutcome] = []
+    findings: list[Finding] = []
+    for n, stamp in enumerate(ex.stamps, start=1):
+        try:
+            token = cms.ContentInfo.load(stamp.token, strict=True)
+            outcomes.append(
+                await judge_timestamp_token(
+                    token,
+                    policy,
+                    fetchers=fetchers,
+                    imprint=_imprint(stamp.covered),
+                    kind="signature-timestamp",
+                    id=f"{ex.id}-timestamp-{n}",
+                )
+            )
+        except (ValueError, KeyError, TypeError, IndexError):
+            findings.append(
+                Finding(
+                    code="xml.timestamp_unreadable",
+                    severity="warning",
+                    en="a xades:SignatureTimeStamp does not hold an RFC 3161 token and is ignored",
+                    vi="một xades:SignatureTimeStamp không chứa dấu thời gian RFC 3161 nên bị "
+                    "bỏ qua",
+                )
+            )
+    return outcomes, findings
+
+
+def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | None) -> list[Finding]:
+    findings: list[Finding] = []
+    if used is not None and used.report.timestamp is not None:
+        ts = used.report.timestamp
+        findings.append(
+            Finding(
+                code="xml.timestamp",
+                severity="info",
+                en=f"signature timestamp by {ts.tsa} at {ts.time.isoformat()}: the certificate "
+                "is judged at that time",
+                vi=f"dấu thời gian của chữ ký do {ts.tsa} cấp lúc {ts.time.isoformat()}: chứng "
+                "thư số được kiểm tra tại thời điểm đó",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                code="xml.no_timestamp",
+                severity="info",
+                en="no valid signature timestamp: the certificate is judged at the validation "
+                "time (the claimed signing time is the signer's own clock, not proof)",
+                vi="không có dấu thời gian hợp lệ: chứng thư số được kiểm tra tại thời điểm "
+                "kiểm tra (thời điểm ký do máy người ký ghi không phải là bằng chứng)",
+            )
+        )
+    for stamp in stamps:
+        if stamp.report.passed:
+            continue
+        name = "" if stamp.report.sub_indication is None else stamp.report.sub_indication.name
+        reasons_en = "; ".join(f.en for f in stamp.report.findings if f.severity == "error")
+        reasons_vi = "; ".join(f.vi for f in stamp.report.findings if f.severity == "error")
+        findings.append(
+            Finding(
+                code="xml.timestamp_invalid",
+                severity="warning",
+                en=f"a signature timestamp is not valid ({name}) and is not used as proof of "
+                f"existence: {reasons_en}",
+                vi=f"một dấu thời gian của chữ ký không hợp lệ ({name}) nên không được dùng làm "
+                f"bằng chứng thời điểm: {reasons_vi}",
+            )
+        )
+    return findings
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _PathJudgement:
+    path: ValidationPath | None
+    """The validated path, or the one that failed (if any was built)."""
+    sub: SubIndication | None
+    detail: str | None = None
+    trusted: bool = False
+    """A path to a trust anchor was built (whatever else failed)."""
+    revoked: RevocationDetails | None = None
+
+
+async def _judge_path(
+    cert: x509.Certificate, vc: ValidationContext, claimed: datetime | None
+) -> _PathJudgement:
+    """The signer's certificate path, validity, revocation and key usage at the context's
+    moment, mapped to ETSI sub-indications as pyHanko maps them
+    (``generic_cms.handle_certvalidator_errors``), restated here because that function logs
+    each failure with its traceback (formatting it reads source files), and refined:
+
+    - a self-signed certificate that is not an anchor: NO_CERTIFICATE_CHAIN_FOUND;
+    - the signer's certificate not yet valid at the time judged: the signature existed
+      before the certificate was valid, TOTAL-FAILED / NOT_YET_VALID;
+    - revoked, with the signer's own claimed signing time after the revocation: even by the
+      signer's account it was signed with a revoked certificate, TOTAL-FAILED / REVOKED
+      (ETSI EN 319 102-1 §5.3.4); otherwise INDETERMINATE / REVOKED_NO_POE.
+    """
+    path: ValidationPath | None = None
+    try:
+        path = await find_valid_path(
+            cert, vc.path_builder.async_build_paths_lazy(cert), validation_context=vc
+        )
+    except PathBuildingError as exc:
+        return _PathJudgement(
+            path=None, sub=AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, detail=str(exc)
+        )
+    except InvalidCertificateError as exc:  # self-signed, and not an anchor
+        return _PathJudgement(
+            path=None, sub=AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, detail=exc.failure_msg
+        )
+    except TimeSlideFailure as exc:
+        return _PathJudgement(path=None, sub=AdESIndeterminate.NO_POE, detail=exc.failure_msg)
+    except StaleRevinfoError as exc:
+        return _failed_path(exc, AdESIndeterminate.TRY_LATER)
+    except InsufficientRevinfoError as exc:
+        return _failed_path(
+            exc,
+            AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+            f"revocation status unknown: {exc.failure_msg}",
+        )
+    except DisallowedAlgorithmError as exc:
+        sub = (
+            AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE
+            if exc.banned_since is None
+            else AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE
+        )
+        return _failed_path(exc, sub)
+    except RevokedError as exc:
+        details = RevocationDetails(
+            ca_revoked=not exc.is_ee_cert,
+            revocation_date=exc.revocation_dt,
+            revocation_reason=exc.reason,
+        )
+        if exc.is_side_validation:
+            return _failed_path(exc, AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE)
+        if not exc.is_ee_cert:
+            return _failed_path(exc, AdESIndeterminate.REVOKED_CA_NO_POE, revoked=details)
+        if claimed is not None and exc.revocation_dt <= claimed:
+            detail = (
+                f"{exc.failure_msg} (the claimed signing time {claimed.isoformat()} is after "
+                "the revocation)"
+            )
+            return _failed_path(exc, AdESFailure.REVOKED, detail, revoked=details)
+        return _failed_path(exc, AdESIndeterminate.REVOKED_NO_POE, revoked=details)
+    except ExpiredError as exc:
+        ee = exc.is_ee_cert and not exc.is_side_validation
+        sub = (
+            AdESIndeterminate.OUT_OF_BOUNDS_NO_POE
+            if ee
+            else AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE
+        )
+        return _failed_path(exc, sub)
+    except NotYetValidError as exc:
+        ee = exc.is_ee_cert and not exc.is_side_validation
+        if ee:
+            return _failed_path(exc, AdESFailure.NOT_YET_VALID)
+        return _failed_path(exc, AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE)
+    except PathValidationError as exc:
+        return _failed_path(exc, AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE)
+    except CertValidationError as exc:
+        return _PathJudgement(
+            path=None,
+            sub=AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+            detail=exc.failure_msg,
+        )
+    if path.pkix_len > 0:  # a signer trusted as an anchor itself is not held to key usage
+        try:
+            SIGNER_KEY_USAGE.validate(cert)
+        except InvalidCertificateError as exc:
+            return _PathJudgement(
+                path=path,
+                sub=AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE,
+                detail=exc.failure_msg,
+                trusted=True,
+            )
+    return _PathJudgement(path=path, sub=None, trusted=True)
+
+
+def _failed_path(
+    exc: PathValidationError,
+    sub: SubIndication,
+    detail: str | None = None,
+    *,
+    revoked: RevocationDetails | None = None,
+) -> _PathJudgement:
+    return _PathJudgement(
+        path=exc.original_path,
+        sub=sub,
+        detail=detail or exc.failure_msg,
+        trusted=exc.original_path is not None,
+        revoked=revoked,
+    )
+
+
+def _algorithm_problem(
+    ex: _Examined, cert: x509.Certificate, policy: ValidationPolicy, moment: datetime
+) -> tuple[SubIndication, str] | None:
+    """The signature's own algorithms against the policy, at the time judged (TT 15/2025
+    App. I: no MD5, RSA ≥ 2048 bits, ECDSA ≥ 256 bits)."""
+    algorithms = AlgorithmPolicy(policy)
+    method = _method_of(ex.signature_uri)
+    checks: list[AlgorithmUsageConstraint] = []
+    if method is not None:
+        checks.append(
+            algorithms.signature_algorithm_allowed(
+                _signed_digest_algorithm(method), moment, cert.public_key
+            )
+        )
+        checks.append(
+            algorithms.digest_algorithm_allowed(
+                algos.DigestAlgorithm({"algorithm": _signature_digest(method)}), moment
+            )
+        )
+    for uri in ex.digest_uris:
+        name = _digest_name(uri)
+        if name is not None:
+            checks.append(
+                algorithms.digest_algorithm_allowed(
+                    algos.DigestAlgorithm({"algorithm": name}), moment
+                )
+            )
+    for check in checks:
+        if not check.allowed:
+            sub = (
+                AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE
+                if check.not_allowed_after is None
+                else AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE
+            )
+            return sub, check.failure_reason or "algorithm not allowed"
+    return None
+
+
+def _signed_digest_algorithm(method: SignatureMethod) -> algos.SignedDigestAlgorithm:
+    digest_name = _signature_digest(method)
+    if method.name.endswith("_RSA_MGF1"):
+        return algos.SignedDigestAlgorithm(
+            {
+                "algorithm": "rsassa_pss",
+                "parameters": {
+                    "hash_algorithm": {"algorithm": digest_name},
+                    "mask_gen_algorithm": {
+                        "algorithm": "mgf1",
+                        "parameters": {"algorithm": digest_name},
+                    },
+                    "salt_length": _HASH_SIZES.get(digest_name, 32),
+                },
+            }
+        )
+    family = "ecdsa" if method.name.startswith("ECDSA_") else "rsa"
+    name = f"{digest_name}_{family}"
+    if name not in algos.SignedDigestAlgorithmId._map.values():
+        name = "ecdsa" if family == "ecdsa" else "rsassa_pkcs1v15"
+    return algos.SignedDigestAlgorithm({"algorithm": name})
+
+
+def _anchor(path: ValidationPath | None) -> x509.Certificate | None:
+    if path is None:
+        return None
+    anchor = path.trust_anchor
+    return anchor.certificate if isinstance(anchor, CertTrustAnchor) else None
+
+
+def _ocsp_status(resp: Any, cert: x509.Certificate) -> str | None:
+    try:
+        if resp["response_status"].native != "successful":
+            return None
+        basic = resp["response_bytes"]["response"].parsed
+        for single in basic["tbs_response_data"]["responses"]:
+            cert_id = single["cert_id"]
+            if cert_id["serial_number"].native != cert.serial_number:
+                continue
+            algo = cert_id["hash_algorithm"]["algorithm"].native
+            if cert_id["issuer_name_hash"].native == digest(cert.issuer.dump(), algo):
+                return str(single["cert_status"].name)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def _crl_status(lst: Any, cert: x509.Certificate) -> str | None:
+    try:
+        if lst.issuer != cert.issuer:
+            return None
+        for entry in lst["tbs_cert_list"]["revoked_certificates"]:
+            if entry["user_certificate"].native == cert.serial_number:
+                return "revoked"
+    except (ValueError, KeyError, TypeError):
+        return None
+    return "good"
+
+
+def _revocation(
+    cert: x509.Certificate,
+    vc: ValidationContext,
+    judged: _PathJudgement,
+    policy: ValidationPolicy,
+    moment: datetime,
+) -> RevocationInfo:
+    """The signer certificate's revocation status at the time judged, and its source (XML
+    signatures here carry no revocation data: it is supplied or fetched)."""
+
+    def source(der: bytes) -> Literal["supplied", "online"]:
+        return "supplied" if der in policy.crls or der in policy.ocsp_responses else "online"
+
+    found: list[tuple[str, Literal["supplied", "online"], str]] = []
+    for resp in vc.ocsps:
+        state = _ocsp_status(resp, cert)
+        if state is not None:
+            found.append((state, source(resp.dump()), "OCSP"))
+    for lst in vc.crls:
+        state = _crl_status(lst, cert)
+        if state is not None:
+            found.append((state, source(lst.dump()), "CRL"))
+    details = judged.revoked
+    if details is not None:
+        src = next((s for st, s, _ in found if st == "revoked"), None)
+        what = "the issuing CA's certificate" if details.ca_revoked else "the certificate"
+        return RevocationInfo(
+            status="revoked",
+            source=src,
+            detail=f"{what} was revoked at {details.revocation_date.isoformat()}",
+        )
+    if found:
+        state, src, kind = next((f for f in found if f[2] == "OCSP"), found[0])
+        if state == "good" or (state == "revoked" and judged.sub is None):
+            return RevocationInfo(
+                status="good", source=src, detail=f"{kind} at {moment.isoformat()}"
+            )
+        return RevocationInfo(status="unknown", source=src, detail=f"{kind} says {state}")
+    if not cert.crl_distribution_points and not cert.ocsp_urls:
+        return RevocationInfo(
+            status="not-checked", detail="the certificate names no CRL or OCSP responder"
+        )
+    return RevocationInfo(
+        status="unknown",
+        detail="no CRL or OCSP response was available" + (" (offline)" if policy.offline else ""),
+    )
+
+
+def _evidence(
+    cert: x509.Certificate,
+    carried: Sequence[x509.Certificate],
+    vc: ValidationContext,
+    path: ValidationPath | None,
+) -> Evidence:
+    chain: list[x509.Certificate] = [cert]
+    if path is not None:
+        chain.extend(path.iter_certs(include_root=True))
+    certs = [*chain, *carried]
+    issuers = [c.issuer for c in chain]
+    return Evidence(
+        certificates=tuple(dict.fromkeys(c.dump() for c in certs)),
+        crls=tuple(dict.fromkeys(c.dump() for c in vc.crls if c.issuer in issuers)),
+        ocsp_responses=tuple(
+            dict.fromkeys(
+                r.dump() for r in vc.ocsps if any(_ocsp_status(r, c) is not None for c in chain)
+            )
+        ),
+    )
