@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import async_validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
 
 from signing import (
     VIETNAM,
@@ -47,6 +42,7 @@ from signing.devassets import (
 from signing.devpki import DEV_ORG, DEV_PERSON, DevPki
 from signing.devservices import serve_dev_services
 from signing.devtoken import SoftHsmHome, softhsm_module
+from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes
 
 DEV_PIN = "123456"
 DEV_SO_PIN = "12345678"
@@ -55,22 +51,10 @@ TOKENS = (("Personal", "signature", "personal"), ("Agency", "seal", "agency"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SignatureSummary:
-    field: str
-    signer: str
-    signing_time: str
-    intact: bool
-    valid: bool
-    trusted: bool
-    timestamped: bool
-    modification: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class DemoResult:
     output: Path
     data_dir: Path
-    signatures: tuple[SignatureSummary, ...]
+    report: DocumentReport
     commands: tuple[str, ...]
 
 
@@ -104,29 +88,11 @@ def _ensure_tokens(home: SoftHsmHome, pki: DevPki, say: Callable[[str], None]) -
         )
 
 
-async def _summarise(pdf: bytes, pki: DevPki) -> tuple[SignatureSummary, ...]:
-    """A quick look with pyHanko (the validation room will give the full verdict)."""
-    reader = PdfFileReader(io.BytesIO(pdf))
-    result = []
-    for sig in reader.embedded_regular_signatures:
-        context = ValidationContext(
-            trust_roots=[pki.root.asn1], allow_fetching=False, revocation_mode="soft-fail"
-        )
-        status = await async_validate_pdf_signature(sig, context)
-        when = sig.self_reported_timestamp
-        result.append(
-            SignatureSummary(
-                field=str(sig.field_name),
-                signer=str(sig.signer_cert.subject.native.get("common_name", "?")),
-                signing_time=when.astimezone(VIETNAM).isoformat() if when else "?",
-                intact=bool(status.intact),
-                valid=bool(status.valid),
-                trusted=bool(status.trusted),
-                timestamped=status.timestamp_validity is not None,
-                modification=status.modification_level.name if status.modification_level else "?",
-            )
-        )
-    return tuple(result)
+async def _judge(pdf: bytes, name: str, pki: DevPki) -> DocumentReport:
+    """The validation room's verdict, trusting the development root, revocation checked
+    online against the development responder."""
+    policy = ValidationPolicy(anchors=TrustAnchors({"development": (pki.root.asn1,)}))
+    return await validate_bytes(pdf, policy, name=name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -220,16 +186,17 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
         )
         async with open_key(_key_uri("Agency", "seal", module), pins) as key:
             final, _ = await PadesSigner(key, agency_spec).sign_bytes(numbered)
-    output = await save(f"cong-van-{datetime.now(VIETNAM):%Y%m%d-%H%M%S}.pdf", final)
-    signatures = await _summarise(final, pki)
+        output = await save(f"cong-van-{datetime.now(VIETNAM):%Y%m%d-%H%M%S}.pdf", final)
+        say("validating the result (signatures, timestamp, revocation, Decree 30 Art. 5)")
+        report = await _judge(final, str(output), pki)
     commands = (
         f"export SOFTHSM2_CONF={setup.home.conf}",
         f"lienthong token list --module {module}",
         f"lienthong sign pdf IN.pdf -o OUT.pdf --key '{_key_uri('Agency', 'seal', module)}' "
         "--pin-env LIENTHONG_DEMO_PIN",
-        f"pdfsig {output}   (trust {data_dir / 'pki' / 'root.cert.pem'} in an NSS database)",
+        f"lienthong verify {output} --trust {data_dir / 'pki' / 'root.cert.pem'}",
     )
-    return DemoResult(output=output, data_dir=data_dir, signatures=signatures, commands=commands)
+    return DemoResult(output=output, data_dir=data_dir, report=report, commands=commands)
 
 
 def run_demo_sync(data_dir: Path, say: Callable[[str], None]) -> DemoResult:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from exchange.demo import run_demo_sync
+from validation import render_text
 
 
 @click.command()
@@ -18,25 +19,19 @@ from exchange.demo import run_demo_sync
     show_default="var/demo, or $LIENTHONG_DATA_DIR",
     help="Where the development PKI, tokens and outputs live (reused next time).",
 )
-def demo(data_dir: Path) -> None:
+@click.pass_context
+def demo(ctx: click.Context, /, data_dir: Path) -> None:
     """Chạy thử: ký một công văn mẫu / sign a sample công văn end to end (development only)."""
 
     def say(line: str) -> None:
         click.echo(f"• {line}", err=True)
 
+    lang = ctx.obj["lang"]
     result = run_demo_sync(data_dir, say)
     click.echo("")
     click.echo(f"Văn bản đã ký / signed document: {result.output}")
     click.echo("")
-    for n, sig in enumerate(result.signatures, start=1):
-        verdict = "hợp lệ / valid" if sig.valid and sig.intact else "KHÔNG hợp lệ / NOT valid"
-        click.echo(f"  #{n} {sig.field:<12} {sig.signer}")
-        click.echo(
-            f"      ký lúc / signed at {sig.signing_time}; {verdict}; "
-            f"{'trusted (dev root)' if sig.trusted else 'untrusted'}; "
-            f"{'timestamped' if sig.timestamped else 'no timestamp'}; "
-            f"changes after it: {sig.modification}"
-        )
+    click.echo(render_text([result.report], lang))
     click.echo("")
     click.echo("Try next / thử tiếp:")
     for command in result.commands:

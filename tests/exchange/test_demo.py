@@ -24,9 +24,10 @@ def test_demo_signs_a_cong_van_and_reuses_its_pki(tmp_path: Path) -> None:
     assert match, first.out
     output = Path(match.group(1))
     assert output.is_file()
-    assert first.out.count("valid;") == 2 and "NOT valid" not in first.out
-    assert "changes after it: FORM_FILLING" in first.out  # number and date, after personal
-    assert "timestamped" in first.out
+    assert "VALID (TOTAL-PASSED)" in first.out and "NOT VALID" not in first.out
+    assert "Legal value (Decree 30/2020 Art. 5): YES" in first.out
+    assert "form filling" in first.out  # number and date, filled after the personal signature
+    assert "Lienthong Dev TSA" in first.out  # the agency signature's timestamp
 
     # a second opinion, trusting the demo's development root
     nss = tmp_path / "nss"
