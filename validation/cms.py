@@ -1161,6 +1161,13 @@ def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | Non
                     "chứng thư số được kiểm tra tại thời điểm đó",
                 )
             )
+    findings.extend(rejected_timestamp_findings(stamps, "cms"))
+    return findings
+
+
+def rejected_timestamp_findings(stamps: Sequence[TokenOutcome], prefix: str) -> list[Finding]:
+    """A warning for each signature timestamp that failed and so proves nothing."""
+    findings = []
     for stamp in stamps:
         if stamp.report.passed:
             continue
@@ -1169,7 +1176,7 @@ def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | Non
         reasons_vi = "; ".join(f.vi for f in stamp.report.findings if f.severity == "error")
         findings.append(
             Finding(
-                code="cms.timestamp_invalid",
+                code=f"{prefix}.timestamp_invalid",
                 severity="warning",
                 en=f"a signature timestamp is not valid ({name}) and is not used as proof of "
                 f"existence: {reasons_en}",

@@ -127,6 +127,7 @@ from validation.cms import (
     context_for,
     digest,
     judge_timestamp_token,
+    rejected_timestamp_findings,
     revocation_findings,
     valid_at,
     verdict_finding,
@@ -1327,22 +1328,7 @@ def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | Non
                 "kiểm tra (thời điểm ký do máy người ký ghi không phải là bằng chứng)",
             )
         )
-    for stamp in stamps:
-        if stamp.report.passed:
-            continue
-        name = "" if stamp.report.sub_indication is None else stamp.report.sub_indication.name
-        reasons_en = "; ".join(f.en for f in stamp.report.findings if f.severity == "error")
-        reasons_vi = "; ".join(f.vi for f in stamp.report.findings if f.severity == "error")
-        findings.append(
-            Finding(
-                code="xml.timestamp_invalid",
-                severity="warning",
-                en=f"a signature timestamp is not valid ({name}) and is not used as proof of "
-                f"existence: {reasons_en}",
-                vi=f"một dấu thời gian của chữ ký không hợp lệ ({name}) nên không được dùng làm "
-                f"bằng chứng thời điểm: {reasons_vi}",
-            )
-        )
+    findings.extend(rejected_timestamp_findings(stamps, "xml"))
     return findings
 
 
