@@ -82,18 +82,16 @@ sub-indications.
 
 from __future__ import annotations
 
-import binascii
 import contextlib
 import io
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from asn1crypto import algos, cms, core, crl, ocsp, tsp, x509
 from cryptography.hazmat.primitives import hashes
-from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils import misc
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
@@ -143,6 +141,7 @@ from validation.context import (
     fetching,
     validation_time,
 )
+from validation.hexstrings import fast_hex_strings
 from validation.policy import ValidationPolicy
 from validation.report import (
     CertificateInfo,
@@ -194,7 +193,7 @@ async def validate_pdf(data: bytes, policy: ValidationPolicy) -> Outcome:
     Raises :class:`Unparseable` when the file cannot be read as a PDF (strict parsing) or is
     encrypted with a password we do not have; everything else, forgeries included, is a verdict.
     """
-    with _fast_hex_strings():
+    with fast_hex_strings():
         reader = _open(data)
         entries = _signature_entries(reader, len(data))
         tail = _trailing_bytes(data)
@@ -1676,77 +1675,3 @@ def _anchor_purpose(policy: ValidationPolicy, trust: _Trust | None) -> str | Non
     if trust is None or not trust.chained or trust.anchor is None:
         return None
     return policy.anchors.purpose_of(trust.anchor)
-
-
-# -- speed ------------------------------------------------------------------------------------
-
-
-_HEX_DIGITS = b"0123456789abcdefABCDEF"
-
-
-def _read_hex_string(stream: Any) -> generic.ByteStringObject | generic.TextStringObject:
-    """pyHanko's ``read_hex_string_from_stream``, without its byte-at-a-time Python loop.
-
-    Same result and same stream position for every input: anything unusual (a comment, a
-    character that is neither whitespace nor a hex digit, no closing ``>``) goes to pyHanko's
-    own function. A PAdES signature's ``/Contents`` is a hex string of 20-40 kB; read one byte
-    at a time it costs more than all the rest of a B-LT validation.
-    """
-    start = stream.tell()
-    stream.read(1)  # '<'
-    parts: list[bytes] = []
-    size = 256
-    while True:
-        chunk = stream.read(size)
-        if not chunk:
-            stream.seek(start)
-            return _HEX_FALLBACK.original(stream)
-        end = chunk.find(b">")
-        if end >= 0:
-            parts.append(chunk[:end])
-            break
-        parts.append(chunk)
-        size = min(size * 4, 1 << 20)
-    body = b"".join(parts)
-    digits = body.translate(None, misc.PDF_WHITESPACE)
-    if b"%" in body or digits.translate(None, _HEX_DIGITS):
-        stream.seek(start)
-        return _HEX_FALLBACK.original(stream)
-    stream.seek(start + len(body) + 2)
-    if len(digits) % 2:
-        digits += b"0"
-    return generic.pdf_string(binascii.unhexlify(digits))
-
-
-class _HexPatch:
-    """Installs :func:`_read_hex_string` in pyHanko's parser while a validation runs (counted,
-    so concurrent validations share it), and puts pyHanko's own back afterwards."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.depth = 0
-        self.original: Callable[[Any], generic.ByteStringObject | generic.TextStringObject] = (
-            generic.read_hex_string_from_stream
-        )
-
-    @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
-        with self.lock:
-            if self.depth == 0:
-                self.original = generic.read_hex_string_from_stream
-                generic.read_hex_string_from_stream = _read_hex_string
-            self.depth += 1
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.depth -= 1
-                if self.depth == 0:
-                    generic.read_hex_string_from_stream = self.original  # type: ignore[assignment]
-
-
-_HEX_FALLBACK = _HexPatch()
-
-
-def _fast_hex_strings() -> contextlib.AbstractContextManager[None]:
-    return _HEX_FALLBACK.active()

@@ -54,7 +54,8 @@ from signing.devservices import DevServices
 from signing.keys import DevelopmentModeWarning
 from tests.plugin import SoftHsmToken
 from validation.document import validate_bytes
-from validation.pdf import _read_hex_string, validate_pdf
+from validation.hexstrings import read_hex_string
+from validation.pdf import validate_pdf
 from validation.policy import TrustAnchors, ValidationPolicy, load_certificates
 from validation.report import INDICATION_NAMES, Outcome, Role, SignatureReport, Unparseable
 
@@ -873,7 +874,7 @@ def test_fast_hex_strings_read_exactly_like_pyhanko() -> None:
         for _ in range(400)
     ]
     for raw in cases:
-        assert _read_with(_read_hex_string, raw) == _read_with(read_hex_string_from_stream, raw)
+        assert _read_with(read_hex_string, raw) == _read_with(read_hex_string_from_stream, raw)
 
 
 def test_known_certificates_are_shared_by_value(pki: DevPki) -> None:
