@@ -18,7 +18,7 @@ from asn1crypto import cms
 from validation.cms import validate_cms
 from validation.context import validation_time
 from validation.errors import InputMissing
-from validation.legal import legal_verdict
+from validation.legal import DocumentKind, legal_verdict
 from validation.pdf import validate_pdf
 from validation.policy import ValidationPolicy
 from validation.report import (
@@ -64,24 +64,25 @@ async def validate_bytes(
     *,
     name: str = "-",
     detached_data: bytes | None = None,
+    kind: DocumentKind = "main",
 ) -> DocumentReport:
     """Validate one file's bytes. Never raises for a bad document: that is a report."""
     when = validation_time(policy)
     # one "now" for the whole document, whichever format module judges it
     policy = replace(policy, validation_time=when)
-    kind = detect_format(data)
+    file_format = detect_format(data)
     try:
-        outcome = await _dispatch(kind, data, policy, detached_data)
+        outcome = await _dispatch(file_format, data, policy, detached_data)
     except Unparseable as exc:
-        return format_failure(name, kind, when, exc.finding)
+        return format_failure(name, file_format, when, exc.finding)
     indication, sub = overall(outcome.signatures)
     return DocumentReport(
         file=name,
-        format=kind,
+        format=file_format,
         validation_time=when,
         indication=indication,
         sub_indication=sub,
-        legal=legal_verdict(outcome.signatures),
+        legal=legal_verdict(outcome.signatures, kind),
         signatures=outcome.signatures,
         findings=outcome.findings,
         evidence=outcome.evidence,
@@ -109,7 +110,11 @@ async def _dispatch(
 
 
 async def validate_files(
-    paths: Sequence[Path], policy: ValidationPolicy, *, detached_data: Path | None = None
+    paths: Sequence[Path],
+    policy: ValidationPolicy,
+    *,
+    detached_data: Path | None = None,
+    kind: DocumentKind = "main",
 ) -> list[DocumentReport]:
     """Validate files one after another (each its own report)."""
     detached = None
@@ -133,5 +138,7 @@ async def validate_files(
             )
             reports.append(format_failure(str(path), "unknown", validation_time(policy), finding))
             continue
-        reports.append(await validate_bytes(data, policy, name=str(path), detached_data=detached))
+        reports.append(
+            await validate_bytes(data, policy, name=str(path), detached_data=detached, kind=kind)
+        )
     return reports

@@ -18,6 +18,7 @@ from asn1crypto import pem
 from pyhanko.sign.ades.report import AdESStatus
 
 from validation import (
+    DocumentKind,
     DocumentReport,
     PolicyError,
     TrustAnchors,
@@ -136,6 +137,15 @@ def exit_code(reports: list[DocumentReport], *, require_legal: bool) -> int:
     help="Language of the text and HTML report (default: the program's).",
 )
 @click.option(
+    "--kind",
+    "doc_kind",
+    type=click.Choice(["main", "attachment", "copy"]),
+    default="main",
+    show_default=True,
+    help="main: needs personal and agency signatures (Decree 30 Art. 5); attachment, copy: a "
+    "separate attachment or an electronic copy needs the agency signature alone.",
+)
+@click.option(
     "--require-legal",
     is_flag=True,
     help="Exit 3 when every file passes but one fails the Decree 30 Art. 5 check.",
@@ -167,6 +177,7 @@ def verify(
     data: Path | None,
     fmt: str,
     lang: str | None,
+    doc_kind: str,
     require_legal: bool,
     evidence_dir: Path | None,
     output: Path | None,
@@ -189,7 +200,10 @@ def verify(
         crls=_read_all(crls, "CRL"),
         ocsp_responses=_read_all(ocsps, "OCSP response"),
     )
-    reports = asyncio.run(validate_files(list(files), policy, detached_data=data))
+    kind: DocumentKind = (
+        "attachment" if doc_kind == "attachment" else ("copy" if doc_kind == "copy" else "main")
+    )
+    reports = asyncio.run(validate_files(list(files), policy, detached_data=data, kind=kind))
     if fmt == "json":
         rendered = render_json(reports)
     elif fmt == "html":

@@ -49,11 +49,18 @@ async def signed_docs(
         appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal_png),
     )
     final, _ = await PadesSigner(pki.in_memory_key("agency"), agency_spec).sign_bytes(numbered)
+    attachment_spec = PadesSpec(
+        appearance=AppearanceSpec(profile=Profile.ATTACHMENT, text_lines=("9/STTTT-VP",))
+    )
+    attachment, _ = await PadesSigner(pki.in_memory_key("agency"), attachment_spec).sign_bytes(
+        sample_pdf
+    )
     tampered = bytearray(final)
     at = final.index(b"/Contents", len(final) // 3)
     tampered[at - 40] ^= 0x01  # a byte inside the signed range of the last revision
     docs = {
         "final": final,
+        "attachment": attachment,
         "personal": numbered,
         "tampered": bytes(tampered),
         "unsigned": sample_pdf,
@@ -171,3 +178,23 @@ def test_evidence_export(signed_docs: dict[str, Path], pki_files: Path, tmp_path
     assert list((folder / "certificates").iterdir())
     assert list((folder / "timestamps").iterdir())
     assert (folder / "SHA256SUMS").read_text().count("\n") >= 3
+
+
+def test_separate_attachment_needs_only_the_agency_signature(
+    signed_docs: dict[str, Path], pki_files: Path
+) -> None:
+    args = [
+        "verify",
+        str(signed_docs["attachment"]),
+        "--trust",
+        str(pki_files / "root.pem"),
+        "--require-legal",
+        "--format",
+        "json",
+    ]
+    as_main = run_cli(*args)
+    assert as_main.code == 3
+    as_attachment = run_cli(*args, "--kind", "attachment")
+    assert as_attachment.code == 0, as_attachment.out
+    legal = json.loads(as_attachment.out)["reports"][0]["legal"]
+    assert legal["valid"] is True and legal["rule"] == "decree30-app1-attachment"
