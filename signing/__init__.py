@@ -30,6 +30,7 @@ from signing.errors import (
     UsageError,
 )
 from signing.external import SigningRequest, finish_pdf, prepare_pdf
+from signing.files import atomic_output
 from signing.keys import (
     DevelopmentModeWarning,
     FileKeyWarning,
@@ -92,6 +93,7 @@ __all__ = [
     "XmlSignatureSpec",
     "add_text_fields",
     "add_text_fields_file",
+    "atomic_output",
     "decree30_date_parts",
     "fill_text_fields",
     "fill_text_fields_file",

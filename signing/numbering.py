@@ -59,6 +59,9 @@ DEFAULT_FIELDS: tuple[TextFieldSpec, ...] = (
 """The number after "Số:", the day after "ngày" and the month after "tháng" (box 3, box 4)."""
 
 
+FIELD_LABELS = {"so": "Số", "ngay": "ngày", "thang": "tháng"}
+
+
 def decree30_date_parts(day: date) -> dict[str, str]:
     """Day and month as Decree 30 writes them: a leading zero for days below 10 and for
     January and February ("ngày 05 tháng 02", "ngày 28 tháng 11")."""
@@ -169,10 +172,12 @@ def fill_text_fields(source: bytes, values: Mapping[str, str]) -> bytes:
             by_name[str(obj.get("/T"))] = ref
     missing = sorted(set(values) - set(by_name))
     if missing:
-        raise UsageError(
-            f"the document has no text field {', '.join(missing)} "
-            "(add the fields to the draft before signing)",
-            f"văn bản không có ô {', '.join(missing)} (cần thêm ô vào bản thảo trước khi ký)",
+        names = ", ".join(f"'{FIELD_LABELS.get(m, m)}' ({m})" for m in missing)
+        raise PlacementError(
+            f"the document has no field {names} to fill: the fields are added to the draft "
+            "before anyone signs it (lienthong number add-fields)",
+            f"văn bản không có ô {names} để điền: các ô phải được thêm vào bản thảo trước khi "
+            "ký (lienthong number add-fields)",
         )
     for name, value in values.items():
         ref = by_name[name]

@@ -278,8 +278,23 @@ class _SignerKeyUsage(KeyUsageConstraints):
         super()._validate_key_usage_extension(key_usage_extension_value, extra)  # type: ignore[no-untyped-call]
 
 
+DOCUMENT_SIGNING_PURPOSES = frozenset(
+    {
+        "any_extended_key_usage",
+        "email_protection",
+        "client_auth",
+        "microsoft_document_signing",
+        "adobe_authentic_documents_trust",
+        "1.3.6.1.5.5.7.3.36",  # id-kp-documentSigning, RFC 9336
+    }
+)
+"""Extended key usages that fit signing documents. A certificate whose EKU names only other
+purposes (a TSA's timeStamping, an OCSP responder's OCSPSigning, …) may not sign them."""
+
 SIGNER_KEY_USAGE: KeyUsageConstraints = _SignerKeyUsage(
     key_usage=frozenset({"digital_signature", "non_repudiation"}), match_all_key_usages=False
 )
 """TT 15/2025 App. II 1.4: a signer's certificate, if it restricts its key usage, allows
-digitalSignature or nonRepudiation."""
+digitalSignature or nonRepudiation. Extended key usage is checked for every format at once by
+:func:`validation.document.validate_bytes` (pyHanko's CMS path rebuilds these constraints
+and would demand an EKU extension from every certificate)."""

@@ -14,9 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from asn1crypto import cms
+from pyhanko.sign.ades.report import AdESIndeterminate, AdESStatus
 
 from validation.cms import validate_cms
-from validation.context import validation_time
+from validation.context import DOCUMENT_SIGNING_PURPOSES, validation_time
 from validation.errors import InputMissing
 from validation.legal import DocumentKind, legal_verdict
 from validation.pdf import validate_pdf
@@ -26,6 +27,7 @@ from validation.report import (
     DocumentReport,
     Finding,
     Outcome,
+    SignatureReport,
     Unparseable,
     format_failure,
     overall,
@@ -75,17 +77,43 @@ async def validate_bytes(
         outcome = await _dispatch(file_format, data, policy, detached_data)
     except Unparseable as exc:
         return format_failure(name, file_format, when, exc.finding)
-    indication, sub = overall(outcome.signatures)
+    signatures = tuple(_within_purpose(s) for s in outcome.signatures)
+    indication, sub = overall(signatures)
     return DocumentReport(
         file=name,
         format=file_format,
         validation_time=when,
         indication=indication,
         sub_indication=sub,
-        legal=legal_verdict(outcome.signatures, kind),
-        signatures=outcome.signatures,
+        legal=legal_verdict(signatures, kind),
+        signatures=signatures,
         findings=outcome.findings,
         evidence=outcome.evidence,
+    )
+
+
+def _within_purpose(sig: SignatureReport) -> SignatureReport:
+    """TT 15/2025 App. II 1.4: a certificate whose extended key usage names only other
+    purposes (a TSA's timeStamping, an OCSP responder's OCSPSigning, …) signs no documents."""
+    signer = sig.signer
+    if sig.kind != "signature" or signer is None or signer.extended_key_usage is None:
+        return sig
+    if DOCUMENT_SIGNING_PURPOSES & set(signer.extended_key_usage):
+        return sig
+    finding = Finding(
+        code="certificate.wrong_purpose",
+        en="the certificate may not sign documents: its extended key usage allows only "
+        + ", ".join(signer.extended_key_usage),
+        vi="chứng thư số không được dùng để ký văn bản: mục đích sử dụng mở rộng chỉ gồm "
+        + ", ".join(signer.extended_key_usage),
+    )
+    if sig.indication is AdESStatus.FAILED:
+        return replace(sig, findings=(*sig.findings, finding))
+    return replace(
+        sig,
+        indication=AdESStatus.INDETERMINATE,
+        sub_indication=AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE,
+        findings=(*sig.findings, finding),
     )
 
 

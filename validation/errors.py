@@ -30,3 +30,10 @@ class PolicyError(ValidationError):
 class InputMissing(ValidationError):
     code = "validation.input_missing"
     exit_code = 66
+
+
+class OutputNotWritable(ValidationError):
+    """A report or its evidence cannot be written (directory missing, disk full)."""
+
+    code = "validation.output_not_writable"
+    exit_code = 73

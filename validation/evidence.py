@@ -17,7 +17,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from validation.errors import ValidationError
+from validation.errors import OutputNotWritable
 from validation.report import DocumentReport, reports_json
 
 
@@ -51,7 +51,7 @@ def write_evidence(report: DocumentReport, directory: Path) -> list[Path]:
         )
         (directory / "SHA256SUMS").write_text(sums, encoding="utf-8")
     except OSError as exc:
-        raise ValidationError(
+        raise OutputNotWritable(
             f"cannot write the evidence to {directory}: {exc.strerror}",
             f"không ghi được bằng chứng vào {directory}: {exc.strerror}",
         ) from exc

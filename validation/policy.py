@@ -73,6 +73,12 @@ class TrustAnchors:
                         for p in path.iterdir()
                         if p.suffix.lower() in {".pem", ".crt", ".cer", ".der"}
                     )
+                    if not members:
+                        raise PolicyError(
+                            f"the trust anchor directory {path} holds no certificate files "
+                            "(*.pem, *.crt, *.cer, *.der)",
+                            f"thư mục chứng thư tin cậy {path} không có tệp chứng thư nào",
+                        )
                     for member in members:
                         certs.extend(load_certificates(member))
                 else:

@@ -104,6 +104,8 @@ class CertificateInfo:
     not_before: datetime
     not_after: datetime
     is_organisation: bool
+    extended_key_usage: tuple[str, ...] | None = None
+    """The purposes of the extendedKeyUsage extension; ``None`` without one."""
 
     @classmethod
     def of(cls, cert: x509.Certificate, *, is_organisation: bool) -> CertificateInfo:
@@ -119,6 +121,9 @@ class CertificateInfo:
             not_before=validity["not_before"].native,
             not_after=validity["not_after"].native,
             is_organisation=is_organisation,
+            extended_key_usage=None
+            if cert.extended_key_usage_value is None
+            else tuple(cert.extended_key_usage_value.native),
         )
 
 
@@ -250,11 +255,14 @@ _SEVERITY = {AdESStatus.PASSED: 0, AdESStatus.INDETERMINATE: 1, AdESStatus.FAILE
 def overall(
     signatures: Sequence[SignatureReport],
 ) -> tuple[AdESStatus, SubIndication | None]:
-    """The document's indication: the worst of its signatures'; none at all is
-    INDETERMINATE / SIGNED_DATA_NOT_FOUND."""
-    if not signatures:
+    """The document's indication: the worst of its signatures'; none at all (document
+    timestamps alone included, unless one of them failed) is INDETERMINATE /
+    SIGNED_DATA_NOT_FOUND."""
+    worst = max(signatures, key=lambda s: _SEVERITY[s.indication], default=None)
+    signed = any(s.kind != "document-timestamp" for s in signatures)
+    if worst is None or (not signed and worst.indication is not AdESStatus.FAILED):
+        # document timestamps prove when a file existed, not that anyone signed it
         return AdESStatus.INDETERMINATE, AdESIndeterminate.SIGNED_DATA_NOT_FOUND
-    worst = max(signatures, key=lambda s: _SEVERITY[s.indication])
     return worst.indication, worst.sub_indication
 
 
@@ -305,6 +313,9 @@ def signature_json(sig: SignatureReport) -> dict[str, Any]:
             "not_before": _time(signer.not_before),
             "not_after": _time(signer.not_after),
             "is_organisation": signer.is_organisation,
+            "extended_key_usage": None
+            if signer.extended_key_usage is None
+            else list(signer.extended_key_usage),
         },
         "claimed_signing_time": _time(sig.claimed_signing_time),
         "timestamp": None

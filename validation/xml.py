@@ -97,7 +97,6 @@ from asn1crypto import algos, cms, x509
 from cryptography import x509 as pyca_x509
 from lxml import etree
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
-from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import RevocationDetails
 from pyhanko_certvalidator import ValidationContext, find_valid_path
 from pyhanko_certvalidator.authority import CertTrustAnchor
@@ -132,7 +131,13 @@ from validation.cms import (
     valid_at,
     verdict_finding,
 )
-from validation.context import AlgorithmPolicy, algorithm_findings, fetching, validation_time
+from validation.context import (
+    SIGNER_KEY_USAGE,
+    AlgorithmPolicy,
+    algorithm_findings,
+    fetching,
+    validation_time,
+)
 from validation.policy import ValidationPolicy
 from validation.report import (
     CertificateInfo,
@@ -185,28 +190,6 @@ _DEFAULT_C14N = CanonicalizationMethod.CANONICAL_XML_1_0
 
 _HASH_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
 
-
-@dataclasses.dataclass(frozen=True)
-class _SignerKeyUsage(KeyUsageConstraints):
-    """TT 15/2025 App. II 1.4, as RFC 5280 §4.2.1.3 reads key usage: a certificate whose
-    keyUsage extension is present must assert digitalSignature or nonRepudiation; one without
-    the extension does not restrict its key (the xmlsec test certificates have none).
-    pyHanko's own constraint treats a missing extension as asserting nothing, and refuses."""
-
-    def validate(
-        self,
-        cert: x509.Certificate,
-        extra_asserted_key_usages: Any = (),
-        extra_asserted_extd_key_usages: Any = (),
-    ) -> None:
-        if cert.key_usage_value is None:
-            return
-        super().validate(cert, extra_asserted_key_usages, extra_asserted_extd_key_usages)
-
-
-SIGNER_KEY_USAGE = _SignerKeyUsage(
-    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
-)
 
 ReferenceRole = Literal["document", "object", "signed-properties", "key-info"]
 

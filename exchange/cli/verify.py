@@ -14,9 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from asn1crypto import pem
+from asn1crypto import crl, ocsp, pem
 from pyhanko.sign.ades.report import AdESStatus
 
+from signing import OutputNotWritable, atomic_output
 from validation import (
     DocumentKind,
     DocumentReport,
@@ -51,21 +52,39 @@ def _trust(values: tuple[str, ...]) -> TrustAnchors:
     return TrustAnchors.from_files(grouped)
 
 
-def _read_all(paths: tuple[Path, ...], what: str) -> tuple[bytes, ...]:
+def _read_all(
+    paths: tuple[Path, ...],
+    kind: type[crl.CertificateList] | type[ocsp.OCSPResponse],
+    what_en: str,
+    what_vi: str,
+) -> tuple[bytes, ...]:
+    """Read and check CRLs or OCSP responses (DER or PEM) supplied by the caller."""
     result = []
     for path in paths:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise PolicyError(f"cannot read the {what} {path}: {exc.strerror}") from exc
-        result.append(_der(data))
+            raise PolicyError(
+                f"cannot read the {what_en} {path}: {exc.strerror}",
+                f"không đọc được {what_vi} {path}: {exc.strerror}",
+            ) from exc
+        der = bytes(pem.unarmor(data)[2]) if pem.detect(data) else data
+        try:
+            kind.load(der).native  # noqa: B018 - parse now, fail here
+        except (ValueError, TypeError, KeyError) as exc:
+            raise PolicyError(f"{path} is not a {what_en}", f"{path} không phải {what_vi}") from exc
+        result.append(der)
     return tuple(result)
 
 
-def _der(data: bytes) -> bytes:
-    if pem.detect(data):
-        return bytes(pem.unarmor(data)[2])
-    return data
+def _check_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputNotWritable(
+            f"cannot write the evidence to {directory}: {exc.strerror}",
+            f"không ghi được bằng chứng vào {directory}: {exc.strerror}",
+        ) from exc
 
 
 def exit_code(reports: list[DocumentReport], *, require_legal: bool) -> int:
@@ -197,12 +216,14 @@ def verify(
         validation_time=when,
         revocation="soft" if revocation == "soft" else "hard",
         offline=offline,
-        crls=_read_all(crls, "CRL"),
-        ocsp_responses=_read_all(ocsps, "OCSP response"),
+        crls=_read_all(crls, crl.CertificateList, "CRL", "danh sách thu hồi (CRL)"),
+        ocsp_responses=_read_all(ocsps, ocsp.OCSPResponse, "OCSP response", "phản hồi OCSP"),
     )
     kind: DocumentKind = (
         "attachment" if doc_kind == "attachment" else ("copy" if doc_kind == "copy" else "main")
     )
+    if evidence_dir is not None:
+        _check_writable(evidence_dir)
     reports = asyncio.run(validate_files(list(files), policy, detached_data=data, kind=kind))
     if fmt == "json":
         rendered = render_json(reports)
@@ -211,10 +232,8 @@ def verify(
     else:
         rendered = render_text(reports, language)
     if output is not None:
-        try:
-            output.write_text(rendered + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise PolicyError(f"cannot write {output}: {exc.strerror}") from exc
+        with atomic_output(output) as handle:
+            handle.write((rendered + "\n").encode("utf-8"))
     else:
         click.echo(rendered)
     if evidence_dir is not None:

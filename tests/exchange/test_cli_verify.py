@@ -198,3 +198,21 @@ def test_separate_attachment_needs_only_the_agency_signature(
     assert as_attachment.code == 0, as_attachment.out
     legal = json.loads(as_attachment.out)["reports"][0]["legal"]
     assert legal["valid"] is True and legal["rule"] == "decree30-app1-attachment"
+
+
+def test_bad_inputs_to_verify_are_clear(
+    signed_docs: dict[str, Path], pki_files: Path, tmp_path: Path
+) -> None:
+    trust = ["--trust", str(pki_files / "root.pem")]
+    doc = str(signed_docs["final"])
+    bad_crl = run_cli("verify", doc, *trust, "--crl", str(pki_files / "root.pem"))
+    assert bad_crl.code == 64 and "is not a CRL" in bad_crl.err, bad_crl.err
+    assert "Traceback" not in bad_crl.err
+    empty = tmp_path / "empty-dir"
+    empty.mkdir()
+    assert run_cli("verify", doc, "--trust", str(empty)).code == 64
+    blocked = signed_docs["unsigned"] / "under-a-file"
+    out = run_cli("verify", doc, *trust, "-o", str(blocked))
+    assert out.code == 73, out.err
+    ev = run_cli("verify", doc, *trust, "--evidence", str(blocked))
+    assert ev.code == 73 and "evidence" in ev.err

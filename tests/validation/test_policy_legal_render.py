@@ -179,3 +179,19 @@ def test_renderings(pki: DevPki, tmp_path: Path) -> None:
     assert names == ["certificates/01.cer", "crls/01.crl", "report.json"]
     sums = (tmp_path / "ev" / "SHA256SUMS").read_text()
     assert "crls/01.crl" in sums
+
+
+def test_document_timestamps_alone_are_not_a_signature() -> None:
+    stamp = SignatureReport(
+        id="ts", kind="document-timestamp", indication=AdESStatus.PASSED, role=Role.TIMESTAMP
+    )
+    assert overall([stamp]) == (AdESStatus.INDETERMINATE, AdESIndeterminate.SIGNED_DATA_NOT_FOUND)
+    broken = SignatureReport(
+        id="ts",
+        kind="document-timestamp",
+        indication=AdESStatus.FAILED,
+        sub_indication=AdESFailure.HASH_FAILURE,
+        role=Role.TIMESTAMP,
+    )
+    assert overall([broken]) == (AdESStatus.FAILED, AdESFailure.HASH_FAILURE)
+    assert overall([stamp, _sig("a", Role.AGENCY)]) == (AdESStatus.PASSED, None)
