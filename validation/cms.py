@@ -485,7 +485,7 @@ async def _diagnose(
 # -- revocation, trust, evidence -------------------------------------------------------------
 
 
-def _ocsp_single(resp: ocsp.OCSPResponse, cert: x509.Certificate) -> str | None:
+def ocsp_status(resp: ocsp.OCSPResponse, cert: x509.Certificate) -> str | None:
     """The status an OCSP response gives ``cert`` (``good``/``revoked``/``unknown``)."""
     try:
         if resp["response_status"].native != "successful":
@@ -503,7 +503,7 @@ def _ocsp_single(resp: ocsp.OCSPResponse, cert: x509.Certificate) -> str | None:
     return None
 
 
-def _crl_status(lst: crl.CertificateList, cert: x509.Certificate) -> str | None:
+def crl_status(lst: crl.CertificateList, cert: x509.Certificate) -> str | None:
     try:
         if lst.issuer != cert.issuer:
             return None
@@ -536,11 +536,11 @@ def _revocation(j: Judgement, policy: ValidationPolicy, *, missing: bool) -> Rev
     def lookup(target: x509.Certificate) -> list[tuple[str, Source, str]]:
         found: list[tuple[str, Source, str]] = []
         for resp in vc.ocsps:
-            state = _ocsp_single(resp, target)
+            state = ocsp_status(resp, target)
             if state is not None:
                 found.append((state, source(resp.dump()), "OCSP"))
         for lst in vc.crls:
-            state = _crl_status(lst, target)
+            state = crl_status(lst, target)
             if state is not None:
                 found.append((state, source(lst.dump()), "CRL"))
         return found
@@ -618,7 +618,7 @@ def judgement_evidence(j: Judgement, signed_data: cms.SignedData) -> Evidence:
         ocsps.extend(
             r.dump()
             for r in j.context.ocsps
-            if any(_ocsp_single(r, c) is not None for c in chain_certs)
+            if any(ocsp_status(r, c) is not None for c in chain_certs)
         )
     return Evidence(
         certificates=tuple(dict.fromkeys(c.dump() for c in certs)),

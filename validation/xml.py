@@ -124,8 +124,10 @@ from signxml.xades.xades import XAdESSignatureConfiguration, XAdESVerifier
 from validation.cms import (
     TokenOutcome,
     context_for,
+    crl_status,
     digest,
     judge_timestamp_token,
+    ocsp_status,
     rejected_timestamp_findings,
     revocation_findings,
     valid_at,
@@ -1506,35 +1508,6 @@ def _anchor(path: ValidationPath | None) -> x509.Certificate | None:
     return anchor.certificate if isinstance(anchor, CertTrustAnchor) else None
 
 
-def _ocsp_status(resp: Any, cert: x509.Certificate) -> str | None:
-    try:
-        if resp["response_status"].native != "successful":
-            return None
-        basic = resp["response_bytes"]["response"].parsed
-        for single in basic["tbs_response_data"]["responses"]:
-            cert_id = single["cert_id"]
-            if cert_id["serial_number"].native != cert.serial_number:
-                continue
-            algo = cert_id["hash_algorithm"]["algorithm"].native
-            if cert_id["issuer_name_hash"].native == digest(cert.issuer.dump(), algo):
-                return str(single["cert_status"].name)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return None
-
-
-def _crl_status(lst: Any, cert: x509.Certificate) -> str | None:
-    try:
-        if lst.issuer != cert.issuer:
-            return None
-        for entry in lst["tbs_cert_list"]["revoked_certificates"]:
-            if entry["user_certificate"].native == cert.serial_number:
-                return "revoked"
-    except (ValueError, KeyError, TypeError):
-        return None
-    return "good"
-
-
 def _revocation(
     cert: x509.Certificate,
     vc: ValidationContext,
@@ -1550,11 +1523,11 @@ def _revocation(
 
     found: list[tuple[str, Literal["supplied", "online"], str]] = []
     for resp in vc.ocsps:
-        state = _ocsp_status(resp, cert)
+        state = ocsp_status(resp, cert)
         if state is not None:
             found.append((state, source(resp.dump()), "OCSP"))
     for lst in vc.crls:
-        state = _crl_status(lst, cert)
+        state = crl_status(lst, cert)
         if state is not None:
             found.append((state, source(lst.dump()), "CRL"))
     details = judged.revoked
@@ -1599,7 +1572,7 @@ def _evidence(
         crls=tuple(dict.fromkeys(c.dump() for c in vc.crls if c.issuer in issuers)),
         ocsp_responses=tuple(
             dict.fromkeys(
-                r.dump() for r in vc.ocsps if any(_ocsp_status(r, c) is not None for c in chain)
+                r.dump() for r in vc.ocsps if any(ocsp_status(r, c) is not None for c in chain)
             )
         ),
     )
