@@ -107,6 +107,7 @@ class _Setup:
 
 def _setup(data_dir: Path, say: Callable[[str], None]) -> _Setup:
     """Everything that is created once and reused: PKI, tokens, images, output folder."""
+    data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     home = SoftHsmHome(data_dir / "softhsm")
     home.ensure()
@@ -134,6 +135,7 @@ def _setup(data_dir: Path, say: Callable[[str], None]) -> _Setup:
 
 
 async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
+    data_dir = await asyncio.to_thread(data_dir.resolve)
     setup = await asyncio.to_thread(_setup, data_dir, say)
     out_dir, module, pki = setup.out_dir, setup.module, setup.pki
 

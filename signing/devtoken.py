@@ -49,7 +49,7 @@ class SoftHsmHome:
         return self.root / "softhsm2.conf"
 
     def ensure(self) -> None:
-        tokens = self.root / "tokens"
+        tokens = (self.root / "tokens").resolve()  # the conf is read from any directory
         tokens.mkdir(parents=True, exist_ok=True)
         if not self.conf.exists():
             self.conf.write_text(
