@@ -196,7 +196,8 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
         f"lienthong token list --module {module}",
         f"lienthong sign pdf IN.pdf -o OUT.pdf --key '{_key_uri('Agency', 'seal', module)}' "
         "--pin-env LIENTHONG_DEMO_PIN",
-        f"lienthong verify {output} --trust {data_dir / 'pki' / 'root.cert.pem'}",
+        f"lienthong verify {output} --trust {data_dir / 'pki' / 'root.cert.pem'} "
+        "--revocation soft   (the development OCSP responder runs only during the demo)",
     )
     return DemoResult(output=output, data_dir=data_dir, report=report, commands=commands)
 
