@@ -388,6 +388,9 @@ async def _judge_signer(
         )
         detail, problem = await _diagnose(problem, vc, status, usage, policy, signer_info)
     missing = detail is not None and detail.startswith(_MISSING_REVINFO)
+    if missing and problem is AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+        # as for PDF: fresher revocation data may come later (ETSI EN 319 102-1 TRY_LATER)
+        problem = AdESIndeterminate.TRY_LATER
     judgement = dataclasses.replace(judgement, detail=detail)
     judgement = dataclasses.replace(
         judgement, revocation=_revocation(judgement, policy, missing=missing)

@@ -1361,10 +1361,9 @@ async def _judge_path(
     except StaleRevinfoError as exc:
         return _failed_path(exc, AdESIndeterminate.TRY_LATER)
     except InsufficientRevinfoError as exc:
+        # as for PDF: fresher revocation data may come later (ETSI EN 319 102-1 TRY_LATER)
         return _failed_path(
-            exc,
-            AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-            f"revocation status unknown: {exc.failure_msg}",
+            exc, AdESIndeterminate.TRY_LATER, f"revocation status unknown: {exc.failure_msg}"
         )
     except DisallowedAlgorithmError as exc:
         sub = (
