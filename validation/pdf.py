@@ -1304,6 +1304,20 @@ class _Judge:
                     f"(mức thay đổi {modification})",
                 )
             )
+        elif level is not None and (overlays := _unsigned_overlays(embedded)):
+            # pyHanko counts a new visible signature field as form filling; left unsigned,
+            # its appearance can paint over the signed page (a "shadow" attack)
+            names = ", ".join(overlays)
+            problems.append(
+                _problem(
+                    AdESFailure.FORMAT_FAILURE,
+                    "pdf.unsigned_field_overlay",
+                    f"after this signature, unsigned signature fields with their own appearance "
+                    f"were added or changed ({names}): they can hide or replace what was signed",
+                    f"sau chữ ký này có ô chữ ký chưa ký mang hình hiển thị riêng được thêm hoặc "
+                    f"sửa ({names}): chúng có thể che hoặc thay nội dung đã ký",
+                )
+            )
         elif level is not None and ALLOWED_MODIFICATIONS.get(level):
             en, vi = ALLOWED_MODIFICATIONS[level] or ("", "")
             findings.append(
@@ -1616,6 +1630,37 @@ class _Judge:
         with contextlib.suppress(*_BAD_INPUT):
             self._crls.extend(c.dump() for c in context.crls)
             self._ocsps.extend(o.dump() for o in context.ocsps)
+
+
+def _unsigned_overlays(embedded: EmbeddedPdfSignature) -> list[str]:
+    """Unsigned signature fields with a visible appearance that were added or changed after
+    the revision ``embedded`` signs."""
+    reader = embedded.reader
+    signed_revision = int(embedded.signed_revision)
+    found: list[str] = []
+    try:
+        for name, value, field_ref in enumerate_sig_fields(reader, filled_status=False):
+            if value is not None:
+                continue
+            field = field_ref.get_object()
+            widget_ref = (
+                field["/Kids"][0] if "/Rect" not in field and "/Kids" in field else field_ref
+            )
+            widget = widget_ref.get_object()
+            rect = [float(v) for v in widget.get("/Rect", (0, 0, 0, 0))]
+            if "/AP" not in widget or abs(rect[2] - rect[0]) * abs(rect[3] - rect[1]) == 0:
+                continue
+            refs = [field_ref, widget_ref, widget.raw_get("/AP")]
+            changed = [
+                reader.xrefs.get_last_change(ref.reference)
+                for ref in refs
+                if hasattr(ref, "reference")
+            ]
+            if any(revision > signed_revision for revision in changed):
+                found.append(str(name))
+    except _BAD_INPUT:
+        return ["?"]
+    return found
 
 
 def _worst(problems: Sequence[tuple[SubIndication, Finding]]) -> SubIndication | None:
