@@ -19,9 +19,11 @@ from validation.report import (
     LegalVerdict,
     Role,
     SignatureReport,
+    Unparseable,
     report_json,
     reports_json,
 )
+from validation.xml import parse_untrusted_xml
 
 __all__ = [
     "SCHEMA",
@@ -36,11 +38,13 @@ __all__ = [
     "Role",
     "SignatureReport",
     "TrustAnchors",
+    "Unparseable",
     "ValidationError",
     "ValidationPolicy",
     "detect_format",
     "legal_verdict",
     "load_certificates",
+    "parse_untrusted_xml",
     "render_html",
     "render_json",
     "render_text",
