@@ -293,11 +293,15 @@ def seal_png() -> bytes:
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def corpus() -> Path:
+def corpus_dir() -> Path:
     """The shared third-party corpus, used in place (never copied into the repository):
     ``../shared/corpus`` beside the project, or ``$LIENTHONG_CORPUS``."""
-    path = Path(os.environ.get("LIENTHONG_CORPUS", PROJECT_ROOT.parent / "shared" / "corpus"))
+    return Path(os.environ.get("LIENTHONG_CORPUS", PROJECT_ROOT.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    path = corpus_dir()
     assert path.is_dir(), f"the shared corpus is missing at {path} (set LIENTHONG_CORPUS)"
     return path
 

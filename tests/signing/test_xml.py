@@ -42,8 +42,9 @@ from signing.xml import (
     XmlSignatureSpec,
     sign_xml,
 )
+from tests.plugin import corpus_dir
 
-CORPUS = Path("/work/shared/corpus/edxml")
+CORPUS = corpus_dir() / "edxml"
 DS = f"{{{XMLDSIG_NS}}}"
 XADES = f"{{{XADES_NS}}}"
 ED = f"{{{EDXML_NS}}}"

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import select
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.plugin import PROJECT_ROOT
+from tests.plugin import PROJECT_ROOT, corpus_dir
 
 ROW_SECONDS = 10.0
 ROW_MIB = 1024.0
@@ -32,12 +30,8 @@ ROW_MIB = 1024.0
 MISLABELLED: dict[str, tuple[str, str]] = {}
 
 
-def _corpus_dir() -> Path:
-    return Path(os.environ.get("LIENTHONG_CORPUS", PROJECT_ROOT.parent / "shared" / "corpus"))
-
-
 def _rows() -> list[dict[str, str]]:
-    manifest = _corpus_dir() / "manifest.csv"
+    manifest = corpus_dir() / "manifest.csv"
     rows = []
     with manifest.open(encoding="utf-8", newline="") as handle:
         for n, row in enumerate(csv.DictReader(handle), start=2):
@@ -54,7 +48,7 @@ def _run_all(rows: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
     pending = list(rows)
     while pending:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "tests.validation.corpus_worker", str(_corpus_dir())],
+            [sys.executable, "-m", "tests.validation.corpus_worker", str(corpus_dir())],
             cwd=PROJECT_ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

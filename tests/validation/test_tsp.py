@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.devpki import DevPki, Identity
 from signing.devservices import DevServices
-from tests.plugin import PROJECT_ROOT
+from tests.plugin import corpus_dir
 from validation.document import detect_format, validate_bytes
 from validation.policy import TrustAnchors, ValidationPolicy, load_certificates
 from validation.report import INDICATION_NAMES, Role, SignatureReport, Unparseable
@@ -362,7 +361,7 @@ _EXPECTED_SUB: dict[str, AdESFailure | AdESIndeterminate] = {
 
 def _tsp_rows() -> list[dict[str, str]]:
     # the same place as the ``corpus`` fixture; parametrize needs the rows before fixtures
-    root = Path(os.environ.get("LIENTHONG_CORPUS", PROJECT_ROOT.parent / "shared" / "corpus"))
+    root = corpus_dir()
     with (root / "manifest.csv").open(encoding="utf-8", newline="") as handle:
         return [r for r in csv.DictReader(handle) if r["path"].startswith("tsp/")]
 

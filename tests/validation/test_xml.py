@@ -34,7 +34,7 @@ from signing import XmlSignatureSpec, sign_xml
 from signing.devpki import DevPki, SignerSpec
 from signing.devservices import DevServices
 from signing.xml import XmlSignatureKind
-from tests.plugin import PROJECT_ROOT
+from tests.plugin import corpus_dir
 from validation.document import validate_bytes
 from validation.policy import TrustAnchors, ValidationPolicy
 from validation.report import DocumentReport, Role, SignatureReport, Unparseable
@@ -66,10 +66,6 @@ KINDS: tuple[XmlSignatureKind, ...] = ("xmldsig", "xades-b-b", "xades-b-t")
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def corpus_dir() -> Path:
-    return PROJECT_ROOT.parent / "shared" / "corpus"
 
 
 def edxml_package(name: str = "edoc_new.edxml") -> bytes:
