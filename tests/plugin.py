@@ -331,3 +331,44 @@ def run_cli(
         timeout=300,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@dataclass(frozen=True, slots=True)
+class Decree30Documents:
+    """One công văn through the Decree 30 steps (in-memory keys, no timestamps)."""
+
+    draft: bytes
+    personal: bytes
+    numbered: bytes
+    final: bytes
+
+
+@pytest.fixture(scope="session")
+async def decree30(pki: DevPki, signature_png: bytes, seal_png: bytes) -> Decree30Documents:
+    from signing import (
+        Anchor,
+        AppearanceSpec,
+        PadesSigner,
+        PadesSpec,
+        Profile,
+        add_text_fields,
+        fill_text_fields,
+    )
+    from signing.devassets import SampleDocument
+
+    doc = SampleDocument()
+    draft = add_text_fields(make_sample_cong_van(doc))
+    personal_spec = PadesSpec(
+        appearance=AppearanceSpec(
+            profile=Profile.PERSONAL,
+            image_png=signature_png,
+            placement=Anchor(text=doc.signer_name, above=doc.position),
+        )
+    )
+    personal, _ = await PadesSigner(pki.in_memory_key("personal"), personal_spec).sign_bytes(draft)
+    numbered = fill_text_fields(personal, {"so": "125", "ngay": "05", "thang": "02"})
+    agency_spec = PadesSpec(
+        appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal_png, seal_diameter_mm=36)
+    )
+    final, _ = await PadesSigner(pki.in_memory_key("agency"), agency_spec).sign_bytes(numbered)
+    return Decree30Documents(draft=draft, personal=personal, numbered=numbered, final=final)

@@ -95,7 +95,7 @@ from pyhanko.pdf_utils import misc
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
-from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
 from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
 from pyhanko.sign.general import (
     MultivaluedAttributeError,
@@ -142,6 +142,8 @@ from validation.context import (
     validation_time,
 )
 from validation.hexstrings import fast_hex_strings
+from validation.pdfcoverage import byte_coverage, structure_findings
+from validation.pdfstructure import Structure, read_structure
 from validation.policy import ValidationPolicy
 from validation.report import (
     CertificateInfo,
@@ -195,6 +197,7 @@ async def validate_pdf(data: bytes, policy: ValidationPolicy) -> Outcome:
     """
     with fast_hex_strings():
         reader = _open(data)
+        structure = read_structure(data)
         entries = _signature_entries(reader, len(data))
         tail = _trailing_bytes(data)
         dss, findings = _read_dss(reader)
@@ -219,7 +222,7 @@ async def validate_pdf(data: bytes, policy: ValidationPolicy) -> Outcome:
                 )
             )
         async with fetching(policy) as fetchers:
-            judge = _Judge(policy, fetchers, dss, entries, tail)
+            judge = _Judge(policy, fetchers, dss, entries, tail, data=data, structure=structure)
             reports = await judge.all(entries)
         evidence = judge.evidence()
     return Outcome(signatures=tuple(reports), findings=tuple(findings), evidence=evidence)
@@ -964,9 +967,15 @@ class _Judge:
         dss: _Revinfo,
         entries: Sequence[_Entry],
         tail: int = 0,
+        *,
+        data: bytes,
+        structure: Structure,
     ) -> None:
         self.policy = policy
         self.tail = tail
+        self.data = data
+        self.structure = structure
+        self.ambiguities = structure_findings(structure)
         self.fetchers = fetchers
         self.when = validation_time(policy)
         # All validation data the document carries (DSS, CMS revocation-info-archival), shared
@@ -1245,8 +1254,25 @@ class _Judge:
                     "hiển thị chúng",
                 )
             )
+        problems.extend((AdESFailure.FORMAT_FAILURE, f) for f in self.ambiguities)
+        by_bytes = byte_coverage(self.data, self.structure, embedded)
+        problems.extend((AdESFailure.FORMAT_FAILURE, f) for f in by_bytes.problems)
         try:
             embedded.compute_integrity_info()
+            if (
+                embedded.coverage == SignatureCoverageLevel.ENTIRE_FILE
+                and by_bytes.revision is not None
+                and not by_bytes.whole_file
+            ):
+                # pyHanko was fooled into "covers the whole file": every byte after the
+                # signed revision still goes through the change analysis
+                embedded.coverage = SignatureCoverageLevel.ENTIRE_REVISION
+                embedded.diff_result = DEFAULT_DIFF_POLICY.review_file(
+                    embedded.reader,
+                    by_bytes.revision,
+                    field_mdp_spec=embedded.fieldmdp,
+                    doc_mdp=embedded.docmdp_level,
+                )
             summary = embedded.summarise_integrity_info()
         except RecursionError:
             problems.append(

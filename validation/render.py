@@ -27,6 +27,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "có chữ ký cá nhân và chữ ký cơ quan hợp lệ",
         "legal_bad": "Giá trị pháp lý (Điều 5 NĐ 30/2020): CHƯA ĐỦ",
         "signature": "Chữ ký",
+        "counter-signature": "Chữ ký xác nhận (ký chứng)",
+        "counter_signs": "Xác nhận cho chữ ký",
         "document-timestamp": "Dấu thời gian tài liệu",
         "timestamp-token": "Dấu thời gian",
         "signer": "Người ký",
@@ -50,6 +52,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "valid personal and agency signatures",
         "legal_bad": "Legal value (Decree 30/2020 Art. 5): NO",
         "signature": "Signature",
+        "counter-signature": "Counter-signature",
+        "counter_signs": "Counter-signs",
         "document-timestamp": "Document timestamp",
         "timestamp-token": "Timestamp",
         "signer": "Signer",
@@ -149,6 +153,8 @@ def _signature_lines(sig: SignatureReport, lang: str) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     role = _ROLES[lang][sig.role.value]
     rows.append((w[sig.kind], f"{sig.id} — {role}"))
+    if sig.counter_signs is not None:
+        rows.append((w["counter_signs"], sig.counter_signs))
     if sig.signer is not None:
         rows.append((w["signer"], sig.signer.common_name))
         rows.append((w["issuer"], sig.signer.issuer))

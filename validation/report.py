@@ -19,7 +19,8 @@ JSON schema (``lienthong-validation/1``; fields are never removed, new ones may 
                  "reasons": [{"code": …, "severity": …, "vi": …, "en": …}]},
        "findings": [ … document-level findings … ],
        "signatures": [
-        {"id": "personal-1", "kind": "signature" | "document-timestamp" | "timestamp-token",
+        {"id": "personal-1",
+         "kind": "signature" | "counter-signature" | "document-timestamp" | "timestamp-token",
          "indication": …, "sub_indication": …,
          "role": "personal" | "agency" | "timestamp" | "unknown",
          "signer": {"common_name", "organisation", "subject", "issuer", "serial", "sha256",
@@ -35,7 +36,8 @@ JSON schema (``lienthong-validation/1``; fields are never removed, new ones may 
          "modification": "NONE" | "LTA_UPDATES" | "FORM_FILLING" | "ANNOTATIONS" | "OTHER" | null,
          "coverage": "ENTIRE_FILE" | … | null,
          "digest_algorithm": "sha256" | null, "signature_algorithm": "…" | null,
-         "findings": [ … ]}]}]}
+         "findings": [ … ],
+         "counter_signs": "<signature id>" | null, "revision": 0 | 1 | … | null}]}]}
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class Role(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-SignatureKind = Literal["signature", "document-timestamp", "timestamp-token"]
+SignatureKind = Literal["signature", "counter-signature", "document-timestamp", "timestamp-token"]
 DocumentFormat = Literal["pdf", "xml", "cms", "tsr", "unknown"]
 
 
@@ -176,6 +178,10 @@ class SignatureReport:
     digest_algorithm: str | None = None
     signature_algorithm: str | None = None
     findings: tuple[Finding, ...] = ()
+    counter_signs: str | None = None
+    """For a counter-signature: the id of the signature it counter-signs."""
+    revision: int | None = None
+    """PDF: the revision (0 = the original file) this signature or timestamp signs."""
 
     @property
     def passed(self) -> bool:
@@ -343,6 +349,8 @@ def signature_json(sig: SignatureReport) -> dict[str, Any]:
         "digest_algorithm": sig.digest_algorithm,
         "signature_algorithm": sig.signature_algorithm,
         "findings": [_finding_json(f) for f in sig.findings],
+        "counter_signs": sig.counter_signs,
+        "revision": sig.revision,
     }
 
 
