@@ -143,6 +143,7 @@ from validation.context import (
 )
 from validation.hexstrings import fast_hex_strings
 from validation.pdfcoverage import byte_coverage, structure_findings
+from validation.pdfhistory import Change, History, Rect, read_history, text_boxes
 from validation.pdfstructure import Structure, read_structure
 from validation.policy import ValidationPolicy
 from validation.report import (
@@ -167,6 +168,8 @@ TIMESTAMP_SUBFILTERS = frozenset({SigSeedSubFilter.ETSI_RFC3161.value})
 
 TSA_KEY_USAGE = KeyUsageConstraints(extd_key_usage={"time_stamping"})
 
+OVER_TEXT = 0.3
+"""A later signature's widget "covers" a run of text when it hides this share of its box."""
 MAX_SIGNATURES = 64
 """Signatures and document timestamps judged per file; more are reported unchecked."""
 MAX_CERTIFICATES = 64
@@ -976,6 +979,16 @@ class _Judge:
         self.data = data
         self.structure = structure
         self.ambiguities = structure_findings(structure)
+        self.by_revision: dict[int, _Entry] = {
+            e.revision: e for e in entries if e.signature is not None and e.revision >= 0
+        }
+        readers = [e.signature.reader for e in entries if e.signature is not None]
+        self.history = (
+            read_history(readers[0], structure, min(self.by_revision, default=0))
+            if readers
+            else History()
+        )
+        self._text: dict[int, list[Rect]] = {}
         self.fetchers = fetchers
         self.when = validation_time(policy)
         # All validation data the document carries (DSS, CMS revocation-info-archival), shared
@@ -1240,6 +1253,7 @@ class _Judge:
         problems: list[tuple[SubIndication, Finding]],
         findings: list[Finding],
     ) -> tuple[str | None, str | None]:
+        entry_revision = int(embedded.signed_revision)
         """Coverage of the byte range and the changes after the signed revision."""
         if self.tail:
             problems.append(
@@ -1330,20 +1344,6 @@ class _Judge:
                     f"(mức thay đổi {modification})",
                 )
             )
-        elif level is not None and (overlays := _unsigned_overlays(embedded)):
-            # pyHanko counts a new visible signature field as form filling; left unsigned,
-            # its appearance can paint over the signed page (a "shadow" attack)
-            names = ", ".join(overlays)
-            problems.append(
-                _problem(
-                    AdESFailure.FORMAT_FAILURE,
-                    "pdf.unsigned_field_overlay",
-                    f"after this signature, unsigned signature fields with their own appearance "
-                    f"were added or changed ({names}): they can hide or replace what was signed",
-                    f"sau chữ ký này có ô chữ ký chưa ký mang hình hiển thị riêng được thêm hoặc "
-                    f"sửa ({names}): chúng có thể che hoặc thay nội dung đã ký",
-                )
-            )
         elif level is not None and ALLOWED_MODIFICATIONS.get(level):
             en, vi = ALLOWED_MODIFICATIONS[level] or ("", "")
             findings.append(
@@ -1354,7 +1354,182 @@ class _Judge:
                     "info",
                 )
             )
+        if level is not None and covered:
+            signed_at = by_bytes.revision if by_bytes.revision is not None else entry_revision
+            overlay_problems, overlay_notes = self._overlays(signed_at)
+            problems.extend(overlay_problems)
+            findings.extend(overlay_notes)
         return coverage, modification
+
+    def _author(self, revision: int) -> tuple[str, str]:
+        entry = self.by_revision.get(revision)
+        if entry is None:
+            return (
+                f"revision {revision}, an update nobody signed",
+                f"phiên bản {revision}, bản cập nhật không có chữ ký",
+            )
+        return (
+            f"revision {revision}, made with {entry.name}",
+            f"phiên bản {revision}, tạo cùng {entry.name}",
+        )
+
+    def _is_organisation(self, revision: int) -> bool:
+        entry = self.by_revision.get(revision)
+        if entry is None or entry.signature is None or entry.timestamp:
+            return False
+        try:
+            cert = entry.signature.signer_cert
+        except _BAD_INPUT:
+            return False
+        return self.policy.agency_rule.is_organisation(cert)
+
+    def _is_seal(self, change: Change) -> bool:
+        """Decree 30 App. I: the agency signature's seal over the left third of an earlier
+        personal signature on the same page (it may touch the name and position lines)."""
+        if change.rect is None or not self._is_organisation(change.revision):
+            return False
+        sx0, sy0, sx1, sy1 = change.rect
+        for other in self.history.changes:
+            if (
+                other.kind != "signature"
+                or other.revision >= change.revision
+                or other.page != change.page
+                or other.rect is None
+                or self._is_organisation(other.revision)
+            ):
+                continue
+            px0, py0, px1, py1 = other.rect
+            overlap_x = min(sx1, px1) - max(sx0, px0)
+            overlap_y = min(sy1, py1) - max(sy0, py0)
+            width = px1 - px0
+            centre = (sx0 + sx1) / 2
+            if (
+                overlap_x > 0
+                and overlap_y > 0
+                and overlap_x <= 0.5 * width
+                and centre < px0 + width / 3
+            ):
+                return True
+        return False
+
+    def _over_text(self, change: Change) -> bool:
+        if change.rect is None or change.page is None:
+            return False
+        if change.page not in self._text:
+            try:
+                self._text[change.page] = text_boxes(self.data, change.page)
+            except _BAD_INPUT:
+                self._text[change.page] = [
+                    (float("-inf"), float("-inf"), float("inf"), float("inf"))
+                ]
+        x0, y0, x1, y1 = change.rect
+
+        def covered(box: Rect) -> float:
+            bx0, by0, bx1, by1 = box
+            width = max(0.0, min(x1, bx1) - max(x0, bx0))
+            height = max(0.0, min(y1, by1) - max(y0, by0))
+            area = (bx1 - bx0) * (by1 - by0)
+            return width * height / area if area > 0 else 0.0
+
+        # estimated glyph boxes are generous: a box grazing the tops of a line is no cover
+        return any(covered(box) >= OVER_TEXT for box in self._text[change.page])
+
+    def _overlays(self, revision: int) -> tuple[list[tuple[SubIndication, Finding]], list[Finding]]:
+        """What later revisions painted over the page (see :mod:`validation.pdfhistory`)."""
+        problems: list[tuple[SubIndication, Finding]] = []
+        notes: list[Finding] = []
+        if self.history.unreadable is not None:
+            detail = self.history.unreadable
+            problems.append(
+                _problem(
+                    AdESFailure.FORMAT_FAILURE,
+                    "pdf.modification_unknown",
+                    f"what the later revisions show cannot be analysed: {detail}",
+                    f"không phân tích được nội dung hiển thị của các phiên bản sau: {detail}",
+                )
+            )
+            return problems, notes
+        for change in self.history.after(revision):
+            who_en, who_vi = self._author(change.revision)
+            name = change.name
+            if change.kind == "unsigned-field":
+                problems.append(
+                    _problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.unsigned_field_overlay",
+                        f"after this signature, an unsigned signature field with its own "
+                        f"appearance was added or changed ({name}; {who_en}): it can hide or "
+                        "replace what was signed",
+                        f"sau chữ ký này có ô chữ ký chưa ký mang hình hiển thị riêng được thêm "
+                        f"hoặc sửa ({name}; {who_vi}): nó có thể che hoặc thay nội dung đã ký",
+                    )
+                )
+            elif change.kind == "appearance":
+                problems.append(
+                    _problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.appearance_replaced",
+                        f"after this signature, the appearance of field {name} changed while "
+                        f"its value did not ({who_en}): what is shown is not what was filled in",
+                        f"sau chữ ký này, hình hiển thị của ô {name} bị thay đổi trong khi giá "
+                        f"trị không đổi ({who_vi}): nội dung hiển thị không phải nội dung đã điền",
+                    )
+                )
+            elif change.kind == "revealed":
+                problems.append(
+                    _problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.annotation_revealed",
+                        f"after this signature, a hidden {name} was made visible ({who_en})",
+                        f"sau chữ ký này, một {name} đang ẩn đã bị cho hiện ra ({who_vi})",
+                    )
+                )
+            elif change.kind == "form-defaults":
+                problems.append(
+                    _problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.form_defaults_changed",
+                        f"after this signature, the form's {name} changed ({who_en}): viewers "
+                        "would redraw the fields differently from what was signed",
+                        f"sau chữ ký này, {name} của biểu mẫu bị thay đổi ({who_vi}): phần mềm "
+                        "xem sẽ vẽ lại các ô khác với nội dung đã ký",
+                    )
+                )
+            elif change.kind == "timestamp":
+                problems.append(
+                    _problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.timestamp_appearance",
+                        f"a document timestamp added after this signature has a visible "
+                        f"appearance ({name}; {who_en}): a timestamp paints nothing",
+                        f"dấu thời gian văn bản thêm sau chữ ký này có hình hiển thị ({name}; "
+                        f"{who_vi}): dấu thời gian không được vẽ gì lên văn bản",
+                    )
+                )
+            elif (
+                change.kind == "signature" and not self._is_seal(change) and self._over_text(change)
+            ):
+                problems.append(
+                    _problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.signature_over_content",
+                        f"the appearance of a later signature ({name}; {who_en}) covers text of "
+                        "the page this signature signed",
+                        f"hình hiển thị của chữ ký sau ({name}; {who_vi}) che lên chữ của trang "
+                        "mà chữ ký này đã ký",
+                    )
+                )
+            elif change.kind == "annotation":
+                notes.append(
+                    _finding(
+                        "pdf.annotation_added",
+                        f"after this signature, an annotation {name} was added or changed "
+                        f"({who_en})",
+                        f"sau chữ ký này, một chú thích {name} được thêm hoặc sửa ({who_vi})",
+                        "warning",
+                    )
+                )
+        return problems, notes
 
     async def _signature_timestamp(
         self,
@@ -1656,37 +1831,6 @@ class _Judge:
         with contextlib.suppress(*_BAD_INPUT):
             self._crls.extend(c.dump() for c in context.crls)
             self._ocsps.extend(o.dump() for o in context.ocsps)
-
-
-def _unsigned_overlays(embedded: EmbeddedPdfSignature) -> list[str]:
-    """Unsigned signature fields with a visible appearance that were added or changed after
-    the revision ``embedded`` signs."""
-    reader = embedded.reader
-    signed_revision = int(embedded.signed_revision)
-    found: list[str] = []
-    try:
-        for name, value, field_ref in enumerate_sig_fields(reader, filled_status=False):
-            if value is not None:
-                continue
-            field = field_ref.get_object()
-            widget_ref = (
-                field["/Kids"][0] if "/Rect" not in field and "/Kids" in field else field_ref
-            )
-            widget = widget_ref.get_object()
-            rect = [float(v) for v in widget.get("/Rect", (0, 0, 0, 0))]
-            if "/AP" not in widget or abs(rect[2] - rect[0]) * abs(rect[3] - rect[1]) == 0:
-                continue
-            refs = [field_ref, widget_ref, widget.raw_get("/AP")]
-            changed = [
-                reader.xrefs.get_last_change(ref.reference)
-                for ref in refs
-                if hasattr(ref, "reference")
-            ]
-            if any(revision > signed_revision for revision in changed):
-                found.append(str(name))
-    except _BAD_INPUT:
-        return ["?"]
-    return found
 
 
 def _worst(problems: Sequence[tuple[SubIndication, Finding]]) -> SubIndication | None:

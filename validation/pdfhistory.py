@@ -1,0 +1,446 @@
+"""What each incremental update of a PDF changed that a reader can see.
+
+pyHanko's difference analysis says whether a later revision stays within a modification level
+(form filling, annotations, …); it does not say what became visible, and it counts some
+overlays as harmless form filling. This module walks every revision after the first and
+lists, per revision, the appearance-bearing changes a person reading the document would
+notice, so that the PDF judge can fail the signatures they touch and the legal check can see
+the document as it was issued (Decree 30 Art. 5):
+
+``signature`` / ``timestamp``
+    a signature or document timestamp made in that revision, with the rectangle of its
+    widget when it is visible;
+``fill``
+    a form field whose value changed (its appearance with it); ``refill`` when it had a
+    value already;
+``unsigned-field``
+    a visible widget of a signature field left unsigned, new or changed;
+``appearance``
+    a widget whose appearance (or ``/DA``, ``/MK``) changed while its field's value did not:
+    the "replace" variant of the Shadow Attacks, which pyHanko 0.38 counts as form filling;
+``revealed``
+    an annotation or widget whose flags went from hidden to visible;
+``annotation``
+    any other annotation, new or changed, that is visible;
+``form-defaults``
+    the form's ``/NeedAppearances`` turned on, its ``/DA`` changed, or a font of its default
+    resources (``/DR``) rebound or redefined: viewers then redraw fields differently;
+``dss``
+    validation data (the document security store) added or changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any, Literal
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from validation.pdfstructure import Structure
+
+__all__ = ["Change", "History", "read_history", "text_boxes"]
+
+ChangeKind = Literal[
+    "signature",
+    "timestamp",
+    "fill",
+    "refill",
+    "unsigned-field",
+    "appearance",
+    "revealed",
+    "annotation",
+    "form-defaults",
+    "dss",
+]
+Rect = tuple[float, float, float, float]
+
+MAX_ANNOTATIONS = 20_000
+_HIDDEN = 2 | 32  # Hidden, NoView
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    revision: int
+    kind: ChangeKind
+    name: str
+    """The field's full name, the annotation's subtype, or the changed entry."""
+    page: int | None = None
+    rect: Rect | None = None
+    visible: bool = False
+
+
+@dataclass(slots=True)
+class History:
+    changes: list[Change] = field(default_factory=list)
+    unreadable: str | None = None
+    """Why the history could not be read (then every signature fails)."""
+
+    def after(self, revision: int) -> list[Change]:
+        return [c for c in self.changes if c.revision > revision]
+
+    def of(self, revision: int) -> list[Change]:
+        return [c for c in self.changes if c.revision == revision]
+
+
+def read_history(reader: PdfFileReader, structure: Structure, first: int) -> History:
+    """Every change in revision ``first`` (the oldest signed one) and after it."""
+    history = History()
+    count = reader.xrefs.total_revisions
+    try:
+        for revision in range(max(1, first), count):
+            history.changes.extend(
+                _revision_changes(reader, structure, revision, old_optional=revision == first)
+            )
+    except RecursionError:
+        history.unreadable = "objects nested too deeply"
+    except Exception as exc:  # hostile input: a verdict must still come out
+        history.unreadable = str(exc)[:200] or type(exc).__name__
+    return history
+
+
+def _changed_numbers(structure: Structure, revision: int) -> set[int]:
+    if revision >= len(structure.sections):
+        return set()
+    return {n for n, e in structure.sections[revision].entries.items() if e.kind != 0}
+
+
+def _get(node: Any, key: str, default: Any = None) -> Any:
+    """``node[key]`` resolved (``dict.get`` on pyHanko's dictionaries does not resolve
+    indirect values), or ``default``."""
+    if not isinstance(node, generic.DictionaryObject) or key not in node:
+        return default
+    return node[key]
+
+
+def _ref_number(value: Any) -> int | None:
+    return value.idnum if isinstance(value, generic.IndirectObject) else None
+
+
+def _revision_changes(
+    reader: PdfFileReader, structure: Structure, revision: int, *, old_optional: bool = False
+) -> Iterator[Change]:
+    """``old_optional``: the revision before the first signed one need not be readable on its
+    own (some producers' first sections are incomplete); then all is new."""
+    changed = _changed_numbers(structure, revision)
+    old = reader.get_historical_resolver(revision - 1)
+    new = reader.get_historical_resolver(revision)
+    try:
+        old_fields = _field_index(old)
+        old_state = {ref: _state(old, ref, old_fields) for ref, _page in _annotations(old)}
+    except Exception:
+        if not old_optional:
+            raise
+        old_state = {}
+    new_fields = _field_index(new)
+    for ref, page in _annotations(new):
+        state = _state(new, ref, new_fields)
+        before = old_state.get(ref)
+        touched = (
+            before is None
+            or bool(state.numbers & changed)
+            or state.flags != before.flags
+            or state.value != before.value
+        )
+        if not touched or not state.visible:
+            continue
+        kind: ChangeKind
+        if state.is_widget:
+            if state.field_type == "/Sig":
+                if state.value is not None and (before is None or before.value != state.value):
+                    kind = "timestamp" if state.timestamp else "signature"
+                elif state.value is None:
+                    kind = "unsigned-field"
+                else:
+                    kind = "appearance"
+            elif before is not None and before.value != state.value:
+                kind = "refill" if before.value not in (None, "") else "fill"
+            else:
+                # a new widget, or a new look for an unchanged value: painted, not filled
+                kind = "appearance"
+            if before is not None and not before.visible and kind == "appearance":
+                kind = "revealed"
+        else:
+            kind = "revealed" if before is not None and not before.visible else "annotation"
+        yield Change(revision, kind, state.name, page, state.rect, True)
+    if old_state or not old_optional:
+        yield from _form_defaults(old, new, changed, revision)
+        if _dss_changed(old, new, changed):
+            yield Change(revision, "dss", "/DSS")
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    name: str
+    is_widget: bool
+    field_type: str | None
+    value: str | None
+    timestamp: bool
+    flags: int
+    rect: Rect | None
+    visible: bool
+    numbers: frozenset[int]
+    """Object numbers the annotation's look depends on."""
+
+
+def _annotations(resolver: Any) -> Iterator[tuple[int, int]]:
+    seen = 0
+    for index, page in enumerate(_pages(resolver.root["/Pages"])):
+        annots = _get(page, "/Annots")
+        if annots is None:
+            continue
+        annots = annots.get_object() if isinstance(annots, generic.IndirectObject) else annots
+        for item in annots if isinstance(annots, generic.ArrayObject) else ():
+            seen += 1
+            if seen > MAX_ANNOTATIONS:
+                raise ValueError("too many annotations")
+            number = _ref_number(item)
+            if number is not None:
+                yield number, index
+
+
+def _pages(node: Any, depth: int = 0) -> Iterator[generic.DictionaryObject]:
+    if depth > 64:
+        raise ValueError("page tree nested too deeply")
+    node = node.get_object()
+    if _get(node, "/Type") == "/Pages" or "/Kids" in node:
+        for kid in _get(node, "/Kids", ()):
+            yield from _pages(kid, depth + 1)
+    else:
+        yield node
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    field_type: str | None
+    value: Any
+    numbers: frozenset[int]
+
+
+def _field_index(resolver: Any) -> dict[int, _Field]:
+    """Widget object number -> its field, from the form's field tree (widgets need not point
+    back to their field with /Parent)."""
+    form = _acroform(resolver)
+    index: dict[int, _Field] = {}
+    if form is None:
+        return index
+    count = 0
+
+    def walk(
+        ref: Any, prefix: str, ftype: Any, value: Any, numbers: frozenset[int], depth: int
+    ) -> None:
+        nonlocal count
+        count += 1
+        if depth > 32 or count > MAX_ANNOTATIONS:
+            raise ValueError("form fields nested too deeply or too many")
+        node = ref.get_object()
+        number = _ref_number(ref)
+        here = numbers | ({number} if number is not None else set())
+        name = prefix
+        if "/T" in node:
+            name = f"{prefix}.{node['/T']}" if prefix else str(node["/T"])
+        ftype = _get(node, "/FT", ftype)
+        value = node.raw_get("/V") if "/V" in node else value
+        kids = _get(node, "/Kids")
+        field_kids = [
+            k for k in (kids or ()) if "/T" in k.get_object() or "/Kids" in k.get_object()
+        ]
+        if field_kids:
+            for kid in field_kids:
+                walk(kid, name, ftype, value, here, depth + 1)
+            return
+        info = _Field(name, None if ftype is None else str(ftype), value, here)
+        if number is not None and _get(node, "/Subtype") == "/Widget":
+            index[number] = info
+        for kid in kids or ():
+            kid_number = _ref_number(kid)
+            if kid_number is not None:
+                index[kid_number] = info
+
+    for ref in _get(form, "/Fields", ()):
+        walk(ref, "", None, None, frozenset(), 0)
+    return index
+
+
+def _describe(value: Any) -> tuple[str | None, bool]:
+    if value is None:
+        return None, False
+    if isinstance(value, generic.IndirectObject):
+        target = value.get_object()
+        stamp = (
+            isinstance(target, generic.DictionaryObject)
+            and _get(target, "/Type") == "/DocTimeStamp"
+        )
+        return f"ref {value.idnum} {value.generation}", stamp
+    return str(value), False
+
+
+def _state(resolver: Any, number: int, fields: dict[int, _Field]) -> _State:
+    annot = resolver(generic.Reference(number, 0, resolver))
+    numbers = {number}
+    subtype = _get(annot, "/Subtype")
+    is_widget = subtype == "/Widget"
+    name = str(subtype or "annotation")
+    field_type = None
+    value: str | None = None
+    timestamp = False
+    known = fields.get(number) if is_widget else None
+    if known is not None:
+        name, field_type = known.name or name, known.field_type
+        value, timestamp = _describe(known.value)
+        numbers |= known.numbers
+        if "/DA" in annot:
+            numbers.update(_numbers_in(annot.raw_get("/DA")))
+    elif is_widget:
+        node: Any = annot
+        parts: list[str] = []
+        parent_ref: Any = None
+        for _ in range(32):
+            if "/T" in node:
+                parts.append(str(node["/T"]))
+            if field_type is None and "/FT" in node:
+                field_type = str(node["/FT"])
+            if value is None and "/V" in node:
+                raw = node.raw_get("/V")
+                if isinstance(raw, generic.IndirectObject):
+                    value = f"ref {raw.idnum} {raw.generation}"
+                    target = raw.get_object()
+                    timestamp = (
+                        isinstance(target, generic.DictionaryObject)
+                        and _get(target, "/Type") == "/DocTimeStamp"
+                    )
+                else:
+                    value = str(raw)
+            parent_ref = node.raw_get("/Parent") if "/Parent" in node else None
+            if parent_ref is None:
+                break
+            if isinstance(parent_ref, generic.IndirectObject):
+                numbers.add(parent_ref.idnum)
+            node = parent_ref.get_object()
+        name = ".".join(reversed(parts)) or name
+        if "/DA" in annot:
+            numbers.update(_numbers_in(annot.raw_get("/DA")))
+    flags = int(_get(annot, "/F", 0)) if isinstance(_get(annot, "/F", 0), int) else 0
+    rect = _rect(_get(annot, "/Rect"))
+    appearance = annot.raw_get("/AP") if "/AP" in annot else None
+    numbers.update(_numbers_in(appearance, depth=3))
+    if "/MK" in annot:
+        numbers.update(_numbers_in(annot.raw_get("/MK"), depth=2))
+    has_look = appearance is not None or (is_widget and field_type not in (None, "/Sig"))
+    visible = (
+        not flags & _HIDDEN
+        and rect is not None
+        and abs(rect[2] - rect[0]) * abs(rect[3] - rect[1]) > 0
+        and has_look
+    )
+    return _State(
+        name=name,
+        is_widget=is_widget,
+        field_type=field_type,
+        value=value,
+        timestamp=timestamp,
+        flags=flags,
+        rect=rect,
+        visible=visible,
+        numbers=frozenset(numbers),
+    )
+
+
+def _numbers_in(value: Any, depth: int = 1) -> set[int]:
+    found: set[int] = set()
+    if isinstance(value, generic.IndirectObject):
+        found.add(value.idnum)
+        if depth <= 0:
+            return found
+        value = value.get_object()
+        if isinstance(value, generic.StreamObject):
+            return found
+    if depth <= 0:
+        return found
+    if isinstance(value, generic.DictionaryObject):
+        for key in value:
+            found |= _numbers_in(value.raw_get(key), depth - 1)
+    elif isinstance(value, generic.ArrayObject):
+        for item in value:
+            found |= _numbers_in(item, depth - 1)
+    return found
+
+
+def _rect(value: Any) -> Rect | None:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+        return None
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def _acroform(resolver: Any) -> generic.DictionaryObject | None:
+    form = _get(resolver.root, "/AcroForm")
+    return form.get_object() if form is not None else None
+
+
+def _form_defaults(old: Any, new: Any, changed: set[int], revision: int) -> Iterator[Change]:
+    before, after = _acroform(old), _acroform(new)
+    if after is None:
+        return
+    if bool(_get(after, "/NeedAppearances", False)) and not (
+        before is not None and bool(_get(before, "/NeedAppearances", False))
+    ):
+        yield Change(revision, "form-defaults", "/NeedAppearances")
+    if before is not None and str(_get(before, "/DA", "")) != str(_get(after, "/DA", "")):
+        yield Change(revision, "form-defaults", "/DA")
+    old_fonts = _dr_fonts(before)
+    new_fonts = _dr_fonts(after)
+    for name, ref in old_fonts.items():
+        if new_fonts.get(name) != ref or (ref is not None and ref in changed):
+            yield Change(revision, "form-defaults", f"/DR {name}")
+
+
+def _dr_fonts(form: generic.DictionaryObject | None) -> dict[str, int | None]:
+    if form is None or "/DR" not in form:
+        return {}
+    resources = form["/DR"]
+    fonts = _get(resources, "/Font") if isinstance(resources, generic.DictionaryObject) else None
+    if not isinstance(fonts, generic.DictionaryObject):
+        return {}
+    return {str(k): _ref_number(fonts.raw_get(k)) for k in fonts}
+
+
+def _dss_changed(old: Any, new: Any, changed: set[int]) -> bool:
+    after = new.root.raw_get("/DSS") if "/DSS" in new.root else None
+    before = old.root.raw_get("/DSS") if "/DSS" in old.root else None
+    if after is None:
+        return False
+    number = _ref_number(after)
+    return before is None or _ref_number(before) != number or (number in changed)
+
+
+def text_boxes(data: bytes, page: int) -> list[Rect]:
+    """Approximate boxes of the text shown on ``page`` (pypdf's text extraction: the run's
+    origin, its font size as height, half an em per character as width), in user space."""
+    from pypdf import PdfReader
+
+    boxes: list[Rect] = []
+
+    def visit(text: Any, cm: Any, tm: Any, _font: Any, size: Any) -> None:
+        if not str(text).strip():
+            return
+        a, b, _c, _d, e, f = (float(v) for v in tm)
+        ca, cb, cc, cd, ce, cf = (float(v) for v in cm)
+        x = e * ca + f * cc + ce
+        y = e * cb + f * cd + cf
+        scale = math.hypot(a * ca + b * cc, a * cb + b * cd) or 1.0
+        height = float(size or 0) * scale
+        width = 0.5 * height * len(str(text).rstrip())
+        boxes.append((x, y - 0.2 * height, x + width, y + 0.8 * height))
+
+    reader = PdfReader(BytesIO(data), strict=False)
+    if 0 <= page < len(reader.pages):
+        reader.pages[page].extract_text(visitor_text=visit)
+    return boxes
