@@ -168,8 +168,10 @@ TIMESTAMP_SUBFILTERS = frozenset({SigSeedSubFilter.ETSI_RFC3161.value})
 
 TSA_KEY_USAGE = KeyUsageConstraints(extd_key_usage={"time_stamping"})
 
-OVER_TEXT = 0.3
-"""A later signature's widget "covers" a run of text when it hides this share of its box."""
+OVER_TEXT = 0.5
+"""A later signature's widget "covers" a run of text when it hides this share of the run's
+height, over :data:`OVER_TEXT_WIDTH` points of its width (or this share of a short run)."""
+OVER_TEXT_WIDTH = 20.0
 MAX_SIGNATURES = 64
 """Signatures and document timestamps judged per file; more are reported unchecked."""
 MAX_CERTIFICATES = 64
@@ -1424,15 +1426,17 @@ class _Judge:
                 ]
         x0, y0, x1, y1 = change.rect
 
-        def covered(box: Rect) -> float:
+        def covers(box: Rect) -> bool:
             bx0, by0, bx1, by1 = box
-            width = max(0.0, min(x1, bx1) - max(x0, bx0))
-            height = max(0.0, min(y1, by1) - max(y0, by0))
-            area = (bx1 - bx0) * (by1 - by0)
-            return width * height / area if area > 0 else 0.0
+            width = min(x1, bx1) - max(x0, bx0)
+            height = min(y1, by1) - max(y0, by0)
+            # most of the line's height, over a few characters' width: a box grazing the
+            # tops or bottoms of a line (estimated glyph boxes are generous) is no cover
+            return height >= OVER_TEXT * (by1 - by0) and width >= min(
+                OVER_TEXT_WIDTH, OVER_TEXT * (bx1 - bx0)
+            )
 
-        # estimated glyph boxes are generous: a box grazing the tops of a line is no cover
-        return any(covered(box) >= OVER_TEXT for box in self._text[change.page])
+        return any(covers(box) for box in self._text[change.page])
 
     def _overlays(self, revision: int) -> tuple[list[tuple[SubIndication, Finding]], list[Finding]]:
         """What later revisions painted over the page (see :mod:`validation.pdfhistory`)."""
