@@ -39,10 +39,23 @@ _PEM_CMS = (b"-----BEGIN PKCS7", b"-----BEGIN CMS", b"-----BEGIN PKCS #7 SIGNED 
 
 
 def detect_format(data: bytes) -> DocumentFormat:
+    """The format of ``data``, from its first bytes. Text may be UTF-8 (with or without a
+    byte-order mark) or UTF-16 (with a byte-order mark, little or big endian, or without one
+    when it starts with ``<``, as XML 1.0 Appendix F detects it)."""
     head = data[:1024]
     if b"%PDF-" in head:
         return "pdf"
-    stripped = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    for mark, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(mark):
+            text = head[2:].decode(codec, errors="replace").encode()
+            break
+    else:
+        for start, codec in ((b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be")):
+            if head.startswith(start):
+                text = head.decode(codec, errors="replace").encode()
+                break
+    stripped = text.lstrip()
     if stripped.startswith(_PEM_CMS):
         return "cms"
     if stripped.startswith(b"<"):
@@ -85,10 +98,11 @@ async def validate_bytes(
         validation_time=when,
         indication=indication,
         sub_indication=sub,
-        legal=legal_verdict(signatures, kind),
+        legal=legal_verdict(signatures, kind, outcome.updates),
         signatures=signatures,
         findings=outcome.findings,
         evidence=outcome.evidence,
+        updates=outcome.updates,
     )
 
 

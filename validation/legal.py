@@ -1,6 +1,20 @@
 """The legal check of Decree 30/2020 Art. 5: a main document has the legal value of the paper
 original only with a valid signature of the competent person **and** a valid signature of
-the agency. Separate attachments and electronic copies need the agency signature alone."""
+the agency. Separate attachments and electronic copies need the agency signature alone.
+
+For a PDF the document is judged **as it was issued** (Art. 5, 14, 15), from what each
+revision changed (:class:`~validation.report.RevisionUpdate`):
+
+* the agency signature comes after the personal signature and covers it;
+* between them, only the number and date are filled in (once: the fields
+  :data:`NUMBER_DATE_FIELDS`), validation data may be added, and the agency signature itself;
+* after the agency signature, only validation data and document timestamps without a
+  visible appearance.
+
+Anything else (a re-filled number, another field filled, a third signature, an annotation,
+a seal applied before the personal signature) makes the verdict false with a reason a clerk
+understands, even where the PDF rules call the change "allowed".
+"""
 
 from __future__ import annotations
 
@@ -11,15 +25,34 @@ from validation.report import (
     VERDICT_WORDS,
     Finding,
     LegalVerdict,
+    RevisionUpdate,
     Role,
     SignatureReport,
 )
 
 DocumentKind = Literal["main", "attachment", "copy"]
 
+NUMBER_DATE_FIELDS = frozenset({"so", "ngay", "thang", "nam"})
+"""The form fields the system fills with the number and date after the personal signature
+(the names ``signing`` gives them: Số, ngày, tháng, năm)."""
+
+_WORDS = {
+    "signature": ("another signature", "một chữ ký khác"),
+    "timestamp": ("a visible document timestamp", "một dấu thời gian có hình hiển thị"),
+    "fill": ("field {name} filled in", "ô {name} được điền"),
+    "refill": ("field {name} filled in again", "ô {name} bị điền lại"),
+    "unsigned-field": ("an unsigned signature field {name}", "một ô chữ ký chưa ký {name}"),
+    "appearance": ("the look of field {name} changed", "hình hiển thị của ô {name} bị thay đổi"),
+    "revealed": ("a hidden {name} made visible", "một {name} đang ẩn bị cho hiện ra"),
+    "annotation": ("an annotation {name}", "một chú thích {name}"),
+    "form-defaults": ("the form's {name} changed", "{name} của biểu mẫu bị thay đổi"),
+}
+
 
 def legal_verdict(
-    signatures: Sequence[SignatureReport], kind: DocumentKind = "main"
+    signatures: Sequence[SignatureReport],
+    kind: DocumentKind = "main",
+    updates: Sequence[RevisionUpdate] = (),
 ) -> LegalVerdict:
     regular = [s for s in signatures if s.kind == "signature"]
     personal = [s for s in regular if s.role is Role.PERSONAL]
@@ -31,6 +64,30 @@ def legal_verdict(
         reasons.append(_missing("personal", personal))
     if good_agency is None:
         reasons.append(_missing("agency", agency))
+    if good_agency is not None and good_agency.revision is not None:
+        if kind == "main" and good_personal is not None and good_personal.revision is not None:
+            later = [
+                s
+                for s in agency
+                if s.passed and s.revision is not None and s.revision > good_personal.revision
+            ]
+            if not later:
+                reasons.append(
+                    Finding(
+                        code="legal.agency_before_personal",
+                        en="the agency signature was applied before the personal signature: "
+                        "it must come after it and cover it",
+                        vi="chữ ký số của cơ quan được ký trước chữ ký của người có thẩm quyền: "
+                        "chữ ký cơ quan phải ký sau và bao trùm chữ ký cá nhân",
+                    )
+                )
+            else:
+                good_agency = later[0]
+                reasons.extend(
+                    _between(good_personal.revision, good_agency.revision or 0, updates, regular)
+                )
+        if good_agency.revision is not None:
+            reasons.extend(_after(good_agency.revision, updates, signatures))
     valid = not reasons
     return LegalVerdict(
         valid=valid,
@@ -39,6 +96,88 @@ def legal_verdict(
         reasons=tuple(reasons),
         rule="decree30-art5" if kind == "main" else f"decree30-app1-{kind}",
     )
+
+
+def _describe(kind: str, name: str) -> tuple[str, str]:
+    en, vi = _WORDS.get(kind, ("a change ({name})", "một thay đổi ({name})"))
+    return en.format(name=name), vi.format(name=name)
+
+
+def _between(
+    personal: int,
+    agency: int,
+    updates: Sequence[RevisionUpdate],
+    regular: Sequence[SignatureReport],
+) -> list[Finding]:
+    """Between the personal and the agency signature: the number and date, once."""
+    found: list[Finding] = []
+    extra = [s for s in regular if s.revision is not None and personal < s.revision < agency]
+    for sig in extra:
+        found.append(
+            Finding(
+                code="legal.changed_before_agency",
+                en=f"between the personal and the agency signature, another signature ({sig.id}) "
+                "was added: the document was not issued as signed",
+                vi=f"giữa chữ ký cá nhân và chữ ký cơ quan có thêm chữ ký khác ({sig.id}): văn "
+                "bản không được ban hành đúng như đã ký",
+            )
+        )
+    for update in updates:
+        if not personal < update.revision <= agency:
+            continue
+        for change, name in update.changes:
+            if change == "dss" or (change == "fill" and name in NUMBER_DATE_FIELDS):
+                continue
+            if change == "signature" and update.revision == agency:
+                continue
+            if change == "signature":
+                continue  # reported above, with the signature's name
+            en, vi = _describe(change, name)
+            found.append(
+                Finding(
+                    code="legal.changed_before_agency",
+                    en=f"between the personal and the agency signature: {en} (revision "
+                    f"{update.revision}); only the number and date may be filled in",
+                    vi=f"giữa chữ ký cá nhân và chữ ký cơ quan: {vi} (phiên bản "
+                    f"{update.revision}); chỉ được điền số và ngày tháng văn bản",
+                )
+            )
+    return found
+
+
+def _after(
+    agency: int, updates: Sequence[RevisionUpdate], signatures: Sequence[SignatureReport]
+) -> list[Finding]:
+    """After the agency signature: validation data and invisible document timestamps only."""
+    found: list[Finding] = []
+    for sig in signatures:
+        if sig.kind == "signature" and sig.revision is not None and sig.revision > agency:
+            found.append(
+                Finding(
+                    code="legal.changed_after_agency",
+                    en=f"a signature ({sig.id}) was added after the agency signature: the "
+                    "issued document was changed",
+                    vi=f"có chữ ký ({sig.id}) được thêm sau chữ ký của cơ quan: văn bản đã ban "
+                    "hành bị thay đổi",
+                )
+            )
+    for update in updates:
+        if update.revision <= agency:
+            continue
+        for change, name in update.changes:
+            if change == "dss" or change == "signature":
+                continue  # validation data; signatures are reported above
+            en, vi = _describe(change, name)
+            found.append(
+                Finding(
+                    code="legal.changed_after_agency",
+                    en=f"after the agency signature: {en} (revision {update.revision}); only "
+                    "validation data and invisible timestamps may be added",
+                    vi=f"sau chữ ký của cơ quan: {vi} (phiên bản {update.revision}); chỉ được "
+                    "bổ sung dữ liệu kiểm tra và dấu thời gian không hiển thị",
+                )
+            )
+    return found
 
 
 def _missing(role: Literal["personal", "agency"], present: Sequence[SignatureReport]) -> Finding:

@@ -151,6 +151,7 @@ from validation.report import (
     Evidence,
     Finding,
     Outcome,
+    RevisionUpdate,
     RevocationInfo,
     Role,
     SignatureReport,
@@ -230,7 +231,10 @@ async def validate_pdf(data: bytes, policy: ValidationPolicy) -> Outcome:
             judge = _Judge(policy, fetchers, dss, entries, tail, data=data, structure=structure)
             reports = await judge.all(entries)
         evidence = judge.evidence()
-    return Outcome(signatures=tuple(reports), findings=tuple(findings), evidence=evidence)
+        updates = judge.updates()
+    return Outcome(
+        signatures=tuple(reports), findings=tuple(findings), evidence=evidence, updates=updates
+    )
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -1013,6 +1017,14 @@ class _Judge:
         self._ocsps: list[bytes] = [o.dump() for o in embedded.ocsps]
         self._tokens: list[bytes] = []
 
+    def updates(self) -> tuple[RevisionUpdate, ...]:
+        by_revision: dict[int, list[tuple[str, str]]] = {}
+        for change in self.history.changes:
+            by_revision.setdefault(change.revision, []).append((change.kind, change.name))
+        return tuple(
+            RevisionUpdate(revision=r, changes=tuple(c)) for r, c in sorted(by_revision.items())
+        )
+
     def evidence(self) -> Evidence:
         return Evidence().merge(
             Evidence(
@@ -1071,6 +1083,7 @@ class _Judge:
             role=Role.TIMESTAMP if entry.timestamp else Role.UNKNOWN,
             signer=signer,
             findings=(problem,),
+            revision=entry.revision if entry.revision >= 0 else None,
         )
 
     async def signature(self, entry: _Entry, proof: datetime | None) -> SignatureReport:
@@ -1186,6 +1199,7 @@ class _Judge:
             digest_algorithm=crypto.digest_algorithm,
             signature_algorithm=crypto.signature_algorithm,
             findings=tuple(findings),
+            revision=entry.revision,
         )
 
     async def document_timestamp(
@@ -1244,6 +1258,7 @@ class _Judge:
             digest_algorithm=stamp.imprint_algorithm,
             signature_algorithm=stamp.crypto.signature_algorithm,
             findings=tuple([f for _, f in problems] + findings),
+            revision=entry.revision,
         )
         return report, proof
 

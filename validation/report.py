@@ -189,6 +189,17 @@ class SignatureReport:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RevisionUpdate:
+    """PDF: what one revision (from the first signed one on) changed that a reader sees, as
+    ``(kind, name)`` pairs: ``signature``, ``timestamp``, ``fill``, ``refill``,
+    ``unsigned-field``, ``appearance``, ``revealed``, ``annotation``, ``form-defaults``,
+    ``dss`` (see :mod:`validation.pdfhistory`)."""
+
+    revision: int
+    changes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LegalVerdict:
     """Decree 30/2020 Art. 5: a main document is legally valid with a valid personal
     signature and a valid agency signature."""
@@ -235,6 +246,7 @@ class DocumentReport:
     signatures: tuple[SignatureReport, ...] = ()
     findings: tuple[Finding, ...] = ()
     evidence: Evidence = field(default_factory=Evidence)
+    updates: tuple[RevisionUpdate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,6 +256,7 @@ class Outcome:
     signatures: tuple[SignatureReport, ...] = ()
     findings: tuple[Finding, ...] = ()
     evidence: Evidence = field(default_factory=Evidence)
+    updates: tuple[RevisionUpdate, ...] = ()
 
 
 class Unparseable(Exception):
