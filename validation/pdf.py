@@ -91,7 +91,7 @@ from typing import Literal
 
 from asn1crypto import algos, cms, core, crl, ocsp, tsp, x509
 from cryptography.hazmat.primitives import hashes
-from pyhanko.pdf_utils import misc
+from pyhanko.pdf_utils import misc, xref
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
@@ -202,8 +202,8 @@ async def validate_pdf(data: bytes, policy: ValidationPolicy) -> Outcome:
     encrypted with a password we do not have; everything else, forgeries included, is a verdict.
     """
     with fast_hex_strings():
-        reader = _open(data)
         structure = read_structure(data)
+        reader = _open(data, structure)
         entries = _signature_entries(reader, len(data))
         tail = _trailing_bytes(data)
         dss, findings = _read_dss(reader)
@@ -265,9 +265,30 @@ def _unreadable(detail: str) -> Unparseable:
     )
 
 
-def _open(data: bytes) -> PdfFileReader:
+_SHRINKING_SIZE = "XRef section sizes must be nondecreasing"
+
+
+def _read(data: bytes, structure: Structure) -> PdfFileReader:
+    """pyHanko's strict reader; but an update whose trailer ``/Size`` is smaller than the one
+    before (harmless when the update lists nothing beyond it, and accepted by every major
+    reader) is read leniently, then judged strictly: our own structure reader has checked the
+    sections, and pyHanko's remaining strict consistency checks are run by hand."""
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=True)
+        return PdfFileReader(io.BytesIO(data), strict=True)
+    except misc.PdfStrictReadError as exc:
+        if _SHRINKING_SIZE not in str(exc) or structure.problems:
+            raise
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    reader.strict = True
+    sections = reader.xrefs._xref_sections  # the chronological sections pyHanko read
+    for index, section in enumerate(sections):
+        xref._check_freed_refs(index, section, sections)
+    return reader
+
+
+def _open(data: bytes, structure: Structure) -> PdfFileReader:
+    try:
+        reader = _read(data, structure)
         if reader.encrypted:
             try:
                 opened = reader.decrypt(b"").status.name != "FAILED"
@@ -287,7 +308,8 @@ def _open(data: bytes) -> PdfFileReader:
     except RecursionError as exc:
         raise _unreadable("its object structure is nested too deeply") from exc
     except _BAD_INPUT as exc:
-        raise _unreadable(_why(exc)) from exc
+        # our own reader's finding, where it has one, says more than pyHanko's exception
+        raise _unreadable(structure.problems[0].en if structure.problems else _why(exc)) from exc
     return reader
 
 

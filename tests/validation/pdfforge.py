@@ -143,6 +143,8 @@ def append(data: bytes, update: Update) -> bytes:
         )
     else:
         out += b"xref\n"
+        if not resolved:  # an empty update: the head of the free list only
+            out += b"0 1\n0000000000 65535 f \n"
         for number, offset in resolved:
             out += b"%d 1\n%010d 00000 n \n" % (number, offset)
         out += b"trailer\n<< " + trailer + b" >>\n"

@@ -285,3 +285,23 @@ async def test_padded_signature_dictionary_fails(
     report = await validate_bytes(forged, _policy(pki))
     _all_failed(report, "pdf.modified_after_signing")
     assert any(f.code == "pdf.signature_redefined" for f in report.signatures[-1].findings)
+
+
+# -- harmless oddities every major reader accepts ---------------------------------------------
+
+
+async def test_empty_update_with_smaller_size_passes(pki: DevPki, sample_pdf: bytes) -> None:
+    """An empty incremental update whose trailer /Size is smaller than the previous one
+    (DSS and pyHanko's lenient reader accept it) is no reason to refuse the file."""
+    from signing import PadesSigner, PadesSpec
+
+    signed, _ = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(sample_pdf)
+    smaller = append(signed, Update(size=5))
+    assert b"/Size 5 " in smaller[len(signed) :]
+    report = await validate_bytes(smaller, _policy(pki))
+    assert report.indication is AdESStatus.PASSED, [s.findings for s in report.signatures]
+    # but an update that defines an object beyond its own /Size is ambiguous
+    [page] = page_refs(signed)
+    beyond = append(signed, Update(size=5).add(page, read_object(signed, page)))
+    report = await validate_bytes(beyond, _policy(pki))
+    assert report.indication is AdESStatus.FAILED
