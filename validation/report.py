@@ -18,6 +18,7 @@ JSON schema (``lienthong-validation/1``; fields are never removed, new ones may 
                  "personal": "<signature id>" | null, "agency": "<signature id>" | null,
                  "reasons": [{"code": …, "severity": …, "vi": …, "en": …}]},
        "findings": [ … document-level findings … ],
+       "updates": [{"revision": 2, "changes": [{"kind": "fill", "name": "so"}, …]}, …],
        "signatures": [
         {"id": "personal-1",
          "kind": "signature" | "counter-signature" | "document-timestamp" | "timestamp-token",
@@ -383,6 +384,13 @@ def report_json(report: DocumentReport) -> dict[str, Any]:
             "reasons": [_finding_json(f) for f in report.legal.reasons],
         },
         "findings": [_finding_json(f) for f in report.findings],
+        "updates": [
+            {
+                "revision": u.revision,
+                "changes": [{"kind": kind, "name": name} for kind, name in u.changes],
+            }
+            for u in report.updates
+        ],
         "signatures": [signature_json(s) for s in report.signatures],
     }
 
