@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from asn1crypto import cms, tsp, x509
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError, PdfReadError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
+from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.general import SigningError as PyhankoSigningError
 from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
@@ -58,6 +60,7 @@ from signing.errors import (
 from signing.files import atomic_output, open_input
 from signing.keys import KeySigner, PyhankoSigner, check_certificate_usable
 from signing.tsa import HttpTimestamper
+from validation import NUMBER_DATE_FIELDS
 
 IO_CHUNK = 1 << 20
 
@@ -249,13 +252,18 @@ class PadesSigner:
         spec = self.spec
         existing = isinstance(spec.appearance.placement, ExistingField)
         field_spec = None
+        lock = profile_lock(spec.appearance.profile, [*_field_names(writer), resolved.field_name])
         if not existing:
             box = resolved.box
             field_spec = fields.SigFieldSpec(
                 sig_field_name=resolved.field_name,
                 on_page=box.page if box else 0,
                 box=(box.x0, box.y0, box.x1, box.y1) if box else None,  # type: ignore[arg-type]
+                field_mdp_spec=None if lock is None else lock[0],
+                doc_mdp_update_value=None if lock is None else lock[1],
             )
+        elif lock is not None:
+            _lock_existing_field(writer, resolved.field_name, lock)
         meta = signers.PdfSignatureMetadata(
             field_name=resolved.field_name,
             md_algorithm=self._signer.digest_algorithm,
@@ -454,3 +462,80 @@ async def sign_pdf_files(
         if progress is not None:
             progress(source, outcome)
     return results
+
+
+def profile_lock(
+    profile: Profile, field_names: Sequence[str]
+) -> tuple[fields.FieldMDPSpec, MDPPerm | None] | None:
+    """What a Decree 30 signature locks (a field ``/Lock`` with a PDF 2.0 ``/P``, so that
+    pyHanko's and Acrobat's own analysis agree with the legal check):
+
+    * personal: every field of the document (``field_names``, its own included) except the
+      number and date the clerk fills in afterwards (FieldMDP only: a ``/P`` would make
+      pyHanko and Acrobat treat it like a certification and refuse the agency's new field);
+    * agency, attachment, copy: no changes at all (``/P 1``): only validation data and
+      document timestamps may follow, so the archive can still take the document to B-LTA.
+      Its FieldMDP names every field but the number and date (``/P 1`` forbids filling those
+      anyway): with ``/Action /All``, pyHanko 0.38 counts the filled number fields as changed
+      by a later DSS update and would refuse B-LT and B-LTA after the seal;
+    * plain: nothing (a general-purpose signature).
+    """
+    locked = fields.FieldMDPSpec(
+        action=fields.FieldMDPAction.INCLUDE,
+        fields=sorted({n for n in field_names if n not in NUMBER_DATE_FIELDS}),
+    )
+    if profile is Profile.PERSONAL:
+        return locked, None
+    if profile in (Profile.AGENCY, Profile.ATTACHMENT, Profile.COPY):
+        return locked, MDPPerm.NO_CHANGES
+    return None
+
+
+def _lock_existing_field(
+    writer: IncrementalPdfFileWriter,
+    name: str,
+    lock: tuple[fields.FieldMDPSpec, MDPPerm | None],
+) -> None:
+    """Give a prepared (empty) signature field the profile's lock, unless it has one or the
+    document is signed already: the lock is part of the field, and changing a field after a
+    signature breaks that signature. A field prepared for a later signature should carry
+    its lock from the start."""
+    signed = any(
+        value is not None for _, value, _ in fields.enumerate_sig_fields(writer, filled_status=True)
+    )
+    if signed:
+        return
+    for _, _, ref in fields.enumerate_sig_fields(writer, filled_status=False):
+        field = ref.get_object()
+        if str(field.get("/T")) != name.rsplit(".", 1)[-1] or "/Lock" in field:
+            continue
+        lock_dict = lock[0].as_sig_field_lock()
+        if lock[1] is not None:
+            lock_dict["/P"] = generic.NumberObject(lock[1].value)
+        field["/Lock"] = writer.add_object(lock_dict)
+        writer.update_container(field)
+        return
+
+
+def _field_names(writer: IncrementalPdfFileWriter) -> list[str]:
+    """Fully qualified names of the document's terminal form fields."""
+    names: list[str] = []
+    form = writer.root.get("/AcroForm")
+    if form is None:
+        return names
+
+    def walk(node: Any, prefix: str, depth: int) -> None:
+        node = node.get_object()
+        name = prefix
+        if "/T" in node:
+            name = f"{prefix}.{node['/T']}" if prefix else str(node["/T"])
+        kids = [k for k in node.get("/Kids", ()) if "/T" in k.get_object()]
+        if kids and depth < 32:
+            for kid in kids:
+                walk(kid, name, depth + 1)
+        elif name:
+            names.append(name)
+
+    for ref in form.get_object().get("/Fields", ()):
+        walk(ref, "", 0)
+    return names

@@ -8,7 +8,7 @@ the validation could not run. Other rooms import only the names below.
 from validation.document import detect_format, validate_bytes, validate_files
 from validation.errors import InputMissing, PolicyError, ValidationError
 from validation.evidence import write_evidence
-from validation.legal import DocumentKind, legal_verdict
+from validation.legal import NUMBER_DATE_FIELDS, DocumentKind, legal_verdict
 from validation.policy import AgencyRule, TrustAnchors, ValidationPolicy, load_certificates
 from validation.render import render_html, render_json, render_text
 from validation.report import (
@@ -26,6 +26,7 @@ from validation.report import (
 from validation.xml import parse_untrusted_xml
 
 __all__ = [
+    "NUMBER_DATE_FIELDS",
     "SCHEMA",
     "AgencyRule",
     "DocumentKind",

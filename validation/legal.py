@@ -49,6 +49,15 @@ _WORDS = {
 }
 
 
+_AGENCY_FIRST = Finding(
+    code="legal.agency_before_personal",
+    en="the agency signature was applied before the personal signature: it must come after it "
+    "and cover it",
+    vi="chữ ký số của cơ quan được ký trước chữ ký của người có thẩm quyền: chữ ký cơ quan phải "
+    "ký sau và bao trùm chữ ký cá nhân",
+)
+
+
 def legal_verdict(
     signatures: Sequence[SignatureReport],
     kind: DocumentKind = "main",
@@ -72,15 +81,7 @@ def legal_verdict(
                 if s.passed and s.revision is not None and s.revision > good_personal.revision
             ]
             if not later:
-                reasons.append(
-                    Finding(
-                        code="legal.agency_before_personal",
-                        en="the agency signature was applied before the personal signature: "
-                        "it must come after it and cover it",
-                        vi="chữ ký số của cơ quan được ký trước chữ ký của người có thẩm quyền: "
-                        "chữ ký cơ quan phải ký sau và bao trùm chữ ký cá nhân",
-                    )
-                )
+                reasons.append(_AGENCY_FIRST)
             else:
                 good_agency = later[0]
                 reasons.extend(
@@ -88,6 +89,16 @@ def legal_verdict(
                 )
         if good_agency.revision is not None:
             reasons.extend(_after(good_agency.revision, updates, signatures))
+    first_personal = min((s.revision for s in personal if s.revision is not None), default=None)
+    agency_revisions = [s.revision for s in agency if s.revision is not None]
+    if (
+        kind == "main"
+        and first_personal is not None
+        and agency_revisions
+        and max(agency_revisions) < first_personal
+        and not any(r.code == "legal.agency_before_personal" for r in reasons)
+    ):
+        reasons.append(_AGENCY_FIRST)
     valid = not reasons
     return LegalVerdict(
         valid=valid,
