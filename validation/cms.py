@@ -8,10 +8,20 @@ through validation contexts built from the one :class:`ValidationPolicy`:
 
 1. every signature timestamp (the unsigned ``signature-time-stamp`` attribute) is judged at the
    validation time; the earliest one that passes is the proof of existence (POE). A timestamp
-   that does not pass is reported and ignored (ETSI EN 319 102-1 §5.5.4);
+   that does not pass is reported and ignored (ETSI EN 319 102-1 §5.5.4), and so is one whose
+   time is after the validation time: it did not exist then (``time.after_validation_time``);
 2. the signer's certificate is judged at the POE's time, counting revocation information issued
    after it, or, without a POE, at the validation time. The ``signingTime`` attribute is the
-   signer's own clock and proves nothing: it is only reported.
+   signer's own clock and proves nothing: it is only reported;
+3. each counter-signature (RFC 5652 §11.4: a SignerInfo in the unsigned countersignature
+   attribute of another, signing that one's signature value) is a signature of its own,
+   judged the same way (its timestamps, its certificate's path and revocation) and reported
+   as such (``cms-1-counter-1``, ``kind="counter-signature"``, ``counter_signs="cms-1"``);
+   counter-signatures of counter-signatures too, up to a bound on depth and number.
+
+The signer's certificate is the one the signer identifier names, the signing-certificate(-v2)
+attribute names and whose key verifies the signature: another certificate with the same issuer
+and serial number (a "twin") planted in the unsigned certificate set changes nothing.
 
 Revocation information comes from the SignedData (its ``crls`` field: CRLs and OCSP responses,
 and Adobe's revocation-info-archival attribute), from the caller (``policy.crls``,
@@ -26,18 +36,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from asn1crypto import cms, core, crl, ocsp, pem, tsp, x509
+from asn1crypto import algos, cms, core, crl, ocsp, pem, tsp, x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
-from pyhanko.sign.general import CMSExtractionError, extract_certificate_info
+from pyhanko.sign.general import CMSStructuralError, check_ess_certid
 from pyhanko.sign.validation import generic_cms
-from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.errors import CMSAlgorithmProtectionError, SignatureValidationError
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import (
     SignatureStatus,
     StandardCMSSignatureStatus,
     TimestampSignatureStatus,
 )
+from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.authority import CertTrustAnchor
 from pyhanko_certvalidator.errors import (
@@ -48,6 +60,7 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.errors import ValidationError as CertValidationError
 from pyhanko_certvalidator.fetchers.api import Fetchers
 from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, SignatureValidationContext
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from pyhanko_certvalidator.validate import async_validate_path
 
@@ -101,12 +114,33 @@ def load_signed_data(data: bytes, *, what_en: str, what_vi: str) -> cms.SignedDa
                 f"kiểu nội dung {info['content_type'].native}",
             )
         signed_data = info["content"]
-        signed_data.native  # noqa: B018 - parse everything now, fail here
+        _parse_signed_data(signed_data)
     except Exception as exc:  # asn1crypto parses lazily; hostile bytes fail in many ways
         raise _unparseable(
             what_en, what_vi, "not DER-encoded CMS SignedData", "không phải CMS SignedData DER"
         ) from exc
     return signed_data
+
+
+def _parse_signed_data(signed_data: cms.SignedData) -> None:
+    """Parse everything now, to fail here, except the counter-signatures, which are parsed one
+    level at a time when they are judged (a hostile file may nest thousands of them, deeper
+    than a recursive parse can go)."""
+    for name in ("version", "digest_algorithms", "encap_content_info", "certificates", "crls"):
+        signed_data[name].native  # noqa: B018
+    for signer_info in signed_data["signer_infos"]:
+        parse_signer_info(signer_info)
+
+
+def parse_signer_info(signer_info: cms.SignerInfo) -> None:
+    """Parse a SignerInfo completely, except the counter-signatures among its unsigned
+    attributes; hostile bytes raise."""
+    for name in ("version", "sid", "digest_algorithm", "signed_attrs", "signature_algorithm"):
+        signer_info[name].native  # noqa: B018
+    signer_info["signature"].native  # noqa: B018
+    for attr in signer_info["unsigned_attrs"]:
+        if attr["type"].native != "counter_signature":
+            attr["values"].native  # noqa: B018
 
 
 def _unparseable(what_en: str, what_vi: str, why_en: str, why_vi: str) -> Unparseable:
@@ -144,33 +178,133 @@ def _rebuild(signed_data: cms.SignedData, **changes: object) -> cms.SignedData:
     return cms.SignedData(fields)
 
 
+MAX_SIGNER_CANDIDATES = 16
+"""Certificates named by one signer identifier whose key is tried on the signature; more are
+ignored (two are already a CA's mistake or somebody's trick)."""
+
+
 def signer_certificate(
-    signed_data: cms.SignedData, policy: ValidationPolicy
+    signed_data: cms.SignedData,
+    policy: ValidationPolicy,
+    *,
+    content_digest: bytes | None = None,
 ) -> tuple[cms.SignedData, x509.Certificate | None]:
-    """The certificate the (single) SignerInfo names, from the SignedData or, when it is not
-    there (RFC 3161 tokens may omit it), from the caller's certificates and trust anchors; in
-    that case it is added to the SignedData's certificate set (unsigned) for pyHanko."""
-    try:
-        return signed_data, extract_certificate_info(signed_data).signer_cert
-    except CMSExtractionError:
-        pass
-    sid = signed_data["signer_infos"][0]["sid"]
+    """The certificate of the (single) SignerInfo (ETSI EN 319 102-1 §5.2.3.4): one that the
+    signer identifier names, that the signing-certificate(-v2) attribute names (when there is
+    one) and whose key verifies the signature (when that can be checked: over the signed
+    attributes, or over ``content_digest`` without them); the first named one if no key
+    verifies, so that the verdict says why. Candidates come from the SignedData's certificates,
+    then (RFC 3161 tokens may omit them) from the caller's certificates and trust anchors.
+
+    A twin in the certificate set (same issuer and serial number, another key) is not the
+    signer's certificate and changes nothing. The SignedData returned holds the chosen
+    certificate, first, and none of the other certificates the identifier names, so that
+    pyHanko, which takes the last one named, judges the same certificate. Raises
+    :class:`SignatureValidationError` for a signing-certificate attribute that is present
+    more than once."""
+    signer_info = signed_data["signer_infos"][0]
+    sid = signer_info["sid"]
+    choices = list(signed_data["certificates"])
+    in_bag = [c.chosen for c in choices if c.name == "certificate" and _identifies(sid, c.chosen)]
+    named = list(in_bag)
+    known = {c.dump() for c in named}
     for cert in (*policy.extra_certificates, *policy.anchors.all()):
-        if _identifies(sid, cert):
-            certs = [*signed_data["certificates"], cms.CertificateChoices("certificate", cert)]
-            return _rebuild(signed_data, certificates=certs), cert
-    return signed_data, None
+        if cert.dump() not in known and _identifies(sid, cert):
+            named.append(cert)
+            known.add(cert.dump())
+    certid = _signing_certificate_id(signer_info)
+    if certid is not None:
+        named = [c for c in named if _ess_names(certid, c)]
+    if not named:
+        return signed_data, None
+    chosen = named[0]
+    if len(named) > 1:  # pyHanko verifies the one chosen anyway
+        chosen = next(
+            (c for c in named[:MAX_SIGNER_CANDIDATES] if _verifies(signer_info, c, content_digest)),
+            chosen,
+        )
+    if len(in_bag) == 1 and in_bag[0].dump() == chosen.dump():
+        return signed_data, chosen  # the only one named: as it is
+    others = [c for c in choices if c.name != "certificate" or not _identifies(sid, c.chosen)]
+    certs = [cms.CertificateChoices("certificate", chosen), *others]
+    return _rebuild(signed_data, certificates=certs), chosen
+
+
+def signer_twins(signed_data: cms.SignedData, cert: x509.Certificate) -> int:
+    """How many other certificates in the SignedData the SignerInfo's identifier names."""
+    sid = signed_data["signer_infos"][0]["sid"]
+    return sum(
+        1
+        for c in embedded_certificates(signed_data)
+        if c.dump() != cert.dump() and _identifies(sid, c)
+    )
 
 
 def _identifies(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
-    if sid.name == "issuer_and_serial_number":
-        chosen = sid.chosen
-        return bool(
-            chosen["issuer"] == cert.issuer and chosen["serial_number"].native == cert.serial_number
-        )
-    if sid.name == "subject_key_identifier":
-        return bool(cert.key_identifier == sid.chosen.native)
+    """Whether the signer identifier names ``cert``: the serial number first (cheap), then the
+    issuer byte for byte, then by RFC 5280 name comparison."""
+    try:
+        if sid.name == "issuer_and_serial_number":
+            chosen = sid.chosen
+            if chosen["serial_number"].native != cert.serial_number:
+                return False
+            issuer = chosen["issuer"]
+            return bool(issuer.dump() == cert.issuer.dump() or issuer == cert.issuer)
+        if sid.name == "subject_key_identifier":
+            return bool(cert.key_identifier == sid.chosen.native)
+    except (ValueError, KeyError, TypeError):  # names that cannot be compared name nobody
+        return False
     return False
+
+
+def _signing_certificate_id(
+    signer_info: cms.SignerInfo,
+) -> tsp.ESSCertID | tsp.ESSCertIDv2 | None:
+    """The first certificate the signing-certificate(-v2) signed attribute names (RFC 5035:
+    the signer's own), or ``None`` without one."""
+    signed_attrs = signer_info["signed_attrs"]
+    if isinstance(signed_attrs, core.Void):
+        return None
+    attr = generic_cms.get_signing_cert_attr(signed_attrs)
+    if attr is None or len(attr["certs"]) == 0:
+        return None
+    certid: tsp.ESSCertID | tsp.ESSCertIDv2 = attr["certs"][0]
+    return certid
+
+
+def _ess_names(certid: tsp.ESSCertID | tsp.ESSCertIDv2, cert: x509.Certificate) -> bool:
+    try:
+        return bool(check_ess_certid(cert, certid))
+    except Exception:  # an unknown hash algorithm or a broken issuer: it names nothing
+        return False
+
+
+def _verifies(
+    signer_info: cms.SignerInfo, cert: x509.Certificate, content_digest: bytes | None
+) -> bool:
+    """Whether ``cert``'s key verifies the signature value (nothing else: not the message
+    digest, not the certificate)."""
+    signed_attrs = signer_info["signed_attrs"]
+    if isinstance(signed_attrs, core.Void):
+        if content_digest is None:
+            return False
+        payload, prehashed = content_digest, True
+    else:
+        payload, prehashed = signed_attrs.untag().dump(), False
+    try:
+        DefaultSignatureValidator().validate_signature(
+            signer_info["signature"].native,
+            payload,
+            cert.public_key,
+            signer_info["signature_algorithm"],
+            context=SignatureValidationContext(
+                contextual_md_algorithm=signer_info["digest_algorithm"]["algorithm"].native,
+                prehashed=prehashed,
+            ),
+        )
+    except Exception:  # InvalidSignature, or a key or algorithm that cannot verify anything
+        return False
+    return True
 
 
 def embedded_certificates(signed_data: cms.SignedData) -> tuple[x509.Certificate, ...]:
@@ -274,10 +408,13 @@ async def judge_signer(
     past: bool = False,
     raw_digest: bytes | None = None,
     tst_imprint: Callable[[str], bytes] | None = None,
+    countersigned: bytes | None = None,
 ) -> Judgement:
     """Judge a single-signer SignedData at ``moment``: a regular signature over data whose
     digest is ``raw_digest`` (``None``: the encapsulated content), or, with ``tst_imprint``,
-    a timestamp token whose message imprint must be ``tst_imprint(algorithm)``."""
+    a timestamp token whose message imprint must be ``tst_imprint(algorithm)``, or, with
+    ``countersigned`` (the signature value of the SignerInfo it counter-signs), a
+    counter-signature (RFC 5652 §11.4) held in the SignedData as its only SignerInfo."""
     try:
         return await _judge_signer(
             signed_data,
@@ -287,6 +424,7 @@ async def judge_signer(
             past=past,
             raw_digest=raw_digest,
             tst_imprint=tst_imprint,
+            countersigned=countersigned,
         )
     except Exception as exc:
         # Hostile or broken structures surface deep inside pyHanko and asn1crypto as all
@@ -311,16 +449,37 @@ async def _judge_signer(
     past: bool,
     raw_digest: bytes | None,
     tst_imprint: Callable[[str], bytes] | None,
+    countersigned: bytes | None,
 ) -> Judgement:
     signer_info = signed_data["signer_infos"][0]
     crls, ocsps = embedded_revocation(signed_data, signer_info)
-    signed_data, cert = signer_certificate(signed_data, policy)
+    try:
+        signed_data, cert = signer_certificate(
+            signed_data,
+            policy,
+            content_digest=_content_digest(signed_data, raw_digest, countersigned),
+        )
+    except SignatureValidationError as exc:
+        sub = exc.ades_subindication
+        return Judgement(
+            indication=sub.status,
+            sub_indication=_sub(sub),
+            signer=None,
+            moment=moment,
+            detail=exc.failure_message,
+            embedded_crls=crls,
+            embedded_ocsps=ocsps,
+        )
     if cert is None:
         return Judgement(
             indication=AdESStatus.INDETERMINATE,
             sub_indication=AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND,
             signer=None,
             moment=moment,
+            detail="no certificate matches the signer identifier"
+            if _signing_certificate_id(signer_info) is None
+            else "no certificate matches both the signer identifier and the "
+            "signing-certificate attribute",
             embedded_crls=crls,
             embedded_ocsps=ocsps,
         )
@@ -349,6 +508,8 @@ async def _judge_signer(
                 signed_data, vc, expected_tst_imprint=tst_imprint
             )
             status = TimestampSignatureStatus(**kwargs)
+        elif countersigned is not None:
+            status = await _counter_signature_status(signed_data, cert, vc, countersigned)
         else:
             status = await generic_cms.async_validate_cms_signature(
                 signed_data,
@@ -404,6 +565,149 @@ async def _judge_signer(
     if problem is None:
         return dataclasses.replace(judgement, indication=AdESStatus.PASSED, sub_indication=None)
     return dataclasses.replace(judgement, indication=problem.status, sub_indication=problem)
+
+
+def _content_digest(
+    signed_data: cms.SignedData, raw_digest: bytes | None, countersigned: bytes | None
+) -> bytes | None:
+    """The digest a SignerInfo without signed attributes signs directly (to choose its
+    certificate), ``None`` when unknown."""
+    signer_info = signed_data["signer_infos"][0]
+    if not isinstance(signer_info["signed_attrs"], core.Void):
+        return None  # the signature is over the signed attributes
+    algorithm = str(signer_info["digest_algorithm"]["algorithm"].native)
+    try:
+        if countersigned is not None:
+            return digest(countersigned, algorithm)
+        if raw_digest is not None:
+            return raw_digest
+        content = signed_data["encap_content_info"]["content"]
+        return None if isinstance(content, core.Void) else digest(bytes(content), algorithm)
+    except ValueError:
+        return None
+
+
+async def _counter_signature_status(
+    signed_data: cms.SignedData,
+    cert: x509.Certificate,
+    vc: ValidationContext,
+    countersigned: bytes,
+) -> StandardCMSSignatureStatus:
+    """What pyHanko's ``cms_basic_validation`` finds for a signature, for a counter-signature,
+    which pyHanko does not judge (it insists on a content-type attribute, which RFC 5652
+    §11.4 forbids a counter-signature to carry): the message digest is over the
+    counter-signed signature value; then the signature value, the algorithms, and the
+    certificate's path, usage and revocation, as for the main signer."""
+    signer_info = signed_data["signer_infos"][0]
+    md_algorithm = str(signer_info["digest_algorithm"]["algorithm"].native)
+    signature_algorithm = signer_info["signature_algorithm"]
+    try:
+        actual = digest(countersigned, md_algorithm)
+    except ValueError as exc:
+        raise SignatureValidationError(
+            str(exc), ades_subindication=AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE
+        ) from exc
+    signed_attrs = signer_info["signed_attrs"]
+    embedded: bytes | None = None
+    if isinstance(signed_attrs, core.Void):
+        payload, prehashed = actual, True
+    else:
+        attrs = signed_attrs.untag()
+        if any(attr["type"].native == "content_type" for attr in attrs):
+            raise SignatureValidationError(
+                "a counter-signature carries a content-type attribute (RFC 5652 §11.4 forbids it)",
+                ades_subindication=AdESFailure.FORMAT_FAILURE,
+            )
+        try:
+            generic_cms.validate_algorithm_protection(
+                attrs, signer_info["digest_algorithm"], signature_algorithm, None
+            )
+        except CMSAlgorithmProtectionError as exc:
+            raise SignatureValidationError(
+                exc.failure_message, ades_subindication=AdESIndeterminate.GENERIC
+            ) from exc
+        except CMSStructuralError as exc:
+            raise SignatureValidationError(
+                exc.failure_message, ades_subindication=AdESFailure.FORMAT_FAILURE
+            ) from exc
+        digests = [a for a in attrs if a["type"].native == "message_digest"]
+        if len(digests) != 1 or len(digests[0]["values"]) != 1:
+            raise SignatureValidationError(
+                "a counter-signature with signed attributes needs exactly one message-digest "
+                "attribute (RFC 5652 §11.4)",
+                ades_subindication=AdESFailure.FORMAT_FAILURE,
+            )
+        embedded = bytes(digests[0]["values"][0].native)
+        payload, prehashed = attrs.dump(), False
+    try:
+        vc.sig_validator.validate_signature(
+            signer_info["signature"].native,
+            payload,
+            cert.public_key,
+            signature_algorithm,
+            context=SignatureValidationContext(
+                contextual_md_algorithm=md_algorithm, prehashed=prehashed
+            ),
+        )
+        valid = True
+    except InvalidSignature:
+        valid = False
+    intact = valid if embedded is None else embedded == actual
+    problem: SubIndication | None = None
+    horizon: datetime | None = None
+    algorithms = CMSAlgorithmUsagePolicy.lift_policy(vc.algorithm_policy)
+    allowed = algorithms.signature_algorithm_allowed(
+        signature_algorithm, vc.best_signature_time, cert.public_key
+    )
+    if allowed:
+        allowed = algorithms.digest_algorithm_allowed(
+            signer_info["digest_algorithm"], vc.best_signature_time
+        )
+    if allowed:
+        allowed = algorithms.digest_combination_allowed(
+            signature_algorithm, algos.DigestAlgorithm({"algorithm": md_algorithm}), None
+        )
+    if not allowed:
+        horizon = allowed.not_allowed_after
+        problem = (
+            AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE
+            if horizon is None
+            else AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE
+        )
+    path: ValidationPath | None = None
+    revoked = None
+    if valid and problem is None:
+        try:
+            vc.certificate_registry.register_multiple(
+                [c for c in embedded_certificates(signed_data) if c.dump() != cert.dump()]
+            )
+            result = await generic_cms.validate_cert_usage(
+                cert,
+                vc,
+                key_usage_settings=StandardCMSSignatureStatus.default_usage_constraints(
+                    SIGNER_KEY_USAGE
+                ),
+                paths=vc.path_builder.async_build_paths_lazy(cert),
+            )
+            problem = result.error_subindic
+            revoked = result.revo_details
+            path = result.success_result or result.error_path
+            horizon = result.error_time_horizon
+        except ValueError:  # as pyHanko's cms_basic_validation
+            problem = AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE
+    return StandardCMSSignatureStatus(
+        intact=intact,
+        valid=valid,
+        trust_problem_indic=problem,
+        signing_cert=cert,
+        pkcs7_signature_mechanism=str(signature_algorithm["algorithm"].native),
+        md_algorithm=md_algorithm,
+        validation_path=path,
+        revocation_details=revoked,
+        error_time_horizon=horizon,
+        validation_time=vc.moment,
+        qualification_result=None,
+    )
 
 
 def _outside_validity(
@@ -604,9 +908,13 @@ def trust_anchor(path: ValidationPath | None) -> x509.Certificate | None:
 
 
 def judgement_evidence(j: Judgement, signed_data: cms.SignedData) -> Evidence:
-    """Certificates, CRLs and OCSP responses the verdict rests on."""
+    """Certificates, CRLs and OCSP responses the verdict rests on (not the twins of the
+    signer's certificate: see :func:`signer_certificate`)."""
     certs: list[x509.Certificate] = list(embedded_certificates(signed_data))
     if j.signer is not None:
+        sid = signed_data["signer_infos"][0]["sid"]
+        signer = j.signer.dump()
+        certs = [c for c in certs if c.dump() == signer or not _identifies(sid, c)]
         certs.insert(0, j.signer)
     path = j.path
     if path is not None:
@@ -728,6 +1036,41 @@ _MESSAGES: dict[SubIndication, tuple[str, str]] = {
         "chưa có dữ liệu được ký: chữ ký tách rời cần tệp đã được ký (dòng lệnh: --data TỆP)",
     ),
 }
+
+
+LATER_THAN_VALIDATION = "time.after_validation_time"
+Severity = Literal["error", "warning", "info"]
+
+
+def twin_findings(twins: int) -> tuple[Finding, ...]:
+    """A warning when other certificates carry the signer's issuer and serial number."""
+    if twins == 0:
+        return ()
+    return (
+        Finding(
+            code="cms.signer_certificate_twin",
+            severity="warning",
+            en=f"the signature carries {twins} other certificate(s) with the same issuer and "
+            "serial number as the signer's certificate (a CA never issues two): they are not "
+            "the signer's certificate and were ignored",
+            vi=f"chữ ký kèm theo {twins} chứng thư số khác có cùng tổ chức cấp và số hiệu "
+            "(serial) với chứng thư số của người ký (tổ chức cấp không bao giờ cấp hai chứng "
+            "thư như vậy): đó không phải là chứng thư số của người ký nên đã được bỏ qua",
+        ),
+    )
+
+
+def later_than_validation(when: datetime, *, severity: Severity = "warning") -> Finding:
+    """A timestamp whose time is after the validation time proves nothing at that time (the
+    words of the PDF validator's finding)."""
+    stamp = when.isoformat(timespec="seconds")
+    return Finding(
+        code=LATER_THAN_VALIDATION,
+        en=f"the timestamp ({stamp}) is later than the validation time: it is not used as proof",
+        vi=f"dấu thời gian ({stamp}) muộn hơn thời điểm kiểm tra nên không được dùng làm bằng "
+        "chứng",
+        severity=severity,
+    )
 
 
 def verdict_finding(
@@ -914,8 +1257,16 @@ async def judge_timestamp_token(
         if indication is AdESStatus.PASSED:
             indication = AdESStatus.INDETERMINATE
             sub = AdESIndeterminate.SIGNED_DATA_NOT_FOUND
+    late = gen_time > when
+    if late:
+        findings.append(later_than_validation(gen_time, severity="error"))
+        if indication is AdESStatus.PASSED:
+            indication, sub = AdESStatus.INDETERMINATE, AdESIndeterminate.NO_POE
     explained = verdict_finding("tsp", sub, j.detail)
-    if explained is not None and sub is not AdESIndeterminate.SIGNED_DATA_NOT_FOUND:
+    if explained is not None and sub not in (
+        AdESIndeterminate.SIGNED_DATA_NOT_FOUND,
+        AdESIndeterminate.NO_POE if late else None,
+    ):
         findings.insert(0, explained)
     findings.extend(revocation_findings(j.revocation, policy))
     anchor = trust_anchor(j.path)
@@ -1003,6 +1354,7 @@ async def validate_cms(
         )
     signatures: list[SignatureReport] = []
     evidence = Evidence()
+    budget = _CounterBudget()
     async with fetching(policy) as fetchers:
         for n, signer_info in enumerate(signed_data["signer_infos"], start=1):
             report, more = await _judge_signature(
@@ -1015,7 +1367,141 @@ async def validate_cms(
             )
             signatures.append(report)
             evidence = evidence.merge(more)
+            counters, more = await _judge_counter_signatures(
+                signed_data,
+                signer_info,
+                policy,
+                fetchers=fetchers,
+                parent_id=report.id,
+                depth=1,
+                budget=budget,
+            )
+            signatures.extend(counters)
+            evidence = evidence.merge(more)
     return Outcome(signatures=tuple(signatures), findings=tuple(findings), evidence=evidence)
+
+
+MAX_COUNTER_SIGNATURE_DEPTH = 4
+"""Counter-signatures of counter-signatures are judged this deep (1: those of a signature)."""
+MAX_COUNTER_SIGNATURES = 16
+"""Counter-signatures judged in one file, at all depths."""
+
+
+@dataclass(slots=True)
+class _CounterBudget:
+    """What is left to judge of a file's counter-signatures."""
+
+    left: int = MAX_COUNTER_SIGNATURES
+    reported: bool = False
+    """Whether the report already says that the limit was reached."""
+
+
+async def _judge_counter_signatures(
+    signed_data: cms.SignedData,
+    parent: cms.SignerInfo,
+    policy: ValidationPolicy,
+    *,
+    fetchers: Fetchers | None,
+    parent_id: str,
+    depth: int,
+    budget: _CounterBudget,
+) -> tuple[list[SignatureReport], Evidence]:
+    """The counter-signatures (RFC 5652 §11.4) of ``parent`` (its unsigned countersignature
+    attributes), each judged as a signature of its own over ``parent``'s signature value, with
+    the SignedData's certificates and revocation data, then theirs, depth first. Beyond
+    :data:`MAX_COUNTER_SIGNATURE_DEPTH` or :data:`MAX_COUNTER_SIGNATURES` nothing more is
+    judged, and one report says so: it is INDETERMINATE, for what was not judged may not
+    pass."""
+    reports: list[SignatureReport] = []
+    evidence = Evidence()
+    countersigned = bytes(parent["signature"].native)
+    n = 0
+    for attr in parent["unsigned_attrs"]:
+        if attr["type"].native != "counter_signature":
+            continue
+        try:
+            values = list(attr["values"])
+        except Exception:  # asn1crypto parses lazily; hostile bytes fail in many ways
+            n += 1
+            reports.append(_unreadable_counter_signature(f"{parent_id}-counter-{n}", parent_id))
+            continue
+        for value in values:
+            n += 1
+            id = f"{parent_id}-counter-{n}"
+            if depth > MAX_COUNTER_SIGNATURE_DEPTH or budget.left <= 0:
+                if not budget.reported:
+                    budget.reported = True
+                    reports.append(_counter_signature_limit(id, parent_id))
+                return reports, evidence
+            budget.left -= 1
+            try:
+                parse_signer_info(value)
+                report, more = await _judge_signature(
+                    _rebuild(signed_data, signer_infos=[value]),
+                    policy,
+                    fetchers=fetchers,
+                    id=id,
+                    data=None,
+                    mismatch=False,
+                    countersigned=countersigned,
+                    counter_signs=parent_id,
+                )
+            except Exception:  # see judge_signer: an unreadable counter-signature
+                reports.append(_unreadable_counter_signature(id, parent_id))
+                continue
+            reports.append(report)
+            evidence = evidence.merge(more)
+            deeper, more = await _judge_counter_signatures(
+                signed_data,
+                value,
+                policy,
+                fetchers=fetchers,
+                parent_id=id,
+                depth=depth + 1,
+                budget=budget,
+            )
+            reports.extend(deeper)
+            evidence = evidence.merge(more)
+    return reports, evidence
+
+
+def _unreadable_counter_signature(id: str, parent_id: str) -> SignatureReport:
+    return SignatureReport(
+        id=id,
+        kind="counter-signature",
+        indication=AdESStatus.FAILED,
+        sub_indication=AdESFailure.FORMAT_FAILURE,
+        counter_signs=parent_id,
+        findings=(
+            Finding(
+                code="cms.counter_signature_unparseable",
+                en=f"a counter-signature of {parent_id} cannot be read",
+                vi=f"không đọc được một chữ ký xác nhận (counter-signature) của {parent_id}",
+            ),
+        ),
+    )
+
+
+def _counter_signature_limit(id: str, parent_id: str) -> SignatureReport:
+    return SignatureReport(
+        id=id,
+        kind="counter-signature",
+        indication=AdESStatus.INDETERMINATE,
+        sub_indication=AdESIndeterminate.GENERIC,
+        counter_signs=parent_id,
+        findings=(
+            Finding(
+                code="cms.counter_signature_limit",
+                en=f"the file holds more counter-signatures than are judged (at most "
+                f"{MAX_COUNTER_SIGNATURES}, nested at most {MAX_COUNTER_SIGNATURE_DEPTH} deep): "
+                f"from this counter-signature of {parent_id} on, they are not judged",
+                vi=f"tệp chứa nhiều chữ ký xác nhận (counter-signature) hơn mức được kiểm tra "
+                f"(tối đa {MAX_COUNTER_SIGNATURES}, lồng nhau tối đa "
+                f"{MAX_COUNTER_SIGNATURE_DEPTH} cấp): kể từ chữ ký xác nhận này của {parent_id}, "
+                "các chữ ký xác nhận không được kiểm tra",
+            ),
+        ),
+    )
 
 
 async def _judge_signature(
@@ -1026,8 +1512,12 @@ async def _judge_signature(
     id: str,
     data: bytes | None,
     mismatch: bool,
+    countersigned: bytes | None = None,
+    counter_signs: str | None = None,
 ) -> tuple[SignatureReport, Evidence]:
-    """One signature: its timestamps, then its signer at the best proof of existence."""
+    """One signature: its timestamps, then its signer at the best proof of existence. With
+    ``countersigned`` (the signature value it signs), a counter-signature of the report
+    ``counter_signs``."""
     signer_info = signed_data["signer_infos"][0]
     when = validation_time(policy)
     stamps: list[TokenOutcome] = []
@@ -1074,6 +1564,7 @@ async def _judge_signature(
             moment=poe or when,
             past=poe is not None and poe < when,
             raw_digest=raw_digest,
+            countersigned=countersigned,
         )
     indication, sub = judgement.indication, judgement.sub_indication
     status = judgement.status
@@ -1099,13 +1590,15 @@ async def _judge_signature(
     findings.extend(algorithm_findings(policy, md_algo))
     findings.extend(revocation_findings(judgement.revocation, policy))
     cert = judgement.signer
+    if cert is not None:
+        findings.extend(twin_findings(signer_twins(signed_data, cert)))
     is_org = cert is not None and policy.agency_rule.is_organisation(cert)
     best = poe or when
     anchor = trust_anchor(judgement.path)
     ts_report = None if not stamps else (used or stamps[0]).report.timestamp
     report = SignatureReport(
         id=id,
-        kind="signature",
+        kind="signature" if countersigned is None else "counter-signature",
         indication=indication,
         sub_indication=sub,
         role=Role.UNKNOWN if cert is None else Role.AGENCY if is_org else Role.PERSONAL,
@@ -1125,6 +1618,7 @@ async def _judge_signature(
         digest_algorithm=md_algo,
         signature_algorithm=signature_algorithm_name(signer_info),
         findings=tuple(findings),
+        counter_signs=counter_signs,
     )
     evidence = judgement_evidence(judgement, signed_data)
     for stamp in stamps:
@@ -1169,10 +1663,15 @@ def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | Non
 
 
 def rejected_timestamp_findings(stamps: Sequence[TokenOutcome], prefix: str) -> list[Finding]:
-    """A warning for each signature timestamp that failed and so proves nothing."""
+    """A warning for each signature timestamp that failed and so proves nothing; for one whose
+    only fault is a time after the validation time, that (``time.after_validation_time``)."""
     findings = []
     for stamp in stamps:
         if stamp.report.passed:
+            continue
+        late = next((f for f in stamp.report.findings if f.code == LATER_THAN_VALIDATION), None)
+        if late is not None and stamp.report.sub_indication is AdESIndeterminate.NO_POE:
+            findings.append(dataclasses.replace(late, severity="warning"))
             continue
         name = "" if stamp.report.sub_indication is None else stamp.report.sub_indication.name
         reasons_en = "; ".join(f.en for f in stamp.report.findings if f.severity == "error")

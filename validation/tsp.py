@@ -6,7 +6,9 @@ any CMS signer (:func:`validation.cms.judge_timestamp_token`), at the validation
 TSA's signature, its certificate path to a trust anchor with the critical timeStamping
 extended key usage (RFC 3161 §2.3), revocation, algorithms, and the message imprint against the
 data. A timestamp carries no proof of its own existence, so an expired TSA certificate makes it
-INDETERMINATE/OUT_OF_BOUNDS_NO_POE unless the validation time is pinned to when it was valid.
+INDETERMINATE/OUT_OF_BOUNDS_NO_POE unless the validation time is pinned to when it was valid;
+and a token whose time is after the validation time did not exist then and proves nothing:
+INDETERMINATE/NO_POE (finding ``time.after_validation_time``).
 """
 
 from __future__ import annotations

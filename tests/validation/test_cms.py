@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from asn1crypto import cms, crl, pem, x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import (
     BasicConstraints,
     CertificateBuilder,
     Name,
     NameAttribute,
+    SubjectKeyIdentifier,
     random_serial_number,
 )
 from cryptography.x509.oid import NameOID
@@ -630,3 +631,190 @@ async def test_a_signature_timestamp_that_is_no_timestamp_is_ignored(
     assert s.passed, s.findings
     assert s.timestamp is None or not s.timestamp.valid
     assert "cms.timestamp_invalid" in _codes(s) and "cms.no_timestamp" in _codes(s)
+
+
+# -- twins of the signer's certificate (external audit) ----------------------------------------
+
+
+def make_twin(
+    pki: DevPki, ident: Identity, *, self_issued: bool = False, key_id: bool = False
+) -> x509.Certificate:
+    """A certificate with the same issuer, serial number and subject as ``ident``'s, but
+    another key: signed by the issuing CA (a CA's mistake, or a stolen CA key) or by its own
+    key (self-issued, with the CA's name as issuer). ``key_id``: it also claims ``ident``'s
+    subject key identifier."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    real = ident.cert
+    builder = (
+        CertificateBuilder()
+        .subject_name(real.subject)
+        .issuer_name(real.issuer)
+        .public_key(key.public_key())
+        .serial_number(real.serial_number)
+        .not_valid_before(real.not_valid_before_utc)
+        .not_valid_after(real.not_valid_after_utc)
+        .add_extension(BasicConstraints(ca=False, path_length=None), critical=True)
+    )
+    if key_id:
+        ski = real.extensions.get_extension_for_class(SubjectKeyIdentifier).value
+        builder = builder.add_extension(ski, critical=False)
+    cert = builder.sign(key if self_issued else pki.issuing.key, hashes.SHA256())
+    return x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def with_certificates(sig: bytes, certs: list[x509.Certificate]) -> bytes:
+    """``sig`` carrying exactly ``certs``, in this order. asn1crypto sorts a SET OF when it
+    encodes one, so the order is put back byte for byte (the same bytes, the same length)."""
+    info = cms.ContentInfo.load(sig)
+    info["content"]["certificates"] = [cms.CertificateChoices("certificate", c) for c in certs]
+    der = bytes(info.dump(force=True))
+    encoded = b"".join(
+        c.chosen.dump() for c in cms.ContentInfo.load(der)["content"]["certificates"]
+    )
+    assert der.count(encoded) == 1
+    der = der.replace(encoded, b"".join(c.dump() for c in certs))
+    stored = [c.chosen.dump() for c in cms.ContentInfo.load(der)["content"]["certificates"]]
+    assert stored == [c.dump() for c in certs]
+    return der
+
+
+def _sign_for_twins(
+    tmp_path: Path, pki: DevPki, ident: Identity, *, ess: bool, key_id: bool = False
+) -> bytes:
+    extra = (*(("-cades",) if ess else ()), *(("-keyid",) if key_id else ()))
+    return openssl_sign(tmp_path, pki, ident, extra=extra)
+
+
+@pytest.mark.parametrize("self_issued", [False, True], ids=["ca-signed", "self-issued"])
+@pytest.mark.parametrize("ess", [False, True], ids=["no-ess", "ess-v2"])
+@pytest.mark.parametrize("place", ["before", "after"])
+async def test_a_twin_of_the_signer_certificate_changes_nothing(
+    pki: DevPki, tmp_path: Path, place: str, ess: bool, self_issued: bool
+) -> None:
+    """A certificate with the signer's issuer and serial number but another key, added to
+    the (unsigned) certificate set before or after the real one: the certificate chosen is
+    the one the identifier names, the signing-certificate attribute names (when there is
+    one) and whose key verifies the signature."""
+    ident = pki.signers["personal"]
+    sig = _sign_for_twins(tmp_path, pki, ident, ess=ess)
+    twin = make_twin(pki, ident, self_issued=self_issued)
+    chain = [pki.issuing.asn1, pki.root.asn1]
+    certs = [twin, ident.asn1] if place == "before" else [ident.asn1, twin]
+    planted = with_certificates(sig, [*certs, *chain])
+    outcome = await validate_cms(planted, _offline(pki), detached_data=DATA)
+    s = _one(outcome.signatures)
+    assert (s.indication, s.sub_indication) == (AdESStatus.PASSED, None), s.findings
+    assert s.signer is not None and s.signer.sha256 == ident.asn1.sha256.hex()
+    assert (s.integrity, s.signature_valid, s.trusted) == (True, True, True)
+    [twin_finding] = [f for f in s.findings if f.code == "cms.signer_certificate_twin"]
+    assert twin_finding.severity == "warning" and "serial" in twin_finding.vi
+    assert twin.dump() not in outcome.evidence.certificates
+    assert ident.asn1.dump() in outcome.evidence.certificates
+    if place == "after":
+        # openssl takes the first certificate the identifier names: the real one here
+        assert openssl_verify(tmp_path, pki, planted)
+    # (before: openssl takes the twin and fails, the false rejection fixed here)
+
+
+async def test_a_twin_with_the_signer_key_identifier_changes_nothing(
+    pki: DevPki, tmp_path: Path
+) -> None:
+    """The same with a subject-key-identifier signer identifier and a twin claiming it."""
+    ident = pki.signers["personal-ec"]
+    sig = _sign_for_twins(tmp_path, pki, ident, ess=False, key_id=True)
+    twin = make_twin(pki, ident, key_id=True)
+    chain = [pki.issuing.asn1, pki.root.asn1]
+    for certs in ([twin, ident.asn1, *chain], [ident.asn1, twin, *chain]):
+        s = _one(
+            (
+                await validate_cms(with_certificates(sig, certs), _offline(pki), detached_data=DATA)
+            ).signatures
+        )
+        assert s.passed, s.findings
+        assert s.signer is not None and s.signer.sha256 == ident.asn1.sha256.hex()
+
+
+async def test_a_twin_alone_is_not_the_signer_certificate(pki: DevPki, tmp_path: Path) -> None:
+    """The real certificate removed, only its twin left: no signing certificate (the
+    signing-certificate attribute names another one), or a signature its key does not
+    verify (without the attribute); never a pass. openssl agrees."""
+    ident = pki.signers["personal"]
+    twin = make_twin(pki, ident)
+    chain = [pki.issuing.asn1, pki.root.asn1]
+    with_ess = with_certificates(_sign_for_twins(tmp_path, pki, ident, ess=True), [twin, *chain])
+    s = _one((await validate_cms(with_ess, _offline(pki), detached_data=DATA)).signatures)
+    assert (s.indication, s.sub_indication) == (
+        AdESStatus.INDETERMINATE,
+        AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND,
+    )
+    assert s.signer is None and "cms.no_signing_certificate_found" in _codes(s)
+    assert not openssl_verify(tmp_path, pki, with_ess)
+    plain = with_certificates(_sign_for_twins(tmp_path, pki, ident, ess=False), [twin, *chain])
+    s = _one((await validate_cms(plain, _offline(pki), detached_data=DATA)).signatures)
+    assert (s.indication, s.sub_indication) == (
+        AdESStatus.FAILED,
+        AdESFailure.SIG_CRYPTO_FAILURE,
+    )
+    assert s.signature_valid is False
+    assert not openssl_verify(tmp_path, pki, plain)
+    # the real certificate supplied by the caller is found all the same
+    supplied = _offline(pki, extra_certificates=(ident.asn1,))
+    s = _one((await validate_cms(plain, supplied, detached_data=DATA)).signatures)
+    assert s.passed, s.findings
+
+
+async def test_twins_in_a_signature_timestamp_change_nothing(
+    pki: DevPki, dev_services: DevServices
+) -> None:
+    """A twin of the TSA certificate planted in the signature timestamp's own certificate
+    set: the timestamp still proves the time."""
+    sig = cms.ContentInfo.load(
+        await pyhanko_sign(pki, pki.signers["personal"], tsa_url=dev_services.tsa_url)
+    )
+    attr = sig["content"]["signer_infos"][0]["unsigned_attrs"][0]
+    token = attr["values"][0]
+    certs = [c.chosen for c in token["content"]["certificates"]]
+    planted = with_certificates(token.dump(), [*certs, make_twin(pki, pki.tsa)])
+    attr["values"] = [cms.ContentInfo.load(planted)]
+    when = datetime.now(UTC) + timedelta(minutes=1)
+    policy = _offline(pki, validation_time=when)
+    s = _one((await validate_cms(sig.dump(force=True), policy, detached_data=DATA)).signatures)
+    assert s.passed, s.findings
+    assert s.timestamp is not None and s.timestamp.valid
+    assert s.best_signature_time == s.timestamp.time
+
+
+# -- a timestamp later than the validation time (external audit) -----------------------------
+
+
+async def test_a_signature_timestamp_after_the_validation_time_is_no_proof(
+    pki: DevPki, dev_services: DevServices
+) -> None:
+    """Judged at a pinned time before its signature timestamp, the signature is judged at
+    that time and the timestamp, which did not exist yet, proves nothing."""
+    sig = await pyhanko_sign(pki, pki.signers["personal"], tsa_url=dev_services.tsa_url)
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    crls = (pki.crl("issuing", now=when), pki.crl("root", now=when))
+    policy = _policy(pki, offline=True, crls=crls, validation_time=when)
+    s = _one((await validate_cms(sig, policy, detached_data=DATA)).signatures)
+    assert s.passed, s.findings  # the signature itself, judged at the validation time
+    assert s.best_signature_time == when
+    assert s.timestamp is not None and s.timestamp.valid is False
+    assert s.timestamp.time > when
+    [late] = [f for f in s.findings if f.code == "time.after_validation_time"]
+    stamp = s.timestamp.time.isoformat(timespec="seconds")
+    assert late.en == (
+        f"the timestamp ({stamp}) is later than the validation time: it is not used as proof"
+    )
+    assert late.vi == (
+        f"dấu thời gian ({stamp}) muộn hơn thời điểm kiểm tra nên không được dùng làm bằng chứng"
+    )
+    assert late.severity == "warning"
+    assert "cms.timestamp" not in _codes(s) and "cms.no_timestamp" in _codes(s)
+    assert "cms.timestamp_invalid" not in _codes(s)
+    # judged after it, the same timestamp is the proof of existence
+    later = _offline(pki, validation_time=datetime.now(UTC) + timedelta(minutes=1))
+    s = _one((await validate_cms(sig, later, detached_data=DATA)).signatures)
+    assert s.passed and s.timestamp is not None and s.timestamp.valid
+    assert s.best_signature_time == s.timestamp.time
+    assert "time.after_validation_time" not in _codes(s)

@@ -22,6 +22,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from signing.devpki import DevPki, Identity
 from signing.devservices import DevServices
 from tests.plugin import corpus_dir
+from tests.validation.test_cms import make_twin, with_certificates
 from validation.document import detect_format, validate_bytes
 from validation.policy import TrustAnchors, ValidationPolicy, load_certificates
 from validation.report import INDICATION_NAMES, Role, SignatureReport, Unparseable
@@ -431,3 +432,90 @@ def _pem(path: Path) -> bytes:
     if raw.lstrip().startswith(b"-----"):
         return raw if raw.endswith(b"\n") else raw + b"\n"
     return bytes(pem.armor("CERTIFICATE", raw))
+
+
+# -- a timestamp later than the validation time (external audit) -----------------------------
+
+
+async def test_token_after_the_validation_time_proves_nothing(
+    pki: DevPki, dev_services: DevServices, tmp_path: Path
+) -> None:
+    """Judged at a pinned time before its own time, a token (fine in every other respect)
+    did not exist yet: it proves nothing then, and says why in both languages."""
+    reply = request_token(dev_services, tmp_path)
+    gen_time = (
+        tsp.TimeStampResp.load(reply)["time_stamp_token"]["content"]["encap_content_info"][
+            "content"
+        ]
+        .parsed["gen_time"]
+        .native
+    )
+    when = gen_time - timedelta(minutes=10)
+    crls = (pki.crl("issuing", now=when), pki.crl("root", now=when))
+    policy = _policy(pki, offline=True, crls=crls, validation_time=when)
+    report = await validate_bytes(reply, policy, name="late.tsr", detached_data=DATA)
+    s = _one(report.signatures)
+    assert (s.indication, s.sub_indication) == (
+        AdESStatus.INDETERMINATE,
+        AdESIndeterminate.NO_POE,
+    ), s.findings
+    assert (report.indication, report.sub_indication) == (
+        AdESStatus.INDETERMINATE,
+        AdESIndeterminate.NO_POE,
+    )
+    assert s.timestamp is not None and s.timestamp.time == gen_time and not s.timestamp.valid
+    assert (s.integrity, s.signature_valid, s.trusted) == (True, True, True)
+    [late] = [f for f in s.findings if f.code == "time.after_validation_time"]
+    stamp = gen_time.isoformat(timespec="seconds")
+    assert late.en == (
+        f"the timestamp ({stamp}) is later than the validation time: it is not used as proof"
+    )
+    assert late.vi == (
+        f"dấu thời gian ({stamp}) muộn hơn thời điểm kiểm tra nên không được dùng làm bằng chứng"
+    )
+    assert late.severity == "error"
+    assert "tsp.no_poe" not in _codes(s)
+    # the same token, judged after its time, passes
+    after = _policy(pki, offline=True, crls=crls, validation_time=gen_time + timedelta(minutes=1))
+    assert _one((await validate_timestamp(reply, after, detached_data=DATA)).signatures).passed
+
+
+async def test_late_and_wrong_token_says_both(pki: DevPki) -> None:
+    """A token over other data and later than the validation time: the imprint failure is
+    the verdict, the time is reported as well."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    reply = dummy_reply(pki.tsa, pki, DATA + b"x", at=at)
+    when = at - timedelta(minutes=10)
+    crls = (pki.crl("issuing", now=when), pki.crl("root", now=when))
+    policy = _policy(pki, offline=True, crls=crls, validation_time=when)
+    s = _one((await validate_timestamp(reply, policy, detached_data=DATA)).signatures)
+    assert (s.indication, s.sub_indication) == (AdESStatus.FAILED, AdESFailure.HASH_FAILURE)
+    assert {"tsp.imprint_mismatch", "time.after_validation_time"} <= _codes(s)
+
+
+# -- a twin of the TSA certificate (external audit) -------------------------------------------
+
+
+async def test_a_twin_of_the_tsa_certificate_changes_nothing(
+    pki: DevPki, dev_services: DevServices, pki_files: Path, tmp_path: Path
+) -> None:
+    """A certificate with the TSA's issuer and serial number but another key, added to the
+    token's certificates after the real one: the TSA certificate is the one the signing-
+    certificate attribute names and whose key verifies the token; openssl agrees."""
+    reply = tsp.TimeStampResp.load(request_token(dev_services, tmp_path))
+    token = reply["time_stamp_token"]
+    certs = [c.chosen for c in token["content"]["certificates"]]
+    assert certs[0].dump() == pki.tsa.asn1.dump()
+    twin = make_twin(pki, pki.tsa)
+    planted = with_certificates(token.dump(), [*certs, twin])
+    outcome = await validate_timestamp(planted, _offline(pki), detached_data=DATA)
+    s = _one(outcome.signatures)
+    assert s.passed, s.findings
+    assert s.signer is not None and s.signer.sha256 == pki.tsa.asn1.sha256.hex()
+    assert twin.dump() not in outcome.evidence.certificates
+    assert openssl_ts_verify(tmp_path, planted, DATA, pki_files / "root.pem", token=True)
+    # the twin alone is not the TSA
+    alone = with_certificates(token.dump(), [twin, *certs[1:]])
+    s = _one((await validate_timestamp(alone, _offline(pki), detached_data=DATA)).signatures)
+    assert s.indication is not AdESStatus.PASSED
+    assert not openssl_ts_verify(tmp_path, alone, DATA, pki_files / "root.pem", token=True)
