@@ -9,24 +9,41 @@ the XAdES ``SignatureTimeStamp`` through :func:`validation.cms.judge_timestamp_t
 **Parsing** never expands entities, never loads a DTD, never touches the network. A
 ``<!DOCTYPE`` is refused before the parser runs (bombs, XXE and external DTDs are all
 declared there) and again after it; documents over :data:`MAX_XML_BYTES` are refused too.
+UTF-8 and UTF-16 (either byte order, with its byte-order mark) are read alike: what is
+signed is the canonical form, which is UTF-8 whatever the document's encoding.
 
 **What a signature must cover** (signature wrapping). What the caller reads is the whole
 document, so a signature passes only if it binds exactly that:
 
 - *enveloped*: exactly one content reference, ``URI=""`` or ``#id`` of the document
-  element, with the enveloped-signature transform (optionally with the XPath filter
-  ``not(ancestor-or-self::ds:Signature)``, its classic spelling, and one canonicalisation).
+  element, with the enveloped-signature transform or an XPath filter that removes the
+  signature (see transforms), and one canonicalisation.
   For an edXML package that is the whole package: the attachments (``AttachmentEncoded``)
   lie outside ``edXMLEnvelope``, so a signature over the envelope alone would leave the
   documents themselves unsigned;
 - *enveloping* (the document element is the ``ds:Signature``): every ``ds:Object`` that is
   not the XAdES properties holder is covered by exactly one reference, and nothing else is;
+- *counter-signature* (XAdES ``CounterSignature`` in the ``UnsignedSignatureProperties`` of
+  another signature): exactly one reference to the ``ds:SignatureValue`` of the signature
+  it counter-signs (``Type`` ``…#CountersignedSignature``, if given, only there). It is
+  judged as a signature of its own and reported as ``kind="counter-signature"`` with
+  ``counter_signs`` naming the other's report; what it does not cover, the document, is
+  the other signature's business. Other signatures inside a signature are not judged
+  (reported as ignored);
 - besides content, a reference may cover only this signature's own ``xades:SignedProperties``
   or ``ds:KeyInfo``;
 - every ``#id`` a signature uses names exactly one element in the whole document, counting
   every attribute signxml resolves (``Id``, ``ID``, ``id`` in any namespace, ``xml:id``);
-- transforms: enveloped-signature, the XPath filter above, one C14N (1.0, 1.1, exclusive,
-  with or without comments); nothing else (no XSLT, no other XPath, no base64);
+- transforms, applied as XMLDSig defines them (signxml's own are replaced, see
+  :meth:`_Verifier._verify_reference`) and each one we accept really applied:
+  enveloped-signature; the XPath 1.0 filters ``not(ancestor-or-self::ds:Signature)`` (every
+  signature leaves what is signed; each of them is judged on its own) and XMLDSig §6.6.3's
+  ``here()`` expression (this signature leaves), recognised exactly, not evaluated; base64
+  (XMLDSig 1.1 §6.6.2: the text of a ``ds:Object`` of an enveloping signature, decoded; the
+  Object may hold nothing but text); then one C14N (1.0, 1.1, exclusive, with or without
+  comments), last. A ``URI=""`` or ``#id`` reference yields a node-set without comments
+  (XMLDSig §4.4.3.3), so a WithComments C14N renders none either. Anything else is refused
+  by name: XSLT, other XPath expressions, XPath Filter 2.0, a transform after the octets;
 - no ``ds:Object`` besides the XAdES one inside an enveloped signature, no ``ds:Manifest``,
   no foreign (non-XMLDSig/XAdES) element in the parts of the signature no reference covers
   (XMLDSig lets ``ds:KeyInfo`` carry any element: unsigned content a reader could take for the
@@ -72,7 +89,9 @@ CRYPTO_CONSTRAINTS_FAILURE without any cryptographic check.
 ``SignatureTimeStamp`` (an RFC 3161 token over the canonicalised ``ds:SignatureValue``) is
 proof of existence: the certificate is then judged at the timestamp's time, counting
 revocation information issued after it; otherwise at the validation time. A timestamp that
-does not pass is reported and ignored (ETSI EN 319 102-1 §5.5.4), as for CMS.
+does not pass is reported and ignored (ETSI EN 319 102-1 §5.5.4), as for CMS; so is one whose
+time lies after the validation time (``time.after_validation_time``, as for PDF): it proves
+nothing at the validation time.
 
 **edXML.** Some producers put ``Signature`` in the edXML namespace instead of XMLDSig's (the
 samples in the shared corpus do). That is not XMLDSig; we do not guess how to verify it: it
@@ -88,6 +107,7 @@ import base64
 import binascii
 import dataclasses
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,6 +115,7 @@ from typing import Any, Literal
 
 from asn1crypto import algos, cms, x509
 from cryptography import x509 as pyca_x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 from pyhanko.sign.validation.status import RevocationDetails
@@ -169,7 +190,9 @@ _DS = f"{{{XMLDSIG_NS}}}"
 _XADES = f"{{{XADES_NS}}}"
 _ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
+_BASE64 = "http://www.w3.org/2000/09/xmldsig#base64"
 _SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
+_COUNTERSIGNED_TYPE = "http://uri.etsi.org/01903#CountersignedSignature"
 _ID_ATTRIBUTES = frozenset({"Id", "ID", "id"})
 """Local names of the attributes signxml resolves ``#id`` against, in any namespace
 (``xml:id`` included)."""
@@ -193,7 +216,7 @@ _DEFAULT_C14N = CanonicalizationMethod.CANONICAL_XML_1_0
 _HASH_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
 
 
-ReferenceRole = Literal["document", "object", "signed-properties", "key-info"]
+ReferenceRole = Literal["document", "object", "signed-properties", "key-info", "countersigned"]
 
 
 # -- errors as verdicts --------------------------------------------------------------------
@@ -325,17 +348,23 @@ def _canonical(
     element: etree._Element,
     method: CanonicalizationMethod,
     prefixes: Sequence[str] | None = None,
+    *,
+    comments: bool = True,
 ) -> bytes:
     """C14N of ``element`` and its descendants, as the spec defines it: rendered as the root
     of a copy, because libxml2's subtree C14N adds a spurious ``xmlns=""`` under a default
-    namespace declared above the subtree (see the module docstring)."""
+    namespace declared above the subtree (see the module docstring). ``comments=False``: the
+    input node-set has no comments (what a ``URI=""`` or ``#id`` reference yields), so a
+    WithComments method renders none either."""
     node = _copy(element) if element.getparent() is not None else element
+    exclusive = method.value.startswith(EXC_C14N_NS)
     return etree.tostring(
         node,
         method="c14n",
-        exclusive=method.value.startswith(EXC_C14N_NS),
-        with_comments=method.value.endswith("#WithComments"),
-        inclusive_ns_prefixes=list(prefixes) if prefixes else None,
+        exclusive=exclusive,
+        with_comments=comments and method.value.endswith("#WithComments"),
+        # a PrefixList means something to exclusive C14N only (libxml2 fails on it otherwise)
+        inclusive_ns_prefixes=list(prefixes) if prefixes and exclusive else None,
     )
 
 
@@ -398,14 +427,77 @@ class _Verifier(XMLVerifier):
     of r and s dropped) accepted as xmlsec1 accepts them."""
 
     signature_path: tuple[int, ...] = ()
+    references: Sequence[_Reference] = ()
+    """Our plan of the signature's references, in order (their roles)."""
 
     def _get_signature(self, root: etree._Element) -> etree._Element:
-        if root.tag == f"{_DS}Signature":
-            return root
-        node = _follow(root, self.signature_path)
+        try:
+            node = _follow(root, self.signature_path)
+        except IndexError:
+            raise InvalidInput("the signature is not where it was found") from None
         if node.tag != f"{_DS}Signature":
             raise InvalidInput("the signature is not where it was found")
         return node
+
+    def validate_schema(self, signature: Any) -> None:
+        """signxml's schema check, on a copy without the exclusive C14N
+        ``ec:InclusiveNamespaces`` of ``ds:SignedInfo/ds:CanonicalizationMethod``: XMLDSig's
+        schema processes that element's content strictly and signxml has no schema for it,
+        so every signature listing inclusive prefixes there (Exclusive XML Canonicalization
+        §3) would be refused. Checked here instead: a PrefixList and nothing else."""
+        method = signature.find(f"{_DS}SignedInfo/{_DS}CanonicalizationMethod")
+        listed = [] if method is None else method.findall(f"{{{EXC_C14N_NS}}}InclusiveNamespaces")
+        if listed:
+            for element in listed:
+                if (
+                    len(element)
+                    or (element.text or "").strip()
+                    or set(element.attrib) - {"PrefixList"}
+                ):
+                    raise InvalidInput("a malformed ec:InclusiveNamespaces in SignedInfo")
+            signature = _copy(signature)
+            holder = signature.find(f"{_DS}SignedInfo/{_DS}CanonicalizationMethod")
+            for element in holder.findall(f"{{{EXC_C14N_NS}}}InclusiveNamespaces"):
+                holder.remove(element)
+        super().validate_schema(signature)  # type: ignore[no-untyped-call]
+
+    def _verify_reference(
+        self,
+        reference: Any,
+        index: int,
+        root: Any,
+        uri_resolver: Any,
+        c14n_algorithm: Any,
+        signature: Any,
+        signature_key_used: Any,
+    ) -> VerifyResult:
+        """One reference of the verified ``ds:SignedInfo``, its transforms applied as
+        XMLDSig defines them by :func:`_digest_input` (signxml's own ignore their order and
+        XPath, keep comments under WithComments, decode base64 from the first text node only
+        and then parse the octets as XML)."""
+        if index >= len(self.references) or reference.get("URI") != self.references[index].uri:
+            raise InvalidInput("the verified references are not the ones examined")
+        planned = self.references[index]
+        copied_root = _copy(root)
+        payload = self._resolve_reference(copied_root, reference, uri_resolver=uri_resolver)  # type: ignore[no-untyped-call]
+        if not isinstance(payload, etree._Element):
+            raise InvalidInput(f"reference {planned.uri} names no element of the document")
+        transforms = _read_transforms(reference.find(f"{_DS}Transforms"), planned.uri, planned.role)
+        signed = _digest_input(self._get_signature(copied_root), payload, transforms)
+        method = reference.find(f"{_DS}DigestMethod")
+        value = reference.find(f"{_DS}DigestValue")
+        if method is None or value is None:
+            raise InvalidInput(f"reference {planned.uri} has no DigestMethod or DigestValue")
+        algorithm = DigestAlgorithm(method.get("Algorithm"))
+        self.check_digest_alg_expected(algorithm)  # type: ignore[no-untyped-call]
+        if base64.b64decode(value.text or "") != self._get_digest(signed, algorithm):
+            raise InvalidDigest(f"Digest mismatch for reference {index} ({planned.uri})")
+        # as signxml: the signed XML, parsed back from the canonical form (octets: none)
+        signed_xml = (
+            None if transforms[-1].kind == "base64" else etree.fromstring(signed, _parser())
+        )
+        key = signature_key_used.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        return VerifyResult(signed, signed_xml, signature, signature_key=key)
 
     def _c14n(
         self,
@@ -460,12 +552,25 @@ def _config(*, x509_required: bool, xades: bool) -> SignatureConfiguration:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _Transform:
+    """One step of a reference's transforms, as we apply it."""
+
+    kind: Literal["enveloped", "without-signatures", "base64", "c14n"]
+    """``enveloped``: this signature leaves the node-set (the enveloped-signature transform,
+    or its XPath spelling with ``here()``); ``without-signatures``: every ``ds:Signature``
+    leaves it (the XPath filter ``not(ancestor-or-self::ds:Signature)``); ``base64``: the
+    text is decoded into octets; ``c14n``: the node-set is canonicalised into octets."""
+    c14n: CanonicalizationMethod = _DEFAULT_C14N
+    prefixes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Reference:
     uri: str
     role: ReferenceRole
     target: etree._Element
-    c14n: CanonicalizationMethod
-    prefixes: tuple[str, ...] | None
+    transforms: tuple[_Transform, ...]
+    """What turns the target into the digested octets; the last step yields octets."""
     digest_uri: str
 
 
@@ -480,6 +585,8 @@ class _Stamp:
 @dataclass(slots=True, kw_only=True)
 class _Examined:
     id: str
+    counter_signs: str | None = None
+    """For a XAdES counter-signature: the id of the signature it counter-signs."""
     early: tuple[SubIndication, Finding] | None = None
     """A verdict reached without the certificate path."""
     signer: x509.Certificate | None = None
@@ -513,13 +620,20 @@ def _examine_document(data: bytes) -> tuple[list[_Examined], list[Finding]]:
     )
     examined: list[_Examined] = []
     findings: list[Finding] = []
+    ids: dict[etree._Element, str] = {}
     nested = 0
     for element in root.iter(tag=etree.Element):
         if element.tag == f"{_DS}Signature":
-            if any(a.tag == f"{_DS}Signature" for a in element.iterancestors()):
+            parent = _countersigned(element)
+            id = f"xml-{len(examined) + 1}"
+            if parent is not None and parent in ids:
+                examined.append(_examine(doc, element, id, countersigned=(parent, ids[parent])))
+            elif any(a.tag == f"{_DS}Signature" for a in element.iterancestors()):
                 nested += 1
                 continue
-            examined.append(_examine(doc, element, f"xml-{len(examined) + 1}"))
+            else:
+                examined.append(_examine(doc, element, id))
+            ids[element] = id
         elif _is_nonstandard_signature(element):
             examined.append(_nonstandard(element, f"xml-{len(examined) + 1}"))
     if nested:
@@ -527,13 +641,35 @@ def _examine_document(data: bytes) -> tuple[list[_Examined], list[Finding]]:
             Finding(
                 code="xml.nested_signature_ignored",
                 severity="info",
-                en=f"{nested} signature(s) inside another signature (counter-signatures) were "
-                "not validated",
-                vi=f"{nested} chữ ký nằm bên trong chữ ký khác (chữ ký xác nhận) không được "
-                "kiểm tra",
+                en=f"{nested} signature(s) inside another signature, not as a XAdES "
+                "CounterSignature, were not validated",
+                vi=f"{nested} chữ ký nằm bên trong chữ ký khác, không phải dạng CounterSignature "
+                "của XAdES, không được kiểm tra",
             )
         )
     return examined, findings
+
+
+_COUNTER_SIGNATURE_PATH = (
+    f"{_XADES}CounterSignature",
+    f"{_XADES}UnsignedSignatureProperties",
+    f"{_XADES}UnsignedProperties",
+    f"{_XADES}QualifyingProperties",
+    f"{_DS}Object",
+    f"{_DS}Signature",
+)
+
+
+def _countersigned(signature: etree._Element) -> etree._Element | None:
+    """The signature that ``signature`` counter-signs, if it is a XAdES counter-signature:
+    ``ds:Signature/ds:Object/xades:QualifyingProperties/xades:UnsignedProperties/
+    xades:UnsignedSignatureProperties/xades:CounterSignature/ds:Signature``."""
+    node: etree._Element | None = signature
+    for tag in _COUNTER_SIGNATURE_PATH:
+        node = None if node is None else node.getparent()
+        if node is None or node.tag != tag:
+            return None
+    return node
 
 
 def _is_nonstandard_signature(element: etree._Element) -> bool:
@@ -563,10 +699,19 @@ def _nonstandard(element: etree._Element, id: str) -> _Examined:
     )
 
 
-def _examine(doc: _Document, signature: etree._Element, id: str) -> _Examined:
-    result = _Examined(id=id)
+def _examine(
+    doc: _Document,
+    signature: etree._Element,
+    id: str,
+    *,
+    countersigned: tuple[etree._Element, str] | None = None,
+) -> _Examined:
+    """One signature; ``countersigned``: the signature it counter-signs, and that one's id."""
+    result = _Examined(id=id, counter_signs=None if countersigned is None else countersigned[1])
     try:
-        _check_signature(doc, signature, result)
+        _check_signature(
+            doc, signature, result, None if countersigned is None else countersigned[0]
+        )
     except _Verdict as verdict:
         result.early = (verdict.sub, verdict.finding)
         if result.signer is None and result.certificates:
@@ -575,7 +720,12 @@ def _examine(doc: _Document, signature: etree._Element, id: str) -> _Examined:
     return result
 
 
-def _check_signature(doc: _Document, signature: etree._Element, out: _Examined) -> None:
+def _check_signature(
+    doc: _Document,
+    signature: etree._Element,
+    out: _Examined,
+    countersigned: etree._Element | None,
+) -> None:
     root = doc.root
     enveloping = signature is root
     signed_info = signature.find(f"{_DS}SignedInfo")
@@ -589,7 +739,7 @@ def _check_signature(doc: _Document, signature: etree._Element, out: _Examined) 
     method = signed_info.find(f"{_DS}SignatureMethod")
     out.signature_uri = None if method is None else method.get("Algorithm")
     out.certificates = _key_info_certificates(signature, out)
-    references = _plan_references(doc, signature, signed_info, enveloping)
+    references = _plan_references(doc, signature, signed_info, enveloping, countersigned)
     out.digest_uris = [r.digest_uri for r in references]
     if doc.stray_pi:
         raise _format(
@@ -650,7 +800,11 @@ def _plan_references(
     signature: etree._Element,
     signed_info: etree._Element,
     enveloping: bool,
+    countersigned: etree._Element | None = None,
 ) -> list[_Reference]:
+    """What each reference covers, checked against the rules of the module docstring;
+    ``countersigned``: the signature this one counter-signs (XAdES ``CounterSignature``),
+    whose ``ds:SignatureValue`` it must cover."""
     qualifying = signature.findall(f"{_DS}Object/{_XADES}QualifyingProperties")
     if len(qualifying) > 1:
         raise _format(
@@ -689,6 +843,9 @@ def _plan_references(
             "chiếu bao (enveloped) không ký",
         )
     key_info = signature.find(f"{_DS}KeyInfo")
+    countersigned_value = (
+        None if countersigned is None else countersigned.find(f"{_DS}SignatureValue")
+    )
     planned: list[_Reference] = []
     for reference in signed_info.findall(f"{_DS}Reference"):
         uri = reference.get("URI")
@@ -700,7 +857,23 @@ def _plan_references(
             )
         target = _resolve(doc, uri)
         role: ReferenceRole
-        if target is doc.root and not enveloping:
+        if countersigned is not None:
+            if countersigned_value is not None and target is countersigned_value:
+                role = "countersigned"
+            elif signed_properties is not None and target is signed_properties:
+                role = "signed-properties"
+            elif key_info is not None and target is key_info:
+                role = "key-info"
+            else:
+                raise _format(
+                    "countersignature_coverage",
+                    f"reference {uri or '(whole document)'} of a counter-signature covers "
+                    "something other than the ds:SignatureValue it counter-signs or its own "
+                    "properties",
+                    f"tham chiếu {uri or '(cả văn bản)'} của chữ ký xác nhận bao phủ thứ khác "
+                    "với ds:SignatureValue được xác nhận hoặc thuộc tính của chính nó",
+                )
+        elif target is doc.root and not enveloping:
             role = "document"
         elif enveloping and any(target is o for o in objects):
             role = "object"
@@ -722,15 +895,31 @@ def _plan_references(
                 f"reference {uri} claims to sign XAdES SignedProperties but does not",
                 f"tham chiếu {uri} tự nhận ký SignedProperties của XAdES nhưng không phải",
             )
-        c14n, prefixes = _check_transforms(reference, uri, role)
+        if reference.get("Type") == _COUNTERSIGNED_TYPE and role != "countersigned":
+            raise _format(
+                "countersignature_target",
+                f"reference {uri} claims to counter-sign a signature but does not cover the "
+                "ds:SignatureValue of the signature that holds this counter-signature",
+                f"tham chiếu {uri} tự nhận là chữ ký xác nhận nhưng không bao phủ "
+                "ds:SignatureValue của chữ ký chứa chữ ký xác nhận này",
+            )
+        holders = reference.findall(f"{_DS}Transforms")
+        if len(holders) > 1:
+            raise _format(
+                "structure",
+                f"reference {uri or '(whole document)'} has more than one ds:Transforms",
+                f"tham chiếu {uri or '(cả văn bản)'} có nhiều hơn một ds:Transforms",
+            )
+        transforms = _read_transforms(holders[0] if holders else None, uri, role)
+        if any(t.kind == "base64" for t in transforms):
+            _base64_octets(target)  # its content is checked before any cryptography
         digest_method = reference.find(f"{_DS}DigestMethod")
         planned.append(
             _Reference(
                 uri=uri,
                 role=role,
                 target=target,
-                c14n=c14n,
-                prefixes=prefixes,
+                transforms=transforms,
                 digest_uri=(digest_method.get("Algorithm") or "")
                 if digest_method is not None
                 else "",
@@ -738,13 +927,16 @@ def _plan_references(
         )
     roles = [r.role for r in planned]
     covered_objects = [r.target for r in planned if r.role == "object"]
-    complete = (
-        roles.count("document") == 1
-        if not enveloping
-        else bool(objects)
-        and len(covered_objects) == len(objects)
-        and all(any(o is c for c in covered_objects) for o in objects)
-    )
+    if countersigned is not None:
+        complete = roles.count("countersigned") == 1
+    elif enveloping:
+        complete = (
+            bool(objects)
+            and len(covered_objects) == len(objects)
+            and all(any(o is c for c in covered_objects) for o in objects)
+        )
+    else:
+        complete = roles.count("document") == 1
     if (
         not complete
         or roles.count("signed-properties") > 1
@@ -755,10 +947,12 @@ def _plan_references(
             "coverage",
             "the references do not cover the document exactly once (enveloped: one reference "
             'to the whole document, URI="" or the root\'s Id; enveloping: each ds:Object once; '
-            "XAdES: the SignedProperties once)",
+            "counter-signature: the counter-signed ds:SignatureValue once; XAdES: the "
+            "SignedProperties once)",
             "các tham chiếu không bao phủ văn bản đúng một lần (chữ ký bao: một tham chiếu đến "
             'toàn bộ văn bản, URI="" hoặc Id của phần tử gốc; chữ ký gói: mỗi ds:Object một '
-            "lần; XAdES: SignedProperties một lần)",
+            "lần; chữ ký xác nhận: ds:SignatureValue được xác nhận một lần; XAdES: "
+            "SignedProperties một lần)",
         )
     return planned
 
@@ -820,62 +1014,212 @@ def _resolve(doc: _Document, uri: str) -> etree._Element:
     return found[0]
 
 
-def _check_transforms(
-    reference: etree._Element, uri: str, role: ReferenceRole
-) -> tuple[CanonicalizationMethod, tuple[str, ...] | None]:
-    c14n: list[tuple[CanonicalizationMethod, tuple[str, ...] | None]] = []
-    enveloped = False
-    for transform in reference.findall(f"{_DS}Transforms/{_DS}Transform"):
+def _transform_refused(where: tuple[str, str], algorithm: str, en: str, vi: str) -> _Verdict:
+    return _format(
+        "transform_forbidden",
+        f"reference {where[0]} uses the transform {algorithm or '(none)'}: {en}",
+        f"tham chiếu {where[1]} dùng phép biến đổi {algorithm or '(không có)'}: {vi}",
+    )
+
+
+def _read_transforms(
+    transforms: etree._Element | None, uri: str, role: ReferenceRole
+) -> tuple[_Transform, ...]:
+    """A reference's ``ds:Transforms``, checked and read into the steps we apply. Accepted,
+    in this order: enveloped-signature and the XPath filters of :func:`_xpath_filter` (on the
+    document); base64 (first, on a ``ds:Object`` of an enveloping signature); then one C14N
+    (1.0, 1.1, exclusive, with or without comments), which ends the chain. Without a C14N or
+    base64 at the end, C14N 1.0 is applied (XMLDSig §4.4.3.2). Any other transform is refused
+    with its name: we never skip one."""
+    where = (uri or "(whole document)", uri or "(cả văn bản)")
+    steps: list[_Transform] = []
+    items = [] if transforms is None else list(transforms.iterchildren(f"{_DS}Transform"))
+    for transform in items:
         algorithm = transform.get("Algorithm") or ""
-        if algorithm == _ENVELOPED and role == "document":
-            enveloped = True
-            continue
-        if algorithm == _XPATH and role == "document" and _is_enveloped_xpath(transform):
-            continue
-        try:
-            method = CanonicalizationMethod(algorithm)
-        except (ValueError, InvalidInput):
-            raise _format(
-                "transform_forbidden",
-                f"reference {uri or '(whole document)'} uses the transform {algorithm}: only "
-                "enveloped-signature and canonicalisation are accepted (XSLT, XPath and others "
-                "can make the signed content differ from what is read)",
-                f"tham chiếu {uri or '(cả văn bản)'} dùng phép biến đổi {algorithm}: chỉ chấp "
-                "nhận enveloped-signature và chuẩn hóa (XSLT, XPath và các phép khác có thể làm "
-                "nội dung được ký khác nội dung được đọc)",
-            ) from None
-        inclusive = transform.find(f"{{{EXC_C14N_NS}}}InclusiveNamespaces")
-        prefix_list = None if inclusive is None else inclusive.get("PrefixList")
-        c14n.append((method, None if prefix_list is None else tuple(prefix_list.split())))
-    if len(c14n) > 1:
+        if steps and steps[-1].kind in ("base64", "c14n"):
+            raise _transform_refused(
+                where,
+                algorithm,
+                "it comes after a canonicalisation or base64 transform, whose output is octets "
+                "(reading them again as XML is not supported)",
+                "phép này đứng sau một phép chuẩn hóa hoặc base64, vốn cho ra chuỗi byte (không "
+                "hỗ trợ đọc lại chuỗi byte đó thành XML)",
+            )
+        if algorithm in (_ENVELOPED, _XPATH) and role != "document":
+            raise _transform_refused(
+                where,
+                algorithm,
+                "it removes signatures from what is signed, but this reference does not cover "
+                "the document that contains the signature",
+                "phép này loại chữ ký khỏi nội dung được ký, nhưng tham chiếu này không bao phủ "
+                "văn bản chứa chữ ký",
+            )
+        if algorithm == _ENVELOPED:
+            steps.append(_Transform(kind="enveloped"))
+        elif algorithm == _XPATH:
+            steps.append(_Transform(kind=_xpath_filter(transform, where)))
+        elif algorithm == _BASE64:
+            if role != "object" or steps:
+                raise _transform_refused(
+                    where,
+                    algorithm,
+                    "base64 decoding is accepted only as the first transform of a reference to "
+                    "a ds:Object of an enveloping signature (elsewhere it would sign the text "
+                    "of the document, not the document)",
+                    "giải mã base64 chỉ được chấp nhận là phép biến đổi đầu tiên của tham chiếu "
+                    "đến một ds:Object của chữ ký gói (ở chỗ khác nó ký phần chữ của văn bản, "
+                    "không phải văn bản)",
+                )
+            steps.append(_Transform(kind="base64"))
+        else:
+            try:
+                method = CanonicalizationMethod(algorithm)
+            except (ValueError, InvalidInput):
+                raise _transform_refused(
+                    where,
+                    algorithm,
+                    "not supported (accepted: enveloped-signature, the XPath filter "
+                    "not(ancestor-or-self::ds:Signature), base64 for a ds:Object, and "
+                    "canonicalisation; XSLT, XPath Filter 2.0 and others can make the signed "
+                    "content differ from what is read)",
+                    "không được hỗ trợ (chấp nhận: enveloped-signature, bộ lọc XPath "
+                    "not(ancestor-or-self::ds:Signature), base64 cho ds:Object và chuẩn hóa; "
+                    "XSLT, XPath Filter 2.0 và các phép khác có thể làm nội dung được ký khác "
+                    "nội dung được đọc)",
+                ) from None
+            inclusive = transform.find(f"{{{EXC_C14N_NS}}}InclusiveNamespaces")
+            prefix_list = None if inclusive is None else inclusive.get("PrefixList")
+            steps.append(
+                _Transform(
+                    kind="c14n",
+                    c14n=method,
+                    prefixes=None if prefix_list is None else tuple(prefix_list.split()),
+                )
+            )
+    if role == "document" and not any(s.kind in ("enveloped", "without-signatures") for s in steps):
         raise _format(
             "transform_forbidden",
-            f"reference {uri or '(whole document)'} canonicalises more than once",
-            f"tham chiếu {uri or '(cả văn bản)'} chuẩn hóa nhiều lần",
+            f"reference {where[0]} covers the document that contains the signature without the "
+            "enveloped-signature transform",
+            f"tham chiếu {where[1]} bao phủ văn bản chứa chữ ký mà không có phép biến đổi "
+            "enveloped-signature",
         )
-    if role == "document" and not enveloped:
-        raise _format(
-            "transform_forbidden",
-            f"reference {uri or '(whole document)'} covers the document that contains the "
-            "signature without the enveloped-signature transform",
-            f"tham chiếu {uri or '(cả văn bản)'} bao phủ văn bản chứa chữ ký mà không có phép "
-            "biến đổi enveloped-signature",
-        )
-    return c14n[0] if c14n else (_DEFAULT_C14N, None)
+    if not steps or steps[-1].kind not in ("base64", "c14n"):
+        steps.append(_Transform(kind="c14n"))
+    return tuple(steps)
 
 
-def _is_enveloped_xpath(transform: etree._Element) -> bool:
-    """The XPath filter ``not(ancestor-or-self::P:Signature)`` with ``P`` bound to XMLDSig:
-    the pre-2002 spelling of the enveloped-signature transform (xmlsec's test vectors use it
-    beside the transform itself). Any other XPath is refused."""
+_QNAME_PREFIX = r"([^\W\d][\w.-]*)"
+_XPATH_SPACE = r"[ \t\r\n]*"
+
+
+def _xpath_pattern(*tokens: str) -> re.Pattern[str]:
+    """A pattern of XPath tokens, with XPath white space allowed around each one."""
+    return re.compile(_XPATH_SPACE + _XPATH_SPACE.join(tokens) + _XPATH_SPACE)
+
+
+_SIGNATURE_STEP = (r"ancestor-or-self", "::", rf"{_QNAME_PREFIX}:Signature")
+_XPATH_WITHOUT_SIGNATURES = _xpath_pattern("not", r"\(", *_SIGNATURE_STEP, r"\)")
+_XPATH_ENVELOPED = _xpath_pattern(
+    "count", r"\(", *_SIGNATURE_STEP, r"\|", "here", r"\(", r"\)", "/", "ancestor", "::",
+    rf"{_QNAME_PREFIX}:Signature", r"\[", "1", r"\]", r"\)", ">", "count", r"\(", *_SIGNATURE_STEP,
+    r"\)",
+)  # fmt: skip
+
+
+def _xpath_filter(
+    transform: etree._Element, where: tuple[str, str]
+) -> Literal["enveloped", "without-signatures"]:
+    """The XPath 1.0 filters we apply, recognised exactly (no XPath engine runs on what the
+    document says, so no extension function, ``document()`` or runaway expression can):
+
+    - ``not(ancestor-or-self::ds:Signature)``: every signature leaves the node-set (the
+      pre-2002 spelling of the enveloped-signature transform, used beside it or alone, and
+      the way to let several signatures not cover one another);
+    - ``count(ancestor-or-self::ds:Signature | here()/ancestor::ds:Signature[1]) >
+      count(ancestor-or-self::ds:Signature)``: this signature leaves it (XMLDSig §6.6.3's
+      enveloped-signature expression).
+
+    ``ds`` must be bound to the XMLDSig namespace on the ``ds:XPath`` element; read from the
+    verified ``ds:SignedInfo``, so the binding itself is signed. Anything else is refused."""
     xpath = transform.find(f"{_DS}XPath")
-    if xpath is None or xpath.text is None:
-        return False
-    text = "".join(xpath.text.split())
-    prefix = text.removeprefix("not(ancestor-or-self::").removesuffix(":Signature)")
-    if text != f"not(ancestor-or-self::{prefix}:Signature)" or not prefix:
-        return False
-    return bool(xpath.nsmap.get(prefix) == XMLDSIG_NS)
+    expression = "" if xpath is None else "".join(t for t in xpath.itertext() if isinstance(t, str))
+    if xpath is not None and len(xpath) == 0:
+        for pattern, kind in (
+            (_XPATH_WITHOUT_SIGNATURES, "without-signatures"),
+            (_XPATH_ENVELOPED, "enveloped"),
+        ):
+            found = pattern.fullmatch(expression)
+            if found is not None and all(xpath.nsmap.get(p) == XMLDSIG_NS for p in found.groups()):
+                return "enveloped" if kind == "enveloped" else "without-signatures"
+    shown = " ".join(expression.split())
+    shown = shown if len(shown) <= 200 else shown[:197] + "..."
+    raise _format(
+        "xpath_unsupported",
+        f"reference {where[0]} uses the XPath filter transform ({_XPATH}) with an "
+        f"expression we do not apply: {shown!r}; only not(ancestor-or-self::ds:Signature) "
+        "and XMLDSig's enveloped-signature expression (with ds bound to the XMLDSig "
+        "namespace in the signed ds:SignedInfo) are accepted, because another expression can "
+        "leave part of what is read unsigned",
+        f"tham chiếu {where[1]} dùng phép biến đổi lọc XPath ({_XPATH}) với biểu thức không "
+        f"được áp dụng: {shown!r}; chỉ chấp nhận not(ancestor-or-self::ds:Signature) và biểu "
+        "thức enveloped-signature của XMLDSig (với ds gắn với không gian tên XMLDSig trong "
+        "ds:SignedInfo đã ký), vì biểu thức khác có thể để một phần nội dung được đọc không "
+        "được ký",
+    )
+
+
+_XML_SPACE = str.maketrans("", "", " \t\r\n")
+
+
+def _base64_octets(element: etree._Element) -> bytes:
+    """XMLDSig 1.1 §6.6.2: the node-set's text nodes (``self::text()``), their string value
+    base64-decoded. The element may hold only text (and comments, which are not in the
+    node-set): a child element would be markup the signature does not cover. Characters
+    outside the base64 alphabet other than XML white space are refused, not skipped."""
+    if any(not isinstance(child, etree._Comment) for child in element):
+        raise _format(
+            "base64_content",
+            "a base64-encoded ds:Object holds elements or processing instructions besides "
+            "its text: markup the signature does not cover",
+            "một ds:Object mã hóa base64 chứa phần tử hoặc chỉ thị xử lý ngoài phần chữ: phần "
+            "đánh dấu đó không được chữ ký bao phủ",
+        )
+    text = (element.text or "") + "".join(child.tail or "" for child in element)
+    try:
+        return base64.b64decode(text.translate(_XML_SPACE), validate=True)
+    except (binascii.Error, ValueError):
+        raise _format(
+            "base64_invalid",
+            "a ds:Object signed through the base64 transform does not hold valid base64",
+            "một ds:Object được ký qua phép biến đổi base64 không chứa dữ liệu base64 hợp lệ",
+        ) from None
+
+
+def _digest_input(
+    signature: etree._Element, target: etree._Element, transforms: Sequence[_Transform]
+) -> bytes:
+    """The octets a reference digests: its transforms applied to ``target`` (the element the
+    URI names) in the tree that holds ``signature``. Enveloped and XPath steps edit that
+    tree: give a copy. The node-set of a ``URI=""`` or ``#id`` reference has no comments
+    (XMLDSig §4.4.3.3), so none are rendered, WithComments or not."""
+    node = target
+    for step in transforms:
+        if step.kind == "enveloped":
+            _detach(signature)
+        elif step.kind == "without-signatures":
+            outermost = [
+                s
+                for s in node.iter(f"{_DS}Signature")
+                if s is not node and not any(a.tag == f"{_DS}Signature" for a in s.iterancestors())
+            ]
+            for found in outermost:
+                _detach(found)
+        elif step.kind == "base64":
+            return _base64_octets(node)
+        else:
+            return _canonical(node, step.c14n, step.prefixes, comments=False)
+    raise InvalidInput("the transforms yield no octets")
 
 
 def _key_info_certificates(signature: etree._Element, out: _Examined) -> list[x509.Certificate]:
@@ -987,6 +1331,7 @@ def _verify_crypto(
     for candidate in candidates:
         verifier: _Verifier = _XAdESVerifier() if xades else _Verifier()
         verifier.signature_path = path
+        verifier.references = references
         kwargs: dict[str, Any] = {
             "parser": _parser(),
             "expect_config": _config(x509_required=candidate is not None, xades=xades),
@@ -1050,12 +1395,16 @@ def _structure_error(exc: Exception) -> _Verdict:
 
 def _expected(root: etree._Element, signature: etree._Element, reference: _Reference) -> bytes:
     """What the reference must have digested, computed from our own reading of the
-    document: the document without this signature, or the element it names."""
-    if reference.role != "document":
-        return _canonical(reference.target, reference.c14n, reference.prefixes)
+    document: the document without this signature (or without any, for the XPath filter),
+    or the element it names."""
+    if all(t.kind in ("base64", "c14n") for t in reference.transforms):
+        return _digest_input(signature, reference.target, reference.transforms)
     document = _copy(root)
-    _detach(_follow(document, _path_of(signature)))
-    return _canonical(document, reference.c14n, reference.prefixes)
+    return _digest_input(
+        _follow(document, _path_of(signature)),
+        _follow(document, _path_of(reference.target)),
+        reference.transforms,
+    )
 
 
 def _xs_datetime(text: str | None) -> datetime | None:
@@ -1176,7 +1525,8 @@ async def _judge(
         findings.extend(algorithm_findings(policy, name))
     base = SignatureReport(
         id=ex.id,
-        kind="signature",
+        kind="signature" if ex.counter_signs is None else "counter-signature",
+        counter_signs=ex.counter_signs,
         indication=AdESStatus.INDETERMINATE,
         role=role,
         signer=signer_info,
@@ -1201,7 +1551,12 @@ async def _judge(
 
     stamps, unreadable = await _judge_stamps(ex, policy, fetchers)
     findings.extend(unreadable)
-    proofs = [s for s in stamps if s.proof_time is not None]
+    proofs: list[TokenOutcome] = []
+    for stamp in stamps:
+        if stamp.proof_time is not None and stamp.proof_time > when:
+            findings.append(_later_than_validation(stamp.proof_time))
+        elif stamp.proof_time is not None:
+            proofs.append(stamp)
     used = min(proofs, key=lambda s: s.proof_time or when) if proofs else None
     poe = None if used is None or used.proof_time is None else min(used.proof_time, when)
     moment = poe or when
@@ -1236,7 +1591,7 @@ async def _judge(
         trust_anchor=None if anchor is None else anchor.subject.human_friendly,
         trust_purpose=None if anchor is None else policy.anchors.purpose_of(anchor),
         revocation=revocation,
-        coverage="ENTIRE_FILE",
+        coverage="ENTIRE_FILE" if ex.counter_signs is None else None,
         findings=tuple(findings),
     )
     evidence = _evidence(cert, ex.certificates, vc, path)
@@ -1288,6 +1643,19 @@ async def _judge_stamps(
                 )
             )
     return outcomes, findings
+
+
+def _later_than_validation(when: datetime) -> Finding:
+    """A timestamp whose time lies after the validation time proves nothing at that time (the
+    same code and wording as for PDF, :mod:`validation.pdf`)."""
+    stamp = when.isoformat(timespec="seconds")
+    return Finding(
+        code="time.after_validation_time",
+        severity="warning",
+        en=f"the timestamp ({stamp}) is later than the validation time: it is not used as proof",
+        vi=f"dấu thời gian ({stamp}) muộn hơn thời điểm kiểm tra nên không được dùng làm "
+        "bằng chứng",
+    )
 
 
 def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | None) -> list[Finding]:

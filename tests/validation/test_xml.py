@@ -570,27 +570,34 @@ async def test_partial_signature_is_refused(
 
 
 @pytest.mark.parametrize(
-    "algorithm",
+    ("algorithm", "code"),
     [
-        "http://www.w3.org/TR/1999/REC-xslt-19991116",
-        "http://www.w3.org/TR/1999/REC-xpath-19991116",
-        "http://www.w3.org/2002/06/xmldsig-filter2",
-        "http://www.w3.org/2000/09/xmldsig#base64",
+        ("http://www.w3.org/TR/1999/REC-xslt-19991116", "xml.transform_forbidden"),
+        ("http://www.w3.org/TR/1999/REC-xpath-19991116", "xml.xpath_unsupported"),
+        ("http://www.w3.org/2002/06/xmldsig-filter2", "xml.transform_forbidden"),
+        ("http://www.w3.org/2000/09/xmldsig#base64", "xml.transform_forbidden"),
     ],
 )
-async def test_forbidden_transforms(pki: DevPki, dev_services: DevServices, algorithm: str) -> None:
+@pytest.mark.parametrize("last", [False, True])
+async def test_forbidden_transforms(
+    pki: DevPki, dev_services: DevServices, algorithm: str, code: str, last: bool
+) -> None:
+    """A transform we do not apply is refused, naming it, whether before the
+    canonicalisation or after it (where nothing may follow), never skipped."""
     signed = await sign(pki, dev_services)
 
     def add_transform(root: etree._Element) -> None:
         transforms = signature_of(root).find(f"{DS}SignedInfo/{DS}Reference/{DS}Transforms")
         assert transforms is not None
-        transform = etree.SubElement(transforms, f"{DS}Transform", Algorithm=algorithm)
+        transform = etree.Element(f"{DS}Transform", Algorithm=algorithm)
+        transforms.insert(len(transforms) if last else 1, transform)
         if "xpath" in algorithm:
             etree.SubElement(transform, f"{DS}XPath").text = "self::text()"
 
     sig = only(await verdict(edit(signed, add_transform), offline(pki)))
     assert sig.sub_indication is AdESFailure.FORMAT_FAILURE
-    assert "xml.transform_forbidden" in codes(sig)
+    assert (code if not last else "xml.transform_forbidden") in codes(sig)
+    assert any(algorithm in f.en and algorithm in f.vi for f in sig.findings)
 
 
 async def test_unreferenced_duplicate_ids_do_not_matter(
