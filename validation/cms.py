@@ -1317,7 +1317,11 @@ def _claimed_tsa(info: tsp.TSTInfo) -> str:
 
 
 async def validate_cms(
-    data: bytes, policy: ValidationPolicy, *, detached_data: bytes | None
+    data: bytes,
+    policy: ValidationPolicy,
+    *,
+    detached_data: bytes | None,
+    fetchers: Fetchers | None = None,
 ) -> Outcome:
     """Validate a CMS SignedData (DER, or PEM ``PKCS7``/``CMS`` armour): detached over
     ``detached_data``, or attached (its content inside). One report per SignerInfo
@@ -1355,7 +1359,7 @@ async def validate_cms(
     signatures: list[SignatureReport] = []
     evidence = Evidence()
     budget = _CounterBudget()
-    async with fetching(policy) as fetchers:
+    async with fetching(policy, fetchers) as fetchers:
         for n, signer_info in enumerate(signed_data["signer_infos"], start=1):
             report, more = await _judge_signature(
                 single_signer(signed_data, signer_info),

@@ -242,10 +242,16 @@ class ContextFactory:
 
 
 @contextlib.asynccontextmanager
-async def fetching(policy: ValidationPolicy) -> AsyncIterator[Fetchers | None]:
-    """Network fetchers for CRLs, OCSP and certificates, or ``None`` when offline."""
+async def fetching(
+    policy: ValidationPolicy, injected: Fetchers | None = None
+) -> AsyncIterator[Fetchers | None]:
+    """Network fetchers for CRLs, OCSP and certificates, or ``None`` when offline: the
+    caller's (``injected``, left open: they own it), else new ones for this block."""
     if policy.offline:
         yield None
+        return
+    if injected is not None:
+        yield injected
         return
     async with AIOHttpFetcherBackend(per_request_timeout=policy.fetch_timeout) as fetchers:
         yield fetchers

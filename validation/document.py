@@ -15,9 +15,10 @@ from pathlib import Path
 
 from asn1crypto import cms
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESStatus
+from pyhanko_certvalidator.fetchers.api import Fetchers
 
 from validation.cms import validate_cms
-from validation.context import DOCUMENT_SIGNING_PURPOSES, validation_time
+from validation.context import DOCUMENT_SIGNING_PURPOSES, fetching, validation_time
 from validation.errors import InputMissing
 from validation.legal import DocumentKind, legal_verdict
 from validation.pdf import validate_pdf
@@ -80,14 +81,20 @@ async def validate_bytes(
     name: str = "-",
     detached_data: bytes | None = None,
     kind: DocumentKind = "main",
+    fetchers: Fetchers | None = None,
 ) -> DocumentReport:
-    """Validate one file's bytes. Never raises for a bad document: that is a report."""
+    """Validate one file's bytes. Never raises for a bad document: that is a report.
+
+    The validation time is the policy's (the caller's), else now, once for the whole document.
+    ``fetchers`` (CRL, OCSP, certificates): the caller's HTTP client, shared across documents
+    and pinned in tests; without it one is opened per document (unless the policy is offline).
+    Safe to call concurrently."""
     when = validation_time(policy)
     # one "now" for the whole document, whichever format module judges it
     policy = replace(policy, validation_time=when)
     file_format = detect_format(data)
     try:
-        outcome = await _dispatch(file_format, data, policy, detached_data)
+        outcome = await _dispatch(file_format, data, policy, detached_data, fetchers)
     except Unparseable as exc:
         return format_failure(name, file_format, when, exc.finding)
     signatures = tuple(_within_purpose(s) for s in outcome.signatures)
@@ -132,16 +139,20 @@ def _within_purpose(sig: SignatureReport) -> SignatureReport:
 
 
 async def _dispatch(
-    kind: DocumentFormat, data: bytes, policy: ValidationPolicy, detached: bytes | None
+    kind: DocumentFormat,
+    data: bytes,
+    policy: ValidationPolicy,
+    detached: bytes | None,
+    fetchers: Fetchers | None,
 ) -> Outcome:
     if kind == "pdf":
-        return await validate_pdf(data, policy)
+        return await validate_pdf(data, policy, fetchers=fetchers)
     if kind == "xml":
-        return await validate_xml(data, policy)
+        return await validate_xml(data, policy, fetchers=fetchers)
     if kind == "cms":
-        return await validate_cms(data, policy, detached_data=detached)
+        return await validate_cms(data, policy, detached_data=detached, fetchers=fetchers)
     if kind == "tsr":
-        return await validate_timestamp(data, policy, detached_data=detached)
+        return await validate_timestamp(data, policy, detached_data=detached, fetchers=fetchers)
     raise Unparseable(
         Finding(
             code="format.unknown",
@@ -169,18 +180,28 @@ async def validate_files(
                 f"không đọc được dữ liệu đã ký {detached_data}: {exc.strerror}",
             ) from exc
     reports = []
-    for path in paths:
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except OSError as exc:
-            finding = Finding(
-                code="file.unreadable",
-                en=f"cannot read the file: {exc.strerror}",
-                vi=f"không đọc được tệp: {exc.strerror}",
-            )
-            reports.append(format_failure(str(path), "unknown", validation_time(policy), finding))
-            continue
-        reports.append(
-            await validate_bytes(data, policy, name=str(path), detached_data=detached, kind=kind)
-        )
+    async with fetching(policy) as fetchers:  # one HTTP client for all the files
+        for path in paths:
+            reports.append(await _validate_file(path, policy, detached, kind, fetchers))
     return reports
+
+
+async def _validate_file(
+    path: Path,
+    policy: ValidationPolicy,
+    detached: bytes | None,
+    kind: DocumentKind,
+    fetchers: Fetchers | None,
+) -> DocumentReport:
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        finding = Finding(
+            code="file.unreadable",
+            en=f"cannot read the file: {exc.strerror}",
+            vi=f"không đọc được tệp: {exc.strerror}",
+        )
+        return format_failure(str(path), "unknown", validation_time(policy), finding)
+    return await validate_bytes(
+        data, policy, name=str(path), detached_data=detached, kind=kind, fetchers=fetchers
+    )

@@ -2,18 +2,18 @@
 
 Written by hand because pyHanko 0.38 reads a hex string one byte at a time in Python: a PAdES
 signature's ``/Contents`` (20-40 kB of hex) then costs about half of a B-LT validation. The
-reader is installed only while :func:`validation.pdf.validate_pdf` runs (reference-counted,
-so concurrent validations share it) and gives pyHanko's exact result for every input (unusual
-input goes to pyHanko's own function; a test compares the two on random strings). An
+reader is installed once, when :mod:`validation.pdf` is imported, and never switched off (no
+process-wide switch flips while validations run); it gives pyHanko's exact result for every
+input (unusual input goes to pyHanko's own function; a test compares the two on random
+strings). An
 upstream fix would make this module unnecessary.
 """
 
 from __future__ import annotations
 
 import binascii
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from pyhanko.pdf_utils import generic, misc
@@ -37,7 +37,7 @@ def read_hex_string(stream: Any) -> generic.ByteStringObject | generic.TextStrin
         chunk = stream.read(size)
         if not chunk:
             stream.seek(start)
-            return _HEX_FALLBACK.original(stream)
+            return _ORIGINAL(stream)
         end = chunk.find(b">")
         if end >= 0:
             parts.append(chunk[:end])
@@ -48,43 +48,25 @@ def read_hex_string(stream: Any) -> generic.ByteStringObject | generic.TextStrin
     digits = body.translate(None, misc.PDF_WHITESPACE)
     if b"%" in body or digits.translate(None, _HEX_DIGITS):
         stream.seek(start)
-        return _HEX_FALLBACK.original(stream)
+        return _ORIGINAL(stream)
     stream.seek(start + len(body) + 2)
     if len(digits) % 2:
         digits += b"0"
     return generic.pdf_string(binascii.unhexlify(digits))
 
 
-class _HexPatch:
-    """Installs :func:`read_hex_string` in pyHanko's parser while a validation runs (counted,
-    so concurrent validations share it), and puts pyHanko's own back afterwards."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.depth = 0
-        self.original: Callable[[Any], generic.ByteStringObject | generic.TextStringObject] = (
-            generic.read_hex_string_from_stream
-        )
-
-    @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
-        with self.lock:
-            if self.depth == 0:
-                self.original = generic.read_hex_string_from_stream
-                generic.read_hex_string_from_stream = read_hex_string
-            self.depth += 1
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.depth -= 1
-                if self.depth == 0:
-                    generic.read_hex_string_from_stream = self.original  # type: ignore[assignment]
+_LOCK = threading.Lock()
+_ORIGINAL: Callable[[Any], generic.ByteStringObject | generic.TextStringObject] = (
+    generic.read_hex_string_from_stream
+)
 
 
-_HEX_FALLBACK = _HexPatch()
+def install_fast_hex_strings() -> None:
+    """Make pyHanko read hex strings with :func:`read_hex_string`, once and for good.
 
-
-def fast_hex_strings() -> contextlib.AbstractContextManager[None]:
-    """While the block runs, pyHanko reads hex strings with :func:`read_hex_string`."""
-    return _HEX_FALLBACK.active()
+    Installed when the validation room's PDF module is imported and never removed: no switch
+    is flipped while validations (or signings in other threads) run, so every caller in the
+    process sees one parser. Safe because the result is pyHanko's own for every input."""
+    with _LOCK:
+        if generic.read_hex_string_from_stream is not read_hex_string:
+            generic.read_hex_string_from_stream = read_hex_string

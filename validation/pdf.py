@@ -82,6 +82,7 @@ sub-indications.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 from collections.abc import Callable, Sequence
@@ -141,7 +142,7 @@ from validation.context import (
     fetching,
     validation_time,
 )
-from validation.hexstrings import fast_hex_strings
+from validation.hexstrings import install_fast_hex_strings
 from validation.pdfcoverage import byte_coverage, structure_findings
 from validation.pdfhistory import Change, History, Rect, read_history, text_boxes
 from validation.pdfstructure import Structure, read_structure
@@ -161,6 +162,8 @@ from validation.report import (
 )
 
 __all__ = ["validate_pdf"]
+
+install_fast_hex_strings()
 
 SIGNATURE_SUBFILTERS = frozenset(
     {SigSeedSubFilter.ADOBE_PKCS7_DETACHED.value, SigSeedSubFilter.PADES.value}
@@ -195,45 +198,72 @@ ALLOWED_MODIFICATIONS = {
 _BAD_INPUT: tuple[type[Exception], ...] = (Exception,)
 
 
-async def validate_pdf(data: bytes, policy: ValidationPolicy) -> Outcome:
+@dataclass(slots=True)
+class _Document:
+    """Everything read from the file before any signature is judged (all of it synchronous,
+    CPU-bound work: it runs in a worker thread)."""
+
+    structure: Structure
+    entries: list[_Entry]
+    tail: int
+    dss: _Revinfo
+    findings: list[Finding]
+    history: History
+
+
+def _read_document(data: bytes) -> _Document:
+    structure = read_structure(data)
+    reader = _open(data, structure)
+    entries = _signature_entries(reader, len(data))
+    tail = _trailing_bytes(data)
+    dss, findings = _read_dss(reader)
+    if dss.certs or dss.crls or dss.ocsps:
+        findings.append(
+            _finding(
+                "pdf.dss",
+                f"the file carries validation data (DSS): {len(dss.certs)} certificates, "
+                f"{len(dss.crls)} CRLs, {len(dss.ocsps)} OCSP responses",
+                f"tệp có kèm dữ liệu phục vụ kiểm tra (DSS): {len(dss.certs)} chứng thư số, "
+                f"{len(dss.crls)} CRL, {len(dss.ocsps)} phản hồi OCSP",
+                "info",
+            )
+        )
+    if not entries:
+        findings.append(
+            _finding(
+                "pdf.unsigned",
+                "the PDF carries no signature and no document timestamp",
+                "tệp PDF không có chữ ký số hay dấu thời gian nào",
+                "info",
+            )
+        )
+    revisions = [e.revision for e in entries if e.signature is not None and e.revision >= 0]
+    history = read_history(reader, structure, min(revisions)) if revisions else History()
+    return _Document(structure, entries, tail, dss, findings, history)
+
+
+async def validate_pdf(
+    data: bytes, policy: ValidationPolicy, *, fetchers: Fetchers | None = None
+) -> Outcome:
     """Judge every signature and document timestamp in ``data``.
+
+    Safe to run concurrently: parsing, the change analysis and the cryptographic checks run in
+    worker threads (:func:`asyncio.to_thread`), one step of one document at a time; only the
+    certificate paths (which may fetch revocation data) run on the event loop. ``fetchers``:
+    the caller's (tests pin them), else made from the policy for this call.
 
     Raises :class:`Unparseable` when the file cannot be read as a PDF (strict parsing) or is
     encrypted with a password we do not have; everything else, forgeries included, is a verdict.
     """
-    with fast_hex_strings():
-        structure = read_structure(data)
-        reader = _open(data, structure)
-        entries = _signature_entries(reader, len(data))
-        tail = _trailing_bytes(data)
-        dss, findings = _read_dss(reader)
-        if dss.certs or dss.crls or dss.ocsps:
-            findings.append(
-                _finding(
-                    "pdf.dss",
-                    f"the file carries validation data (DSS): {len(dss.certs)} certificates, "
-                    f"{len(dss.crls)} CRLs, {len(dss.ocsps)} OCSP responses",
-                    f"tệp có kèm dữ liệu phục vụ kiểm tra (DSS): {len(dss.certs)} chứng thư số, "
-                    f"{len(dss.crls)} CRL, {len(dss.ocsps)} phản hồi OCSP",
-                    "info",
-                )
-            )
-        if not entries:
-            findings.append(
-                _finding(
-                    "pdf.unsigned",
-                    "the PDF carries no signature and no document timestamp",
-                    "tệp PDF không có chữ ký số hay dấu thời gian nào",
-                    "info",
-                )
-            )
-        async with fetching(policy) as fetchers:
-            judge = _Judge(policy, fetchers, dss, entries, tail, data=data, structure=structure)
-            reports = await judge.all(entries)
-        evidence = judge.evidence()
-        updates = judge.updates()
+    document = await asyncio.to_thread(_read_document, data)
+    async with fetching(policy, fetchers) as live:
+        judge = _Judge(policy, live, data=data, document=document)
+        reports = await judge.all(document.entries)
     return Outcome(
-        signatures=tuple(reports), findings=tuple(findings), evidence=evidence, updates=updates
+        signatures=tuple(reports),
+        findings=tuple(document.findings),
+        evidence=judge.evidence(),
+        updates=judge.updates(),
     )
 
 
@@ -995,27 +1025,21 @@ class _Judge:
         self,
         policy: ValidationPolicy,
         fetchers: Fetchers | None,
-        dss: _Revinfo,
-        entries: Sequence[_Entry],
-        tail: int = 0,
         *,
         data: bytes,
-        structure: Structure,
+        document: _Document,
     ) -> None:
+        entries = document.entries
+        dss = document.dss
         self.policy = policy
-        self.tail = tail
+        self.tail = document.tail
         self.data = data
-        self.structure = structure
-        self.ambiguities = structure_findings(structure)
+        self.structure = document.structure
+        self.ambiguities = structure_findings(document.structure)
         self.by_revision: dict[int, _Entry] = {
             e.revision: e for e in entries if e.signature is not None and e.revision >= 0
         }
-        readers = [e.signature.reader for e in entries if e.signature is not None]
-        self.history = (
-            read_history(readers[0], structure, min(self.by_revision, default=0))
-            if readers
-            else History()
-        )
+        self.history = document.history
         self._text: dict[int, list[Rect]] = {}
         self.fetchers = fetchers
         self.when = validation_time(policy)
@@ -1117,17 +1141,10 @@ class _Judge:
         problems: list[tuple[SubIndication, Finding]] = []
         self._tokens_of(embedded)
 
-        coverage, modification = self._integrity(embedded, problems, findings)
-        try:
-            digest: bytes | None = embedded.compute_digest()
-        except _BAD_INPUT as exc:
-            digest = None
-            problems.append((AdESFailure.FORMAT_FAILURE, _byte_range_unreadable(exc)))
-        crypto = (
-            _check_crypto(embedded.signed_data, digest, "data", policy, self.contexts.canonical)
-            if digest is not None
-            else _Crypto()
+        coverage, modification = await asyncio.to_thread(
+            self._integrity, embedded, problems, findings
         )
+        crypto = await asyncio.to_thread(self._signature_crypto, embedded, problems)
         problems.extend(crypto.problems)
         cert = crypto.cert
         self._keep_certs(crypto)
@@ -1233,7 +1250,9 @@ class _Judge:
             return self.unusable(entry), None
         findings: list[Finding] = []
         problems: list[tuple[SubIndication, Finding]] = []
-        coverage, modification = self._integrity(embedded, problems, findings)
+        coverage, modification = await asyncio.to_thread(
+            self._integrity, embedded, problems, findings
+        )
         with contextlib.suppress(*_BAD_INPUT):
             self._tokens.append(bytes(embedded.pkcs7_content))
 
@@ -1285,6 +1304,18 @@ class _Judge:
         return report, proof
 
     # -- steps --------------------------------------------------------------------------------
+
+    def _signature_crypto(
+        self, embedded: EmbeddedPdfSignature, problems: list[tuple[SubIndication, Finding]]
+    ) -> _Crypto:
+        try:
+            digest = embedded.compute_digest()
+        except _BAD_INPUT as exc:
+            problems.append((AdESFailure.FORMAT_FAILURE, _byte_range_unreadable(exc)))
+            return _Crypto()
+        return _check_crypto(
+            embedded.signed_data, digest, "data", self.policy, self.contexts.canonical
+        )
 
     def _integrity(
         self,
@@ -1658,7 +1689,9 @@ class _Judge:
                 f"không đọc được dấu thời gian: {_why(exc)}",
             )
             return _Stamp(None, None, _Crypto(), [(AdESFailure.FORMAT_FAILURE, finding)])
-        crypto = _check_crypto(token, None, "tst_info", policy, self.contexts.canonical)
+        crypto = await asyncio.to_thread(
+            _check_crypto, token, None, "tst_info", policy, self.contexts.canonical
+        )
         self._keep_certs(crypto)
         problems = list(crypto.problems)
         stamp = _Stamp(gen_time, crypto.cert, crypto, problems, imprint_algorithm=imprint_algorithm)

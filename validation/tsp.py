@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from asn1crypto import cms, core, tsp
+from pyhanko_certvalidator.fetchers.api import Fetchers
 
 from validation.cms import digest, judge_timestamp_token, load_signed_data, tst_info_of
 from validation.context import fetching
@@ -113,7 +114,11 @@ def _unparseable(en: str, vi: str) -> Unparseable:
 
 
 async def validate_timestamp(
-    data: bytes, policy: ValidationPolicy, *, detached_data: bytes | None
+    data: bytes,
+    policy: ValidationPolicy,
+    *,
+    detached_data: bytes | None,
+    fetchers: Fetchers | None = None,
 ) -> Outcome:
     """Validate an RFC 3161 reply or token over ``detached_data`` (one report,
     ``timestamp-1``, kind ``timestamp-token``). Without the data the message imprint cannot be
@@ -128,7 +133,7 @@ async def validate_timestamp(
         def imprint(algorithm: str) -> bytes:
             return digest(content, algorithm)
 
-    async with fetching(policy) as fetchers:
+    async with fetching(policy, fetchers) as fetchers:
         outcome = await judge_timestamp_token(
             token,
             policy,

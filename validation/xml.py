@@ -1457,7 +1457,9 @@ def _signature_timestamps(
 # -- judging (async: certificate paths, revocation, timestamps) ---------------------------
 
 
-async def validate_xml(data: bytes, policy: ValidationPolicy) -> Outcome:
+async def validate_xml(
+    data: bytes, policy: ValidationPolicy, *, fetchers: Fetchers | None = None
+) -> Outcome:
     """Validate every XML signature in ``data`` (one report each, ``xml-1``, ``xml-2``, … in
     document order). Raises :class:`Unparseable` for a document that is not well-formed XML,
     is too large, or declares a DTD; a document without any signature gives an outcome
@@ -1471,7 +1473,7 @@ async def validate_xml(data: bytes, policy: ValidationPolicy) -> Outcome:
         return Outcome(findings=tuple(findings))
     needs_network = any(e.early is None for e in examined)
     if needs_network:
-        async with fetching(policy) as fetchers:
+        async with fetching(policy, fetchers) as fetchers:
             for item in examined:
                 report, more = await _judge(item, policy, fetchers)
                 signatures.append(report)
