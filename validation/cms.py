@@ -64,6 +64,7 @@ from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, Signat
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from pyhanko_certvalidator.validate import async_validate_path
 
+from validation.certificates import code_of, refine_revoked, revocation_unknown_accepted
 from validation.context import (
     SIGNER_KEY_USAGE,
     AlgorithmPolicy,
@@ -548,6 +549,15 @@ async def _judge_signer(
             else TimestampSignatureStatus.default_usage_constraints()
         )
         detail, problem = await _diagnose(problem, vc, status, usage, policy, signer_info)
+        revoked = getattr(status, "revocation_details", None)
+        refined = refine_revoked(
+            problem,
+            None if revoked is None else revoked.revocation_date,
+            claimed_signing_time(signer_info),
+        )
+        if refined is not problem:
+            detail = f"{detail or ''} (the claimed signing time is after the revocation)".strip()
+            problem = refined
     missing = detail is not None and detail.startswith(_MISSING_REVINFO)
     if missing and problem is AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
         # as for PDF: fresher revocation data may come later (ETSI EN 319 102-1 TRY_LATER)
@@ -689,8 +699,12 @@ async def _counter_signature_status(
                 ),
                 paths=vc.path_builder.async_build_paths_lazy(cert),
             )
-            problem = result.error_subindic
             revoked = result.revo_details
+            problem = refine_revoked(
+                result.error_subindic,
+                None if revoked is None else revoked.revocation_date,
+                claimed_signing_time(signer_info),
+            )
             path = result.success_result or result.error_path
             horizon = result.error_time_horizon
         except ValueError:  # as pyHanko's cms_basic_validation
@@ -1086,21 +1100,13 @@ def verdict_finding(
         en = f"{subject_en}: {en}"
     if detail:
         en, vi = f"{en} [{detail}]", f"{vi} [{detail}]"
-    return Finding(code=f"{code_prefix}.{sub.name.lower()}", en=en, vi=vi)
+    # one code per fact: a certificate problem has the certificate judge's code in every format
+    return Finding(code=code_of(sub) or f"{code_prefix}.{sub.name.lower()}", en=en, vi=vi)
 
 
 def revocation_findings(info: RevocationInfo, policy: ValidationPolicy) -> tuple[Finding, ...]:
     if info.status == "unknown" and policy.revocation == "soft":
-        return (
-            Finding(
-                code="revocation.unknown_soft",
-                severity="warning",
-                en="the certificate's revocation status could not be determined; accepted "
-                f"because revocation checking is soft ({info.detail})",
-                vi="không xác định được tình trạng thu hồi của chứng thư số; vẫn chấp nhận vì "
-                f"chế độ kiểm tra thu hồi là mềm ({info.detail})",
-            ),
-        )
+        return (revocation_unknown_accepted(info.detail),)
     return ()
 
 
@@ -1583,7 +1589,7 @@ async def _judge_signature(
     if poe is None:
         findings.append(
             Finding(
-                code="cms.no_timestamp",
+                code="time.no_timestamp",
                 severity="info",
                 en="no valid signature timestamp: the certificate is judged at the validation "
                 "time (the claimed signing time is the signer's own clock, not proof)",

@@ -117,23 +117,15 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.authority import CertTrustAnchor
-from pyhanko_certvalidator.errors import (
-    DisallowedAlgorithmError,
-    ExpiredError,
-    InsufficientPOEError,
-    InsufficientRevinfoError,
-    InvalidCertificateError,
-    NotYetValidError,
-    PathBuildingError,
-    RevokedError,
-    ValidationError,
-)
 from pyhanko_certvalidator.fetchers.api import Fetchers
-from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
-from pyhanko_certvalidator.validate import async_validate_path
 
+from validation.certificates import (
+    NO_CHAIN,
+    PathVerdict,
+    judge_certificate,
+    revocation_unknown_accepted,
+)
 from validation.context import (
     SIGNER_KEY_USAGE,
     AlgorithmPolicy,
@@ -754,215 +746,6 @@ def _algorithm_refusal(
 # -- certificates -----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Trust:
-    """The certificate's judgement at one moment."""
-
-    sub: SubIndication | None
-    finding: Finding | None
-    path: ValidationPath | None
-    revocation: RevocationInfo
-    revoked_at: datetime | None = None
-    context: ValidationContext | None = None
-
-    @property
-    def anchor(self) -> x509.Certificate | None:
-        if self.path is None:
-            return None
-        anchor = self.path.trust_anchor
-        return anchor.certificate if isinstance(anchor, CertTrustAnchor) else None
-
-    @property
-    def chained(self) -> bool:
-        """A path to a trust anchor exists (whatever else went wrong)."""
-        return self.path is not None and self.sub not in (
-            AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
-            AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-        )
-
-
-_NO_CHAIN = _finding(
-    "cert.no_chain",
-    "the certificate does not chain to a trusted root (trust anchor)",
-    "chứng thư số không dẫn tới chứng thư gốc tin cậy",
-)
-
-
-async def _check_path(
-    cert: x509.Certificate, context: ValidationContext, usage: KeyUsageConstraints, when: datetime
-) -> _Trust:
-    """Build and validate the path at the context's moment; pyHanko's mapping of certificate
-    errors to AdES sub-indications, except: missing revocation data is TRY_LATER (pyHanko:
-    general chain failure), a not-yet-valid certificate is FAILED/NOT_YET_VALID (the signature
-    provably existed at ``when``, before it), and an untrusted self-signed certificate has
-    NO_CERTIFICATE_CHAIN_FOUND."""
-    unchecked = RevocationInfo()
-    stamp = when.isoformat(timespec="seconds")
-    try:
-        path = await _find_path(cert, context)
-    except RevokedError as exc:
-        detail = exc.failure_msg
-        if exc.is_side_validation:
-            return _Trust(
-                AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-                _chain_failure(detail),
-                exc.original_path,
-                unchecked,
-            )
-        day = exc.revocation_dt.isoformat(timespec="seconds")
-        whose_en = "certificate" if exc.is_ee_cert else "issuing CA's certificate"
-        whose_vi = "chứng thư số" if exc.is_ee_cert else "chứng thư số của CA cấp phát"
-        return _Trust(
-            AdESIndeterminate.REVOKED_NO_POE
-            if exc.is_ee_cert
-            else AdESIndeterminate.REVOKED_CA_NO_POE,
-            _finding(
-                "cert.revoked",
-                f"the {whose_en} was revoked on {day}, before {stamp} ({detail})",
-                f"{whose_vi} đã bị thu hồi ngày {day}, trước thời điểm {stamp}",
-            ),
-            exc.original_path,
-            RevocationInfo(status="revoked", detail=detail),
-            revoked_at=exc.revocation_dt,
-        )
-    except InsufficientRevinfoError as exc:
-        return _Trust(
-            AdESIndeterminate.TRY_LATER,
-            _finding(
-                "cert.revocation_unknown",
-                f"the revocation status cannot be established at {stamp}: {exc.failure_msg}",
-                f"không xác định được trạng thái thu hồi của chứng thư số tại {stamp}",
-            ),
-            exc.original_path,
-            RevocationInfo(status="unknown", detail=exc.failure_msg),
-        )
-    except ExpiredError as exc:
-        if exc.is_ee_cert and not exc.is_side_validation:
-            day = exc.expired_dt.isoformat(timespec="seconds")
-            return _Trust(
-                AdESIndeterminate.OUT_OF_BOUNDS_NO_POE,
-                _finding(
-                    "cert.expired",
-                    f"the certificate expired on {day}, and nothing proves the signature "
-                    f"existed before that (it is judged at {stamp})",
-                    f"chứng thư số đã hết hạn ngày {day} và không có bằng chứng chữ ký tồn tại "
-                    f"trước đó (được kiểm tra tại {stamp})",
-                ),
-                exc.original_path,
-                unchecked,
-            )
-        return _Trust(
-            AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-            _chain_failure(exc.failure_msg),
-            exc.original_path,
-            unchecked,
-        )
-    except NotYetValidError as exc:
-        if exc.is_ee_cert and not exc.is_side_validation:
-            day = exc.valid_from.isoformat(timespec="seconds")
-            return _Trust(
-                AdESFailure.NOT_YET_VALID,
-                _finding(
-                    "cert.not_yet_valid",
-                    f"the signature existed at {stamp}, before its certificate became valid "
-                    f"({day})",
-                    f"chữ ký đã tồn tại tại {stamp}, trước khi chứng thư số có hiệu lực ({day})",
-                ),
-                exc.original_path,
-                unchecked,
-            )
-        return _Trust(
-            AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-            _chain_failure(exc.failure_msg),
-            exc.original_path,
-            unchecked,
-        )
-    except DisallowedAlgorithmError as exc:
-        return _Trust(
-            AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE
-            if exc.banned_since is None
-            else AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-            _finding(
-                "crypto.chain_not_accepted",
-                f"an algorithm in the certificate chain is not accepted: {exc.failure_msg}",
-                f"thuật toán trong chuỗi chứng thư số không được chấp nhận: {exc.failure_msg}",
-            ),
-            exc.original_path,
-            unchecked,
-        )
-    except InsufficientPOEError as exc:
-        return _Trust(
-            AdESIndeterminate.NO_POE, _chain_failure(exc.failure_msg), exc.original_path, unchecked
-        )
-    except (PathBuildingError, InvalidCertificateError):
-        return _Trust(AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, _NO_CHAIN, None, unchecked)
-    except ValidationError as exc:
-        return _Trust(
-            AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-            _chain_failure(exc.failure_msg),
-            getattr(exc, "original_path", None),
-            unchecked,
-        )
-    except _BAD_INPUT as exc:
-        return _Trust(
-            AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-            _chain_failure(_why(exc)),
-            None,
-            unchecked,
-        )
-    if path.pkix_len > 0:
-        # A certificate that is itself a trust anchor is trusted as configured (pyHanko too).
-        try:
-            usage.validate(cert)
-        except InvalidCertificateError as exc:
-            return _Trust(
-                AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE,
-                _finding(
-                    "cert.key_usage",
-                    f"the certificate may not be used for this: {exc.failure_msg}",
-                    "mục đích sử dụng khóa của chứng thư số không cho phép dùng vào việc này "
-                    "(ký số cần digitalSignature hoặc nonRepudiation)",
-                ),
-                path,
-                unchecked,
-            )
-    return _Trust(None, None, path, unchecked)
-
-
-async def _find_path(cert: x509.Certificate, context: ValidationContext) -> ValidationPath:
-    """pyhanko-certvalidator's ``find_valid_path``, except that a dead end met while looking
-    for more candidate paths does not hide why an earlier candidate failed (with two issuers of
-    the same name in the pool, the real reason would otherwise become "no path")."""
-    errors: list[ValidationError] = []
-    paths = context.path_builder.async_build_paths_lazy(cert)
-    try:
-        async for candidate in paths:
-            try:
-                await async_validate_path(context, candidate)
-            except ValidationError as exc:
-                errors.append(exc)
-            else:
-                return candidate
-    except PathBuildingError:
-        if not errors:
-            raise
-    finally:
-        await paths.cancel()
-    if not errors:
-        raise PathBuildingError(f"no path for {cert.subject.human_friendly}")
-    # as pyhanko-certvalidator: a reason other than a bad signature is the telling one
-    telling = [e for e in errors if "signature" not in str(e)]
-    raise (telling[-1] if telling else errors[0])
-
-
-def _chain_failure(detail: str) -> Finding:
-    return _finding(
-        "cert.chain_failure",
-        f"the certificate chain does not validate: {detail}",
-        f"chuỗi chứng thư số không hợp lệ: {detail}",
-    )
-
-
 def _declares_revocation(cert: x509.Certificate) -> bool:
     try:
         return bool(cert.crl_distribution_points or cert.ocsp_urls)
@@ -1000,7 +783,7 @@ class _Stamp:
     crypto: _Crypto
     problems: list[tuple[SubIndication, Finding]] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)
-    trust: _Trust | None = None
+    trust: PathVerdict | None = None
     imprint_algorithm: str | None = None
 
     @property
@@ -1011,7 +794,7 @@ class _Stamp:
     def reason(self) -> Finding:
         """The finding behind :attr:`sub`."""
         sub = self.sub
-        return next((f for s, f in self.problems if s is sub), _NO_CHAIN)
+        return next((f for s, f in self.problems if s is sub), NO_CHAIN)
 
     @property
     def passed(self) -> bool:
@@ -1196,7 +979,7 @@ class _Judge:
         trust = None
         if crypto.sound and cert is not None:
             trust = await self._judge(
-                cert, crypto.other_certs, best, SIGNER_KEY_USAGE, policy.revocation
+                cert, crypto.other_certs, best, SIGNER_KEY_USAGE, policy.revocation, claimed
             )
             if trust.sub is not None and trust.finding is not None:
                 problems.append((trust.sub, trust.finding))
@@ -1744,7 +1527,8 @@ class _Judge:
         moment: datetime,
         usage: KeyUsageConstraints,
         mode: Literal["hard", "soft"],
-    ) -> _Trust:
+        claimed: datetime | None = None,
+    ) -> PathVerdict:
         """The certificate at ``moment``, its revocation status from the document and the
         caller's files first, then online, then (soft mode) unknown accepted. A fresh context
         for each attempt; most documents need only the first."""
@@ -1754,7 +1538,7 @@ class _Judge:
             attempts.append((True, "hard"))
         if mode == "soft":
             attempts.append((online, "soft"))
-        trust = _Trust(None, None, None, RevocationInfo())
+        trust = PathVerdict(None, None, None, RevocationInfo())
         for fetch, rule in attempts:
             context = self.contexts.context(
                 certs=other_certs,
@@ -1763,7 +1547,7 @@ class _Judge:
                 revocation=rule,
                 retroactive_revinfo=True,
             )
-            trust = await _check_path(cert, context, usage, moment)
+            trust = await judge_certificate(cert, context, usage, moment, claimed=claimed)
             trust.context = context
             if trust.sub is not AdESIndeterminate.TRY_LATER or (fetch, rule) == attempts[-1]:
                 trust.revocation = self._revocation(cert, trust, fetch, rule)
@@ -1778,7 +1562,7 @@ class _Judge:
     def _revocation(
         self,
         cert: x509.Certificate,
-        trust: _Trust,
+        trust: PathVerdict,
         fetched: bool,
         rule: Literal["hard", "soft"],
     ) -> RevocationInfo:
@@ -1800,14 +1584,7 @@ class _Judge:
                 detail="the certificate names no CRL or OCSP service",
             )
         if rule == "soft":
-            trust.finding = _finding(
-                "cert.revocation_unknown_accepted",
-                "the revocation status of the certificate could not be established; accepted "
-                "because the revocation check is soft",
-                "không xác định được trạng thái thu hồi của chứng thư số; vẫn chấp nhận vì chế "
-                "độ kiểm tra thu hồi là mềm",
-                "warning",
-            )
+            trust.finding = revocation_unknown_accepted(None)
             return RevocationInfo(
                 status="unknown",
                 source=None,
@@ -1819,7 +1596,7 @@ class _Judge:
         self,
         embedded: EmbeddedPdfSignature,
         cert: x509.Certificate,
-        trust: _Trust,
+        trust: PathVerdict,
         problems: list[tuple[SubIndication, Finding]],
     ) -> None:
         """A valid content timestamp proves the signature was made after its time: revoked or
@@ -1867,7 +1644,7 @@ class _Judge:
                 return
 
     def _seed_values(
-        self, embedded: EmbeddedPdfSignature, trust: _Trust, stamp: _Stamp | None
+        self, embedded: EmbeddedPdfSignature, trust: PathVerdict, stamp: _Stamp | None
     ) -> Finding | None:
         try:
             if embedded.seed_value_spec is None or trust.path is None:
@@ -1942,7 +1719,9 @@ def _name(cert: x509.Certificate | None) -> str:
     return str(cn or cert.subject.human_friendly)
 
 
-def _valid_at(cert: x509.Certificate | None, when: datetime, trust: _Trust | None) -> bool | None:
+def _valid_at(
+    cert: x509.Certificate | None, when: datetime, trust: PathVerdict | None
+) -> bool | None:
     if cert is None:
         return None
     try:
@@ -1953,14 +1732,14 @@ def _valid_at(cert: x509.Certificate | None, when: datetime, trust: _Trust | Non
     return inside and not revoked
 
 
-def _anchor_name(trust: _Trust | None) -> str | None:
+def _anchor_name(trust: PathVerdict | None) -> str | None:
     if trust is None or not trust.chained:
         return None
     anchor = trust.anchor
     return None if anchor is None else str(anchor.subject.human_friendly)
 
 
-def _anchor_purpose(policy: ValidationPolicy, trust: _Trust | None) -> str | None:
+def _anchor_purpose(policy: ValidationPolicy, trust: PathVerdict | None) -> str | None:
     if trust is None or not trust.chained or trust.anchor is None:
         return None
     return policy.anchors.purpose_of(trust.anchor)

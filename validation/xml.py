@@ -114,27 +114,15 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from asn1crypto import algos, cms, x509
+from asn1crypto.crl import CRLReason
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 from pyhanko.sign.validation.status import RevocationDetails
-from pyhanko_certvalidator import ValidationContext, find_valid_path
+from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.authority import CertTrustAnchor
-from pyhanko_certvalidator.errors import (
-    DisallowedAlgorithmError,
-    ExpiredError,
-    InsufficientRevinfoError,
-    InvalidCertificateError,
-    NotYetValidError,
-    PathBuildingError,
-    PathValidationError,
-    RevokedError,
-    StaleRevinfoError,
-)
-from pyhanko_certvalidator.errors import ValidationError as CertValidationError
 from pyhanko_certvalidator.fetchers.api import Fetchers
-from pyhanko_certvalidator.ltv.errors import TimeSlideFailure
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.policy_decl import AlgorithmUsageConstraint
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
@@ -142,6 +130,7 @@ from signxml.exceptions import InvalidDigest, InvalidInput, InvalidSignature, Si
 from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 from signxml.xades.xades import XAdESSignatureConfiguration, XAdESVerifier
 
+from validation.certificates import judge_certificate
 from validation.cms import (
     TokenOutcome,
     context_for,
@@ -1577,7 +1566,11 @@ async def _judge(
     if algorithm_problem is not None and (sub is None or sub.status is not AdESStatus.FAILED):
         sub, detail = algorithm_problem
     revocation = _revocation(cert, vc, judged, policy, moment)
-    explained = verdict_finding("xml", sub, detail)
+    explained = (
+        judged.finding
+        if sub is judged.sub and judged.finding is not None
+        else verdict_finding("xml", sub, detail)
+    )
     if explained is not None:
         findings.insert(0, explained)
     findings.extend(revocation_findings(revocation, policy))
@@ -1677,7 +1670,7 @@ def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | Non
     else:
         findings.append(
             Finding(
-                code="xml.no_timestamp",
+                code="time.no_timestamp",
                 severity="info",
                 en="no valid signature timestamp: the certificate is judged at the validation "
                 "time (the claimed signing time is the signer's own clock, not proof)",
@@ -1698,116 +1691,32 @@ class _PathJudgement:
     trusted: bool = False
     """A path to a trust anchor was built (whatever else failed)."""
     revoked: RevocationDetails | None = None
+    finding: Finding | None = None
+    """The certificate judge's own finding for ``sub``."""
 
 
 async def _judge_path(
     cert: x509.Certificate, vc: ValidationContext, claimed: datetime | None
 ) -> _PathJudgement:
-    """The signer's certificate path, validity, revocation and key usage at the context's
-    moment, mapped to ETSI sub-indications as pyHanko maps them
-    (``generic_cms.handle_certvalidator_errors``), restated here because that function logs
-    each failure with its traceback (formatting it reads source files), and refined:
-
-    - a self-signed certificate that is not an anchor: NO_CERTIFICATE_CHAIN_FOUND;
-    - the signer's certificate not yet valid at the time judged: the signature existed
-      before the certificate was valid, TOTAL-FAILED / NOT_YET_VALID;
-    - revoked, with the signer's own claimed signing time after the revocation: even by the
-      signer's account it was signed with a revoked certificate, TOTAL-FAILED / REVOKED
-      (ETSI EN 319 102-1 §5.3.4); otherwise INDETERMINATE / REVOKED_NO_POE.
-    """
-    path: ValidationPath | None = None
-    try:
-        path = await find_valid_path(
-            cert, vc.path_builder.async_build_paths_lazy(cert), validation_context=vc
+    """The signer's certificate at the context's moment, judged by the one certificate judge
+    every format shares (:func:`validation.certificates.judge_certificate`: path, validity,
+    revocation, key usage, and the claimed signing time after a revocation)."""
+    verdict = await judge_certificate(cert, vc, SIGNER_KEY_USAGE, vc.moment, claimed=claimed)
+    revoked = None
+    if verdict.revoked_at is not None:
+        revoked = RevocationDetails(
+            ca_revoked=verdict.sub is AdESIndeterminate.REVOKED_CA_NO_POE,
+            revocation_date=verdict.revoked_at,
+            revocation_reason=CRLReason("unspecified"),
         )
-    except PathBuildingError as exc:
-        return _PathJudgement(
-            path=None, sub=AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, detail=str(exc)
-        )
-    except InvalidCertificateError as exc:  # self-signed, and not an anchor
-        return _PathJudgement(
-            path=None, sub=AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND, detail=exc.failure_msg
-        )
-    except TimeSlideFailure as exc:
-        return _PathJudgement(path=None, sub=AdESIndeterminate.NO_POE, detail=exc.failure_msg)
-    except StaleRevinfoError as exc:
-        return _failed_path(exc, AdESIndeterminate.TRY_LATER)
-    except InsufficientRevinfoError as exc:
-        # as for PDF: fresher revocation data may come later (ETSI EN 319 102-1 TRY_LATER)
-        return _failed_path(
-            exc, AdESIndeterminate.TRY_LATER, f"revocation status unknown: {exc.failure_msg}"
-        )
-    except DisallowedAlgorithmError as exc:
-        sub = (
-            AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE
-            if exc.banned_since is None
-            else AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE_NO_POE
-        )
-        return _failed_path(exc, sub)
-    except RevokedError as exc:
-        details = RevocationDetails(
-            ca_revoked=not exc.is_ee_cert,
-            revocation_date=exc.revocation_dt,
-            revocation_reason=exc.reason,
-        )
-        if exc.is_side_validation:
-            return _failed_path(exc, AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE)
-        if not exc.is_ee_cert:
-            return _failed_path(exc, AdESIndeterminate.REVOKED_CA_NO_POE, revoked=details)
-        if claimed is not None and exc.revocation_dt <= claimed:
-            detail = (
-                f"{exc.failure_msg} (the claimed signing time {claimed.isoformat()} is after "
-                "the revocation)"
-            )
-            return _failed_path(exc, AdESFailure.REVOKED, detail, revoked=details)
-        return _failed_path(exc, AdESIndeterminate.REVOKED_NO_POE, revoked=details)
-    except ExpiredError as exc:
-        ee = exc.is_ee_cert and not exc.is_side_validation
-        sub = (
-            AdESIndeterminate.OUT_OF_BOUNDS_NO_POE
-            if ee
-            else AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE
-        )
-        return _failed_path(exc, sub)
-    except NotYetValidError as exc:
-        ee = exc.is_ee_cert and not exc.is_side_validation
-        if ee:
-            return _failed_path(exc, AdESFailure.NOT_YET_VALID)
-        return _failed_path(exc, AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE)
-    except PathValidationError as exc:
-        return _failed_path(exc, AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE)
-    except CertValidationError as exc:
-        return _PathJudgement(
-            path=None,
-            sub=AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-            detail=exc.failure_msg,
-        )
-    if path.pkix_len > 0:  # a signer trusted as an anchor itself is not held to key usage
-        try:
-            SIGNER_KEY_USAGE.validate(cert)
-        except InvalidCertificateError as exc:
-            return _PathJudgement(
-                path=path,
-                sub=AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE,
-                detail=exc.failure_msg,
-                trusted=True,
-            )
-    return _PathJudgement(path=path, sub=None, trusted=True)
-
-
-def _failed_path(
-    exc: PathValidationError,
-    sub: SubIndication,
-    detail: str | None = None,
-    *,
-    revoked: RevocationDetails | None = None,
-) -> _PathJudgement:
     return _PathJudgement(
-        path=exc.original_path,
-        sub=sub,
-        detail=detail or exc.failure_msg,
-        trusted=exc.original_path is not None,
+        path=verdict.path,
+        sub=verdict.sub,
+        detail=None if verdict.finding is None else verdict.finding.en,
+        trusted=verdict.path is not None
+        and verdict.sub is not AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
         revoked=revoked,
+        finding=verdict.finding,
     )
 
 

@@ -222,7 +222,7 @@ async def test_signing_outputs_pass(
         assert sig.timestamp is None
         assert sig.best_signature_time is not None
         assert abs(sig.best_signature_time - report.validation_time) < timedelta(seconds=5)
-        assert "xml.no_timestamp" in codes(sig)
+        assert "time.no_timestamp" in codes(sig)
 
 
 async def test_agency_signature_and_the_legal_check(pki: DevPki, dev_services: DevServices) -> None:

@@ -942,6 +942,6 @@ async def test_timestamp_after_validation_time_is_not_proof(
     assert finding.severity == "warning"
     assert stamped.timestamp.time.isoformat(timespec="seconds") in finding.en
     assert "muộn hơn thời điểm kiểm tra" in finding.vi
-    assert "xml.timestamp" not in codes(sig) and "xml.no_timestamp" in codes(sig)
+    assert "xml.timestamp" not in codes(sig) and "time.no_timestamp" in codes(sig)
     assert sig.best_signature_time == earlier
     assert sig.passed, sig.findings  # the certificate was valid then
