@@ -1,20 +1,26 @@
-"""Validation throughput, measured in one run on one machine.
+"""Validation speed, measured in one run on one machine.
 
 Run from the repository root::
 
-    python -m benchmarks.validation            # full run
-    python -m benchmarks.validation --quick    # smoke run
+    python benchmarks/validation.py            # full run
+    python benchmarks/validation.py --quick    # smoke run
 
-It prints validations per second for
+(``python -m benchmarks.validation`` works too.) It prints
 
-1. a one-page PAdES B-LT công văn (offline: the revocation data is embedded) with
-   :func:`validation.validate_bytes`, and the same file with a plain pyHanko
-   ``validate_pdf_signature`` loop (the baseline; target: at least 2x the baseline, with the
-   same verdict);
-2. a 100-page B-LT công văn, both ways;
-3. a small XAdES B-B document with :func:`validation.validate_bytes`.
+1. in the process, validations per second of a one-page PAdES B-LT công văn (offline: the
+   revocation data is embedded) with :func:`validation.validate_bytes`, and of the same file
+   with a plain pyHanko ``validate_pdf_signature`` loop (the baseline; target: at least 2x the
+   baseline, with the same verdict); of a 100-page B-LT công văn, both ways; and of a small
+   XAdES B-B document with :func:`validation.validate_bytes`;
+2. whole programs, seconds per run from start to exit: ``lienthong --help``, ``lienthong
+   verify`` of the one-page PDF and of the XAdES document, and, where installed, poppler's
+   ``pdfsig`` on the PDF and ``xmlsec1 --verify`` on the XML (each checked once for the
+   expected verdict). The bare interpreter and ``import validation`` are shown as floors.
 
-Each figure is the median of ``--rounds`` timed loops after a warm-up, with its range.
+Contenders run interleaved, round by round, in an order that alternates, so that a machine
+getting busier during the run slows every contender alike. Each figure is given as min /
+median over the rounds (after a warm-up); a ratio is computed within each round and also
+given as min / median.
 """
 
 from __future__ import annotations
@@ -22,13 +28,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -45,39 +56,72 @@ from signing.keys import DevelopmentModeWarning
 from validation import TrustAnchors, ValidationPolicy, validate_bytes
 
 TARGET_RATIO = 2.0
+PDFSIG = "pdfsig (OCSP: local)"
+"""poppler cannot use the revocation data in the file: it asks the development responder."""
+
+Timer = Callable[[int], Awaitable[float]]
+"""Runs a contender n times; returns the seconds it took."""
 
 
 @dataclass(frozen=True, slots=True)
-class Rate:
-    median: float
+class Spread:
+    """Min and median of one figure over the rounds."""
+
     low: float
-    high: float
+    median: float
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Spread:
+        return cls(min(samples), statistics.median(samples))
 
 
-def _rate(samples: list[float]) -> Rate:
-    return Rate(statistics.median(samples), min(samples), max(samples))
+async def interleaved(timers: dict[str, Timer], n: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds per operation of each contender in each round.
+
+    One warm-up call each, then every round runs each contender ``n`` times, forwards in even
+    rounds and backwards in odd ones.
+    """
+    names = list(timers)
+    for name in names:
+        await timers[name](1)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            samples[name].append(await timers[name](n) / n)
+    return samples
 
 
-async def _loop(once: Callable[[], Awaitable[object]], n: int, rounds: int) -> Rate:
-    await once()  # warm-up
-    samples = []
-    for _ in range(rounds):
+def ratios(numerator: Sequence[float], denominator: Sequence[float]) -> Spread:
+    """Per-round ratios of two contenders' figures, as min / median."""
+    return Spread.of([a / b for a, b in zip(numerator, denominator, strict=True)])
+
+
+# -- in the process ----------------------------------------------------------------------------
+
+
+def _async_timer(once: Callable[[], Awaitable[object]]) -> Timer:
+    async def timed(n: int) -> float:
         start = time.perf_counter()
         for _ in range(n):
             await once()
-        samples.append(n / (time.perf_counter() - start))
-    return _rate(samples)
+        return time.perf_counter() - start
+
+    return timed
 
 
-def _sync_loop(once: Callable[[], object], n: int, rounds: int) -> Rate:
-    once()
-    samples = []
-    for _ in range(rounds):
+def _thread_timer(once: Callable[[], object]) -> Timer:
+    """For pyHanko's sync API, which runs its own event loop: a thread without one."""
+
+    def loop(n: int) -> float:
         start = time.perf_counter()
         for _ in range(n):
             once()
-        samples.append(n / (time.perf_counter() - start))
-    return _rate(samples)
+        return time.perf_counter() - start
+
+    async def timed(n: int) -> float:
+        return await asyncio.to_thread(loop, n)
+
+    return timed
 
 
 async def _documents(pki: DevPki, tsa_url: str) -> dict[str, bytes]:
@@ -105,6 +149,204 @@ def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
     return once
 
 
+async def in_process(
+    docs: dict[str, bytes], pki: DevPki, policy: ValidationPolicy, n: int, rounds: int
+) -> None:
+    # the XML signature carries no revocation data: the caller supplies the CRLs
+    xml_policy = replace(policy, crls=(pki.crl("issuing"), pki.crl("root")))
+    print(f"In the process: validations per second, {n} validations x {rounds} rounds")
+    print(
+        f"{'document':<24}{'lienthong':>18}{'plain pyHanko':>18}{'ratio':>16}  target\n"
+        f"{'':<24}{'min / median':>18}{'min / median':>18}{'min / median':>16}"
+    )
+    labels = {"pdf-1": "PDF B-LT, 1 page", "pdf-100": "PDF B-LT, 100 pages"}
+    for name, label in labels.items():
+        data = docs[name]
+        report = await validate_bytes(data, policy)
+        assert report.indication is AdESStatus.PASSED, report.signatures
+        plain = _plain_pyhanko(data, pki)
+        assert await asyncio.to_thread(plain), "pyHanko verdict differs"
+
+        async def ours(d: bytes = data) -> object:
+            return await validate_bytes(d, policy)
+
+        seconds = await interleaved(
+            {"ours": _async_timer(ours), "plain": _thread_timer(plain)}, n, rounds
+        )
+        rate = {k: [1 / s for s in v] for k, v in seconds.items()}
+        ratio = ratios(rate["ours"], rate["plain"])
+        ok = "ok" if ratio.median >= TARGET_RATIO else "MISSED"
+        target = f">= {TARGET_RATIO:.0f}x {ok}" if name == "pdf-1" else ""
+        print(
+            f"{label:<24}{_rate(rate['ours']):>18}{_rate(rate['plain']):>18}"
+            f"{ratio.low:>8.2f} / {ratio.median:.2f}x  {target}"
+        )
+    xml_report = await validate_bytes(docs["xml"], xml_policy)
+    assert xml_report.indication is AdESStatus.PASSED, xml_report.signatures[0].findings
+
+    async def xml_once() -> object:
+        return await validate_bytes(docs["xml"], xml_policy)
+
+    xml_seconds = await interleaved({"xml": _async_timer(xml_once)}, n, rounds)
+    print(f"{'XAdES B-B, small':<24}{_rate([1 / s for s in xml_seconds['xml']]):>18}")
+    print("verdicts: lienthong TOTAL-PASSED, pyHanko bottom line True, on every document")
+
+
+def _rate(per_second: Sequence[float]) -> str:
+    spread = Spread.of(per_second)
+    return f"{spread.low:.0f} / {spread.median:.0f}/s"
+
+
+# -- whole programs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Program:
+    label: str
+    argv: list[str]
+    check: Callable[[subprocess.CompletedProcess[str]], bool]
+    """Is the first run's outcome the expected verdict?"""
+    versus: str | None = None
+    """The program this one is compared with, if it runs: this one's time over its, per
+    round."""
+
+
+def _process_timer(program: Program) -> Timer:
+    def loop(n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            subprocess.run(  # noqa: S603 - our own arguments
+                program.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+            )
+        return time.perf_counter() - start
+
+    async def timed(n: int) -> float:
+        return await asyncio.to_thread(loop, n)
+
+    return timed
+
+
+def _lienthong() -> list[str]:
+    """The installed console script beside this interpreter, as a user runs it."""
+    script = Path(sys.executable).parent / "lienthong"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "exchange.cli"]
+
+
+def _exit_0(proc: subprocess.CompletedProcess[str]) -> bool:
+    return proc.returncode == 0
+
+
+def _programs(docs: dict[str, bytes], pki: DevPki, folder: Path) -> tuple[list[Program], str]:
+    """What to run, and a note on what is not installed."""
+    pdf, xml = folder / "cong-van.pdf", folder / "cong-van.xml"
+    pdf.write_bytes(docs["pdf-1"])
+    xml.write_bytes(docs["xml"])
+    root, issuing = folder / "root.pem", folder / "issuing.pem"
+    root.write_bytes(pki.root.cert_pem())
+    issuing.write_bytes(pki.issuing.cert_pem())
+    crls = []
+    for name, crl in (("issuing", pki.crl("issuing")), ("root", pki.crl("root"))):
+        path = folder / f"{name}.crl"
+        path.write_bytes(crl)
+        crls += ["--crl", str(path)]
+    lienthong = _lienthong()
+    programs = [
+        Program(label="python -c pass", argv=[sys.executable, "-c", "pass"], check=_exit_0),
+        Program(
+            label="python: import validation",
+            argv=[sys.executable, "-c", "import validation"],
+            check=_exit_0,
+        ),
+        Program(label="lienthong --help", argv=[*lienthong, "--help"], check=_exit_0),
+        Program(
+            label="lienthong verify PDF",
+            argv=[*lienthong, "verify", str(pdf), "--trust", str(root), "--offline"],
+            check=_exit_0,
+            versus=PDFSIG,
+        ),
+    ]
+    missing = []
+    pdfsig, certutil = shutil.which("pdfsig"), shutil.which("certutil")
+    if pdfsig and certutil:
+        nssdb = folder / "nssdb"
+        nssdb.mkdir()
+        for args in (
+            ["-N", "--empty-password"],
+            ["-A", "-n", "root", "-t", "CT,C,C", "-a", "-i", str(root)],
+            ["-A", "-n", "issuing", "-t", ",,", "-a", "-i", str(issuing)],
+        ):
+            subprocess.run([certutil, "-d", f"sql:{nssdb}", *args], check=True)  # noqa: S603
+        programs.append(
+            Program(
+                label=PDFSIG,
+                argv=[pdfsig, "-nssdir", f"sql:{nssdb}", str(pdf)],
+                check=lambda p: (
+                    "Signature is Valid." in p.stdout and "Certificate is Trusted." in p.stdout
+                ),
+            )
+        )
+    else:
+        missing.append("pdfsig (poppler-utils) and certutil (libnss3-tools)")
+    programs.append(
+        Program(
+            label="lienthong verify XML",
+            argv=[*lienthong, "verify", str(xml), "--trust", str(root), *crls, "--offline"],
+            check=_exit_0,
+            versus="xmlsec1 --verify",
+        )
+    )
+    xmlsec1 = shutil.which("xmlsec1")
+    if xmlsec1:
+        programs.append(
+            Program(
+                label="xmlsec1 --verify",
+                argv=[
+                    xmlsec1,
+                    "--verify",
+                    "--trusted-pem",
+                    str(root),
+                    "--untrusted-pem",
+                    str(issuing),
+                    str(xml),
+                ],
+                check=_exit_0,
+            )
+        )
+    else:
+        missing.append("xmlsec1")
+    for program in programs:
+        proc = subprocess.run(  # noqa: S603 - our own arguments
+            program.argv, capture_output=True, text=True, check=False
+        )
+        assert program.check(proc), f"{program.label}: {proc.stdout}{proc.stderr}"
+    return programs, (f"not installed: {', '.join(missing)}" if missing else "")
+
+
+async def whole_programs(docs: dict[str, bytes], pki: DevPki, port: int, rounds: int) -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="lienthong-bench-") as tmp,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", DevelopmentModeWarning)
+        # lienthong runs --offline; pdfsig needs the OCSP responder the certificates name
+        with serve_dev_services(pki, port=port):
+            programs, note = _programs(docs, pki, Path(tmp))
+            seconds = await interleaved(
+                {p.label: _process_timer(p) for p in programs}, n=1, rounds=rounds
+            )
+    print(f"Whole programs: seconds from start to exit, {rounds} rounds")
+    print(f"{'program':<28}{'min / median':>18}   ratio, min / median")
+    for program in programs:
+        spread = Spread.of(seconds[program.label])
+        line = f"{program.label:<28}{spread.low:>8.3f} / {spread.median:.3f} s"
+        if program.versus in seconds:
+            ratio = ratios(seconds[program.label], seconds[program.versus])
+            line += f"   {ratio.low:.1f} / {ratio.median:.1f}x {program.versus}"
+        print(line)
+    if note:
+        print(note)
+
+
 async def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DevelopmentModeWarning)
@@ -112,49 +354,35 @@ async def run(args: argparse.Namespace) -> int:
             pki = DevPki.generate(services.url)
             services.attach(pki)
             docs = await _documents(pki, services.tsa_url)
+            port = urlsplit(services.url).port or 80
     # from here on, nothing listens: validation must be offline
     policy = ValidationPolicy(
         anchors=TrustAnchors({"public": (pki.root.asn1,)}), offline=True, revocation="hard"
     )
-    # the XML signature carries no revocation data: the caller supplies the CRLs
-    xml_policy = replace(policy, crls=(pki.crl("issuing"), pki.crl("root")))
-    n, rounds = (10, 3) if args.quick else (args.iterations, args.rounds)
-    print(f"validation benchmark: {n} validations x {rounds} rounds per figure")
-    rows = []
-    for name in ("pdf-1", "pdf-100"):
-        data = docs[name]
-        report = await validate_bytes(data, policy)
-        assert report.indication is AdESStatus.PASSED, report.signatures
-        plain = _plain_pyhanko(data, pki)
-        assert await asyncio.to_thread(plain), "pyHanko verdict differs"
-        ours = await _loop(lambda d=data: validate_bytes(d, policy), n, rounds)  # type: ignore[misc]
-        # pyHanko's sync API runs its own event loop: give it a thread without one
-        base = await asyncio.to_thread(_sync_loop, plain, n, rounds)
-        ratio = ours.median / base.median
-        rows.append((name, ours, base, ratio))
-    xml_report = await validate_bytes(docs["xml"], xml_policy)
-    assert xml_report.indication is AdESStatus.PASSED, xml_report.signatures[0].findings
-    xml_rate = await _loop(lambda: validate_bytes(docs["xml"], xml_policy), n, rounds)
-
-    print(f"{'document':<28}{'lienthong':>12}{'plain pyHanko':>16}{'ratio':>8}  target")
-    for name, ours, base, ratio in rows:
-        label = {"pdf-1": "PDF B-LT, 1 page", "pdf-100": "PDF B-LT, 100 pages"}[name]
-        target = f">= {TARGET_RATIO:.0f}x {'ok' if ratio >= TARGET_RATIO else 'MISSED'}"
-        print(
-            f"{label:<28}{ours.median:>10.1f}/s{base.median:>14.1f}/s{ratio:>7.2f}x  "
-            f"{target if name == 'pdf-1' else ''}"
-        )
-        print(f"{'':<28}({ours.low:.0f}–{ours.high:.0f})  ({base.low:.0f}–{base.high:.0f})")
-    print(f"{'XAdES B-B, small':<28}{xml_rate.median:>10.1f}/s")
-    print("verdicts: lienthong TOTAL-PASSED, pyHanko bottom line True, on every document")
+    n, rounds, process_rounds = (
+        (10, 3, 3) if args.quick else (args.iterations, args.rounds, args.process_rounds)
+    )
+    pyc = "off (PYTHONDONTWRITEBYTECODE)" if sys.flags.dont_write_bytecode else "on"
+    print(
+        f"validation benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"bytecode cache for the project's sources {pyc}\n"
+    )
+    await in_process(docs, pki, policy, n, rounds)
+    print()
+    await whole_programs(docs, pki, port, process_rounds)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a smoke run")
-    parser.add_argument("--iterations", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--iterations", type=int, default=100, help="validations per contender per round"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="rounds in the process")
+    parser.add_argument(
+        "--process-rounds", type=int, default=10, help="rounds of whole-program runs"
+    )
     return asyncio.run(run(parser.parse_args(argv)))
 
 

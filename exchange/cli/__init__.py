@@ -17,6 +17,13 @@ Errors become one line on stderr and an exit code, in one place (:func:`main`):
 78 token, key or certificate not found; PKCS#11 module not loadable
 79 the certificate may not sign now (expired, not yet valid, wrong key usage, revoked)
 == =====================================================================================
+
+Start-up is kept cheap: importing the rooms takes most of a second, so this module imports
+none of them and a command's module is imported only when that command runs
+(:mod:`exchange.cli.lazy`). ``verify``, ``number`` and ``token`` import their rooms inside
+the command functions, so that their ``--help`` and usage errors answer at once; ``sign``
+(whose options list the signing room's levels and profiles) and ``demo`` import them with
+the module. ``tests/exchange/test_cli_startup.py`` keeps it so.
 """
 
 from __future__ import annotations
@@ -25,23 +32,54 @@ import logging
 import os
 import sys
 import warnings
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 import click
 
-from exchange.cli.demo import demo
-from exchange.cli.number import number
-from exchange.cli.sign import sign
-from exchange.cli.token import token
-from exchange.cli.verify import verify
-from signing import DevelopmentModeWarning, SigningError
-from validation import ValidationError
+from exchange.cli.lazy import LazyCommand, LazyGroup
+
+if TYPE_CHECKING:
+    from signing import SigningError
+    from validation import ValidationError
 
 EXIT_USAGE = 64
 EXIT_INTERNAL = 70
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+COMMANDS = {
+    "demo": LazyCommand(
+        module="exchange.cli.demo",
+        attribute="demo",
+        summary="Chạy thử: ký một công văn mẫu / sign a sample công văn end to end "
+        "(development only).",
+    ),
+    "number": LazyCommand(
+        module="exchange.cli.number",
+        attribute="number",
+        summary="Số và ngày văn bản / number and date, filled after the personal signature.",
+    ),
+    "sign": LazyCommand(
+        module="exchange.cli.sign",
+        attribute="sign",
+        summary="Ký số văn bản / sign documents (PDF: PAdES; XML: XMLDSig, XAdES).",
+    ),
+    "token": LazyCommand(
+        module="exchange.cli.token", attribute="token", summary="Token / HSM (PKCS#11)."
+    ),
+    "verify": LazyCommand(
+        module="exchange.cli.verify",
+        attribute="verify",
+        summary="Kiểm tra chữ ký số / validate signatures and the Decree 30 legal check.",
+    ),
+}
+"""The commands, imported when used (see :mod:`exchange.cli.lazy`)."""
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--lang",
     type=click.Choice(["vi", "en"]),
@@ -56,13 +94,28 @@ def cli(ctx: click.Context, lang: str) -> None:
     Signing, validation and exchange of official electronic documents (Decree 30/2020).
     """
     ctx.obj = {"lang": lang}
+    _show_development_warnings()
 
 
-cli.add_command(sign)
-cli.add_command(token)
-cli.add_command(number)
-cli.add_command(demo)
-cli.add_command(verify)
+def _loaded(room: str, name: str) -> type | None:
+    """The class ``name`` from a room's front door if that room is imported, else None.
+
+    The rooms are not imported at start-up (most of a second for every command); a room that
+    raised an error or a warning is imported by then, so its classes are looked up here.
+    """
+    value = getattr(sys.modules.get(room), name, None)
+    return value if isinstance(value, type) else None
+
+
+def _show_development_warnings() -> None:
+    """Development-mode warnings are always shown, whatever ``-W`` or ``$PYTHONWARNINGS`` say.
+
+    This runs after click has imported the command's module, so a command that can warn
+    (``sign``, ``demo``) has brought the signing room in by now.
+    """
+    category = _loaded("signing", "DevelopmentModeWarning")
+    if category is not None and issubclass(category, Warning):
+        warnings.simplefilter("default", category)
 
 
 def _show_warning(
@@ -73,7 +126,8 @@ def _show_warning(
     file: TextIO | None = None,
     line: str | None = None,
 ) -> None:
-    kind = "development" if issubclass(category, DevelopmentModeWarning) else "warning"
+    development = _loaded("signing", "DevelopmentModeWarning")
+    kind = "development" if development and issubclass(category, development) else "warning"
     print(f"lienthong: {kind}: {message}", file=sys.stderr)
 
 
@@ -94,7 +148,6 @@ def main(argv: list[str] | None = None) -> None:
     for noisy in ("pyhanko", "pyhanko_certvalidator", "fontTools", "signxml"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     warnings.showwarning = _show_warning
-    warnings.simplefilter("default", DevelopmentModeWarning)
     try:
         cli.main(args=args, prog_name="lienthong", standalone_mode=False)
     except click.exceptions.Abort:
@@ -108,13 +161,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE)
-    except (SigningError, ValidationError) as exc:
-        print(f"lienthong: {_label(lang)}: {exc.message(lang)}", file=sys.stderr)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("lienthong: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # the one place where anything unexpected is caught
+        room_error = _room_error(exc)
+        if room_error is not None:
+            print(f"lienthong: {_label(lang)}: {room_error.message(lang)}", file=sys.stderr)
+            sys.exit(room_error.exit_code)
         if os.environ.get("LIENTHONG_DEBUG"):
             raise
         print(
@@ -127,3 +181,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def _label(lang: str) -> str:
     return "lỗi" if lang == "vi" else "error"
+
+
+def _room_error(exc: Exception) -> SigningError | ValidationError | None:
+    """``exc`` if it is a :class:`signing.SigningError` or a
+    :class:`validation.ValidationError`, else None."""
+    for room, name in (("signing", "SigningError"), ("validation", "ValidationError")):
+        base = _loaded(room, name)
+        if base is not None and isinstance(exc, base):
+            return cast("SigningError | ValidationError", exc)
+    return None

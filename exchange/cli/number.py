@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from signing import (
-    DEFAULT_FIELDS,
-    VIETNAM,
-    TextFieldSpec,
-    UsageError,
-    add_text_fields_file,
-    decree30_date_parts,
-    fill_text_fields_file,
-)
+if TYPE_CHECKING:
+    from signing import TextFieldSpec
 
 
 @click.group()
@@ -24,6 +18,8 @@ def number() -> None:
 
 
 def _field(value: str) -> TextFieldSpec:
+    from signing import TextFieldSpec, UsageError
+
     name, sep, rest = value.partition("=")
     if not sep or not name:
         raise UsageError(f"--field must be NAME=ANCHOR[@WIDTH_MM], not {value!r}")
@@ -48,6 +44,8 @@ def _field(value: str) -> TextFieldSpec:
 def add_fields(input_path: Path, output: Path, field_specs: tuple[str, ...]) -> None:
     """Thêm ô Số/ngày vào bản thảo / add empty number and date fields to a draft,
     before anyone signs it."""
+    from signing import DEFAULT_FIELDS, add_text_fields_file
+
     specs = tuple(_field(v) for v in field_specs) or DEFAULT_FIELDS
     add_text_fields_file(input_path, output, specs)
     click.echo(f"{output}: fields {', '.join(s.name for s in specs)} added")
@@ -68,6 +66,8 @@ def fill(
     input_path: Path, output: Path, doc_number: str | None, doc_date: object, extra: tuple[str, ...]
 ) -> None:
     """Điền số và ngày / fill number and date (keeps earlier signatures valid)."""
+    from signing import VIETNAM, UsageError, decree30_date_parts, fill_text_fields_file
+
     values: dict[str, str] = {}
     if doc_number is not None:
         values["so"] = doc_number

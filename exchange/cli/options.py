@@ -6,17 +6,19 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from signing.keysource import PinOptions
-from signing.pkcs11 import DEFAULT_MODULE
+if TYPE_CHECKING:
+    from signing import PinOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def default_module() -> str:
+    from signing.pkcs11 import DEFAULT_MODULE
+
     return os.environ.get("LIENTHONG_PKCS11_MODULE", DEFAULT_MODULE)
 
 
@@ -59,6 +61,7 @@ def key_options(func: F) -> F:
 
 def pin_options(pin_env: str | None, pin_file: Path | None) -> PinOptions:
     """PIN from the environment, a file, or (on a terminal) a hidden prompt."""
+    from signing import PinOptions
 
     def prompt() -> str:
         value: str = click.prompt("PIN", hide_input=True, err=True)

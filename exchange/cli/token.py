@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from exchange.cli.options import default_module
-from signing import PinOptions, list_tokens
 
 
 @click.group()
@@ -34,6 +33,8 @@ def token() -> None:
 )
 def token_list(module: str, pin_env: str | None, pin_file: Path | None) -> None:
     """Liệt kê token, khóa, chứng thư / list slots, tokens, keys and certificates."""
+    from signing import PinOptions, list_tokens
+
     tokens = list_tokens(module, PinOptions(env=pin_env, file=pin_file).source())
     if not tokens:
         click.echo(f"no token found (module {module})")

@@ -3,6 +3,10 @@
 Exit codes (a contract for scripts): 0 every file TOTAL-PASSED; 1 any file TOTAL-FAILED;
 2 otherwise (something INDETERMINATE); with ``--require-legal``, 3 when every file passes
 but one fails the Decree 30 check; 64 usage error.
+
+The validation room is imported when the command runs, not with the module, so that
+``lienthong verify --help`` and usage errors answer at once; the signing room (which brings
+appearances and fonts) only when a report or evidence is written to a file.
 """
 
 from __future__ import annotations
@@ -12,24 +16,14 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from asn1crypto import crl, ocsp, pem
-from pyhanko.sign.ades.report import AdESStatus
 
-from signing import OutputNotWritable, atomic_output
-from validation import (
-    DocumentKind,
-    DocumentReport,
-    PolicyError,
-    TrustAnchors,
-    ValidationPolicy,
-    render_html,
-    render_json,
-    render_text,
-    validate_files,
-    write_evidence,
-)
+if TYPE_CHECKING:
+    from asn1crypto import crl, ocsp
+
+    from validation import DocumentKind, DocumentReport, TrustAnchors
 
 EXIT_FAILED = 1
 EXIT_INDETERMINATE = 2
@@ -39,6 +33,8 @@ EXIT_NOT_LEGAL = 3
 def _trust(values: tuple[str, ...]) -> TrustAnchors:
     """``--trust [PURPOSE=]PATH`` (a PEM/DER file or a directory); ``$LIENTHONG_TRUST`` adds
     ``purpose=path`` entries separated by ``:``."""
+    from validation import TrustAnchors
+
     entries = list(values)
     env = os.environ.get("LIENTHONG_TRUST")
     if env:
@@ -59,6 +55,10 @@ def _read_all(
     what_vi: str,
 ) -> tuple[bytes, ...]:
     """Read and check CRLs or OCSP responses (DER or PEM) supplied by the caller."""
+    from asn1crypto import pem
+
+    from validation import PolicyError
+
     result = []
     for path in paths:
         try:
@@ -78,6 +78,8 @@ def _read_all(
 
 
 def _check_writable(directory: Path) -> None:
+    from signing import OutputNotWritable
+
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -88,6 +90,8 @@ def _check_writable(directory: Path) -> None:
 
 
 def exit_code(reports: list[DocumentReport], *, require_legal: bool) -> int:
+    from pyhanko.sign.ades.report import AdESStatus
+
     if any(r.indication is AdESStatus.FAILED for r in reports):
         return EXIT_FAILED
     if any(r.indication is not AdESStatus.PASSED for r in reports):
@@ -211,6 +215,17 @@ def verify(
             raise click.UsageError(f"--at must be an ISO 8601 time, not {at!r}") from None
         if when.tzinfo is None:
             raise click.UsageError("--at needs a time zone, e.g. +07:00 or Z")
+    from asn1crypto import crl, ocsp
+
+    from validation import (
+        ValidationPolicy,
+        render_html,
+        render_json,
+        render_text,
+        validate_files,
+        write_evidence,
+    )
+
     policy = ValidationPolicy(
         anchors=_trust(trust),
         validation_time=when,
@@ -232,6 +247,8 @@ def verify(
     else:
         rendered = render_text(reports, language)
     if output is not None:
+        from signing import atomic_output
+
         with atomic_output(output) as handle:
             handle.write((rendered + "\n").encode("utf-8"))
     else:
