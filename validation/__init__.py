@@ -9,6 +9,7 @@ from validation.document import detect_format, validate_bytes, validate_files
 from validation.errors import InputMissing, PolicyError, ValidationError
 from validation.evidence import write_evidence
 from validation.legal import NUMBER_DATE_FIELDS, DocumentKind, legal_verdict
+from validation.pagetext import TextRun, text_runs
 from validation.policy import AgencyRule, TrustAnchors, ValidationPolicy, load_certificates
 from validation.render import render_html, render_json, render_text
 from validation.report import (
@@ -38,6 +39,7 @@ __all__ = [
     "PolicyError",
     "Role",
     "SignatureReport",
+    "TextRun",
     "TrustAnchors",
     "Unparseable",
     "ValidationError",
@@ -51,6 +53,7 @@ __all__ = [
     "render_text",
     "report_json",
     "reports_json",
+    "text_runs",
     "validate_bytes",
     "validate_files",
     "write_evidence",

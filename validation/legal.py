@@ -18,6 +18,7 @@ understands, even where the PDF rules call the change "allowed".
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Literal
 
@@ -89,6 +90,10 @@ def legal_verdict(
                 )
         if good_agency.revision is not None:
             reasons.extend(_after(good_agency.revision, updates, signatures))
+    if kind == "main" and good_personal is not None and good_agency is not None:
+        mismatch = _other_agency(good_personal, good_agency)
+        if mismatch is not None:
+            reasons.append(mismatch)
     first_personal = min((s.revision for s in personal if s.revision is not None), default=None)
     agency_revisions = [s.revision for s in agency if s.revision is not None]
     if (
@@ -106,6 +111,29 @@ def legal_verdict(
         agency=good_agency.id if good_agency else None,
         reasons=tuple(reasons),
         rule="decree30-art5" if kind == "main" else f"decree30-app1-{kind}",
+    )
+
+
+def _same_name(a: str, b: str) -> bool:
+    return unicodedata.normalize("NFC", a).casefold().split() == (
+        unicodedata.normalize("NFC", b).casefold().split()
+    )
+
+
+def _other_agency(personal: SignatureReport, agency: SignatureReport) -> Finding | None:
+    """The seal must be the issuing agency's: when the competent person's certificate names
+    an organisation (O), the agency certificate must name the same one (as its O or CN)."""
+    person_org = personal.signer.organisation if personal.signer else None
+    if not person_org or agency.signer is None:
+        return None
+    names = [n for n in (agency.signer.organisation, agency.signer.common_name) if n]
+    if any(_same_name(person_org, n) for n in names):
+        return None
+    seal = agency.signer.organisation or agency.signer.common_name
+    return Finding(
+        code="legal.agency_mismatch",
+        en=f"the agency signature is by {seal}, not by the signer's agency ({person_org})",
+        vi=f"chữ ký số cơ quan là của {seal}, không phải của cơ quan người ký ({person_org})",
     )
 
 

@@ -168,6 +168,8 @@ OVER_TEXT = 0.5
 """A later signature's widget "covers" a run of text when it hides this share of the run's
 height, over :data:`OVER_TEXT_WIDTH` points of its width (or this share of a short run)."""
 OVER_TEXT_WIDTH = 20.0
+SEAL_MAX = 50 / 25.4 * 72
+"""The largest seal told apart as the Decree 30 agency seal (50 mm; real seals are ~36-42)."""
 MAX_SIGNATURES = 64
 """Signatures and document timestamps judged per file; more are reported unchecked."""
 MAX_CERTIFICATES = 64
@@ -1242,6 +1244,11 @@ class _Judge:
         if change.rect is None or not self._is_organisation(change.revision):
             return False
         sx0, sy0, sx1, sy1 = change.rect
+        width, height = sx1 - sx0, sy1 - sy0
+        if not (0 < width <= SEAL_MAX and 0 < height <= SEAL_MAX):
+            return False  # a seal has its real size: Decree 30 seals are at most ~42 mm
+        if max(width, height) > 1.3 * min(width, height):
+            return False  # round (or square): a long box is not a seal
         for other in self.history.changes:
             if (
                 other.kind != "signature"
@@ -1254,13 +1261,14 @@ class _Judge:
             px0, py0, px1, py1 = other.rect
             overlap_x = min(sx1, px1) - max(sx0, px0)
             overlap_y = min(sy1, py1) - max(sy0, py0)
-            width = px1 - px0
             centre = (sx0 + sx1) / 2
+            middle = (sy0 + sy1) / 2
             if (
                 overlap_x > 0
                 and overlap_y > 0
-                and overlap_x <= 0.5 * width
-                and centre < px0 + width / 3
+                and overlap_x <= 0.5 * (px1 - px0)
+                and centre < px0 + (px1 - px0) / 3
+                and py0 - height / 2 <= middle <= py1 + height / 2
             ):
                 return True
         return False
@@ -1372,6 +1380,18 @@ class _Judge:
                         "the page this signature signed",
                         f"hình hiển thị của chữ ký sau ({name}; {who_vi}) che lên chữ của trang "
                         "mà chữ ký này đã ký",
+                    )
+                )
+            elif change.kind in ("fill", "refill") and self._over_text(change):
+                problems.append(
+                    _problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.field_over_content",
+                        f"after this signature, field {name} was filled in where its box covers "
+                        f"text of the signed page ({who_en}): the filled value can hide or "
+                        "replace what was signed",
+                        f"sau chữ ký này, ô {name} được điền tại vị trí che lên chữ của trang đã "
+                        f"ký ({who_vi}): giá trị điền vào có thể che hoặc thay nội dung đã ký",
                     )
                 )
             elif change.kind == "annotation":

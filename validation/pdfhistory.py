@@ -40,6 +40,7 @@ from typing import Any, Literal
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from validation.pagetext import text_runs
 from validation.pdfstructure import Structure
 
 __all__ = ["Change", "History", "read_history", "text_boxes"]
@@ -161,8 +162,12 @@ def _revision_changes(
             else:
                 # a new widget, or a new look for an unchanged value: painted, not filled
                 kind = "appearance"
-            if before is not None and not before.visible and kind == "appearance":
-                kind = "revealed"
+            if (
+                before is not None
+                and not before.visible
+                and kind in ("appearance", "fill", "refill")
+            ):
+                kind = "revealed"  # a hidden widget shown, whether or not its value changed
         else:
             kind = "revealed" if before is not None and not before.visible else "annotation"
         yield Change(revision, kind, state.name, page, state.rect, True)
@@ -422,25 +427,14 @@ def _dss_changed(old: Any, new: Any, changed: set[int]) -> bool:
 
 
 def text_boxes(data: bytes, page: int) -> list[Rect]:
-    """Approximate boxes of the text shown on ``page`` (pypdf's text extraction: the run's
-    origin, its font size as height, half an em per character as width), in user space."""
+    """Boxes of the text runs shown on ``page`` (:func:`validation.pagetext.text_runs`: the
+    origin, the font size as height, the glyph advances as width), in user space."""
     from pypdf import PdfReader
 
-    boxes: list[Rect] = []
-
-    def visit(text: Any, cm: Any, tm: Any, _font: Any, size: Any) -> None:
-        if not str(text).strip():
-            return
-        a, b, _c, _d, e, f = (float(v) for v in tm)
-        ca, cb, cc, cd, ce, cf = (float(v) for v in cm)
-        x = e * ca + f * cc + ce
-        y = e * cb + f * cd + cf
-        scale = math.hypot(a * ca + b * cc, a * cb + b * cd) or 1.0
-        height = float(size or 0) * scale
-        width = 0.5 * height * len(str(text).rstrip())
-        boxes.append((x, y - 0.2 * height, x + width, y + 0.8 * height))
-
     reader = PdfReader(BytesIO(data), strict=False)
-    if 0 <= page < len(reader.pages):
-        reader.pages[page].extract_text(visitor_text=visit)
-    return boxes
+    if not 0 <= page < len(reader.pages):
+        return []
+    return [
+        (run.x, run.baseline - 0.2 * run.size, run.x + run.width, run.baseline + 0.8 * run.size)
+        for run in text_runs(reader, page)
+    ]

@@ -303,6 +303,8 @@ def read_structure(data: bytes) -> Structure:
     newest = len(newest_first) - 1
     structure.problems = [Ambiguity(max(0, newest - index), en, vi) for index, en, vi in found]
     _check(data, structure)
+    if not structure.problems:
+        _check_objects(data, structure)
     return structure
 
 
@@ -341,7 +343,7 @@ def _read_table(data: bytes, offset: int, pos: int) -> tuple[Section, list[tuple
     subsection = re.compile(
         rb"[\x00\t\n\x0c\r ]*(\d{1,10})[\x00\t\n\x0c\r ]+(\d{1,10})[\t\x0c ]*(\r\n|\r|\n)"
     )
-    entry = re.compile(rb"[\x00\t\n\x0c\r ]*(\d{10}) (\d{5}) ([nf])(?: \r| \n|\r\n)")
+    entry = re.compile(rb"[\x00\t\n\x0c\r ]*(\d{10}) (\d{5}) ([nf])(?: ?(?:\r\n|\r|\n))")
     total = 0
     while True:
         head = subsection.match(data, pos)
@@ -662,6 +664,178 @@ def _header_problem(data: bytes, item: Entry) -> tuple[str, str] | None:
         f"mục tham chiếu chéo của đối tượng {item.number} trỏ tới byte {item.offset}, nơi không "
         "chứa đối tượng đó: phần mềm đọc dựng lại bảng có thể đọc một đối tượng khác",
     )
+
+
+# -- the objects themselves ------------------------------------------------------------------
+
+MAX_OBJECTS_PARSED = 200_000
+_OBJ_END = re.compile(rb"[\x00\t\n\x0c\r ]*endobj")
+
+
+def _check_objects(data: bytes, structure: Structure) -> None:
+    """Every object stream used, and every object written by an incremental update, read
+    strictly by our own parser: what pyHanko reads leniently (a dictionary closed by a lone
+    ``>``, an object stream whose first offset leaves room for another object, a number listed
+    twice in an object stream's header) other readers read differently."""
+    sections = structure.sections
+    seen_streams: dict[tuple[int, int], list[int] | None] = {}
+    budget = [MAX_OBJECTS_PARSED]
+    for revision, section in enumerate(sections):
+        for item in section.entries.values():
+            problem: tuple[str, str] | None = None
+            try:
+                if item.kind == 2:
+                    holder = _latest(sections, revision, item.stream)
+                    if holder is None or holder.kind != 1:
+                        continue  # reported by _check
+                    key = (item.stream, holder.offset)
+                    if key not in seen_streams:
+                        seen_streams[key] = _object_stream_numbers(
+                            data,
+                            sections,
+                            revision,
+                            holder,
+                            strict_objects=revision > 0,
+                            budget=budget,
+                        )
+                    numbers = seen_streams[key]
+                    if numbers is not None and (
+                        item.index >= len(numbers) or numbers[item.index] != item.number
+                    ):
+                        problem = (
+                            f"object {item.number} is not where the cross-reference stream "
+                            f"says in object stream {item.stream}",
+                            f"đối tượng {item.number} không nằm đúng vị trí trong luồng đối "
+                            f"tượng {item.stream} như bảng tham chiếu chéo ghi",
+                        )
+                elif item.kind == 1 and revision > 0 and item.number != section.stream_number:
+                    _strict_object(data, sections, revision, item, budget)
+            except _Malformed as exc:
+                problem = (
+                    f"object {item.number} cannot be read strictly ({exc}): readers disagree "
+                    "on what it contains",
+                    f"đối tượng {item.number} không đọc được theo đúng chuẩn ({exc}): các "
+                    "phần mềm đọc hiểu nội dung của nó khác nhau",
+                )
+            if problem is not None:
+                structure.problems.append(Ambiguity(revision, *problem))
+
+
+def _stream_body(
+    data: bytes, sections: list[Section], revision: int, item: Entry
+) -> tuple[dict[str, object], bytes, int]:
+    """The dictionary, raw data and end (after ``endobj``) of the stream object ``item``."""
+    header = _HEADER.match(data, item.offset)
+    if header is None:
+        raise _Malformed("no object header")
+    parser = _Parser(data, header.end())
+    stream_dict = parser.value()
+    if parser.duplicates:
+        raise _Malformed(f"key {parser.duplicates[0]} written twice")
+    if not isinstance(stream_dict, dict):
+        raise _Malformed("not a stream")
+    parser.skip()
+    if not data.startswith(b"stream", parser.pos):
+        raise _Malformed("not a stream")
+    body = parser.pos + 6
+    if data.startswith(b"\r\n", body):
+        body += 2
+    elif data[body : body + 1] == b"\n":
+        body += 1
+    else:
+        raise _Malformed("no end of line after the stream keyword")
+    length = stream_dict.get("/Length")
+    if isinstance(length, _Ref):
+        target = _latest(sections, revision, length.number)
+        if target is None or target.kind != 1:
+            raise _Malformed("its /Length cannot be resolved")
+        length_header = _HEADER.match(data, target.offset)
+        if length_header is None:
+            raise _Malformed("its /Length cannot be resolved")
+        length = _Parser(data, length_header.end()).value()
+    if not isinstance(length, int) or length < 0 or body + length > len(data):
+        raise _Malformed("bad /Length")
+    rest = body + length
+    while rest < len(data) and data[rest] in WHITESPACE:
+        rest += 1
+    if not data.startswith(b"endstream", rest):
+        raise _Malformed("/Length does not end at endstream")
+    end = _OBJ_END.match(data, rest + 9)
+    if end is None:
+        raise _Malformed("no endobj after the stream")
+    return stream_dict, data[body : body + length], end.end()
+
+
+def _strict_object(
+    data: bytes, sections: list[Section], revision: int, item: Entry, budget: list[int]
+) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
+    header = _HEADER.match(data, item.offset)
+    if header is None:
+        return  # reported by _check
+    parser = _Parser(data, header.end())
+    parser.value()
+    if parser.duplicates:
+        raise _Malformed(f"key {parser.duplicates[0]} written twice")
+    parser.skip()
+    if data.startswith(b"stream", parser.pos):
+        _stream_body(data, sections, revision, item)
+        return
+    if not data.startswith(b"endobj", parser.pos):
+        raise _Malformed("something other than endobj follows the object")
+
+
+def _object_stream_numbers(
+    data: bytes,
+    sections: list[Section],
+    revision: int,
+    holder: Entry,
+    *,
+    strict_objects: bool,
+    budget: list[int],
+) -> list[int]:
+    """The object numbers an object stream holds, in order, after checking its header: the
+    first object at offset 0 right after the header, offsets increasing, no number twice; with
+    ``strict_objects``, every object parsed and ending where the next begins."""
+    stream_dict, raw, _end = _stream_body(data, sections, revision, holder)
+    if stream_dict.get("/Type") != "/ObjStm":
+        raise _Malformed("not an object stream")
+    count, first = stream_dict.get("/N"), stream_dict.get("/First")
+    if not isinstance(count, int) or not isinstance(first, int) or count < 0 or first < 0:
+        raise _Malformed("bad /N or /First")
+    decoded = _decode(raw, stream_dict)
+    if first > len(decoded):
+        raise _Malformed("/First lies beyond the stream")
+    head = decoded[:first].split()
+    if len(head) != 2 * count or not all(token.isdigit() for token in head):
+        raise _Malformed("its header does not list /N objects")
+    numbers = [int(t) for t in head[0::2]]
+    offsets = [int(t) for t in head[1::2]]
+    if len(set(numbers)) != len(numbers):
+        raise _Malformed("an object number is listed twice in its header")
+    if offsets and offsets[0] != 0:
+        raise _Malformed("its first object does not start at /First")
+    if any(b <= a for a, b in itertools.pairwise(offsets)):
+        raise _Malformed("its offsets do not increase")
+    if offsets and first + offsets[-1] >= len(decoded) + (1 if count == 0 else 0):
+        raise _Malformed("an offset lies beyond the stream")
+    if strict_objects:
+        bounds = [*offsets[1:], len(decoded) - first]
+        for start, stop in zip(offsets, bounds, strict=True):
+            budget[0] -= 1
+            if budget[0] < 0:
+                break
+            body = decoded[first + start : first + stop]
+            parser = _Parser(body, 0)
+            parser.value()
+            if parser.duplicates:
+                raise _Malformed(f"key {parser.duplicates[0]} written twice")
+            parser.skip()
+            if parser.pos != len(body):
+                raise _Malformed("an object in it does not end where the next begins")
+    return numbers
 
 
 def signed_revision(data: bytes, structure: Structure, end: int) -> int | None:

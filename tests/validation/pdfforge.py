@@ -93,6 +93,8 @@ class Update:
     trailer_extra: bytes = b""
     size: int | None = None
     xref_stream: bool = False
+    compressed: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Objects listed as the ``index``-th of object stream ``stream`` (xref streams only)."""
 
     def add(self, number: int, body: bytes) -> Update:
         self.objects.append((number, body))
@@ -114,7 +116,7 @@ def append(data: bytes, update: Update) -> bytes:
     resolved = [(n, offsets[n][-1] if off is None else off) for n, off in entries]
     size = update.size
     if size is None:
-        size = max([last.size, *(n + 1 for n, _ in resolved)])
+        size = max([last.size, *(n + 1 for n, _ in resolved), *(n + 1 for n in update.compressed)])
     trailer = b"/Size %d /Root %d %d R /Prev %d" % (
         size,
         last.root.idnum,
@@ -127,11 +129,14 @@ def append(data: bytes, update: Update) -> bytes:
         trailer += b" /ID " + last.id
     trailer += update.trailer_extra
     xref_at = len(out)
-    if update.xref_stream:
+    if update.xref_stream or update.compressed:
         number = size
-        rows = b"".join(b"\x01" + off.to_bytes(4, "big") + b"\x00" for _, off in resolved)
-        rows += b"\x01" + xref_at.to_bytes(4, "big") + b"\x00"
-        index = b" ".join(b"%d 1" % n for n, _ in resolved) + b" %d 1" % number
+        table = {n: b"\x01" + off.to_bytes(4, "big") + b"\x00" for n, off in resolved}
+        for n, (holder, index_in) in update.compressed.items():
+            table[n] = b"\x02" + holder.to_bytes(4, "big") + bytes([index_in])
+        table[number] = b"\x01" + xref_at.to_bytes(4, "big") + b"\x00"
+        rows = b"".join(table[n] for n in sorted(table))
+        index = b" ".join(b"%d 1" % n for n in sorted(table))
         out += (
             b"%d 0 obj\n" % number
             + stream_object(

@@ -1,0 +1,279 @@
+"""Forgeries found by an adversarial review of the PDF defences, each built here and shown to
+a reader (poppler or qpdf), and caught; plus the false rejection it found."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESFailure, AdESStatus
+
+from signing import (
+    AppearanceSpec,
+    PadesSigner,
+    PadesSpec,
+    PageBox,
+    Profile,
+    fill_text_fields,
+)
+from signing.devassets import draw_seal_png
+from signing.devpki import DevPki, SignerSpec
+from tests.plugin import Decree30Documents
+from tests.validation.pdfforge import (
+    FONT,
+    Update,
+    append,
+    last_revision,
+    page_refs,
+    read_object,
+    rendered_pixels,
+    rendered_text,
+    stream_object,
+)
+from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes
+
+FORGED = "FORGED PARAGRAPH 500.000.000"
+MM = 72 / 25.4
+
+
+def _policy(pki: DevPki) -> ValidationPolicy:
+    return ValidationPolicy(
+        anchors=TrustAnchors({"public": (pki.root.asn1,)}), offline=True, revocation="soft"
+    )
+
+
+def _failed(report: DocumentReport, code: str, ids: tuple[str, ...]) -> None:
+    for sig in report.signatures:
+        if sig.id not in ids:
+            continue
+        assert (sig.indication, sig.sub_indication) == (
+            AdESStatus.FAILED,
+            AdESFailure.FORMAT_FAILURE,
+        ), (sig.id, [f.code for f in sig.findings])
+        assert any(f.code == code for f in sig.findings), (sig.id, [f.code for f in sig.findings])
+    assert not report.legal.valid
+
+
+def _overlay_parts(data: bytes) -> tuple[int, bytes, bytes, int, int, int, bytes]:
+    """Numbers and bodies for re-issuing the page with a forged overlay: (page, its body,
+    forged body, new content, new resources, new font, forged resources)."""
+    [page] = page_refs(data)
+    body = read_object(data, page)
+    resources_ref = re.search(rb"/Resources (\d+) 0 R", body)
+    assert resources_ref is not None
+    resources_no = int(resources_ref.group(1))
+    resources = read_object(data, resources_no)
+    size = last_revision(data).size
+    content_no, new_resources_no, font_no = size + 1, size + 2, size + 3
+    forged_resources = resources.replace(b"/Font <<", b"/Font << /FForge %d 0 R" % font_no, 1)
+    assert forged_resources != resources
+    contents = re.search(rb"/Contents (\d+) 0 R", body)
+    assert contents is not None
+    forged = body.replace(
+        contents.group(0), b"/Contents [%s %d 0 R]" % (contents.group(0)[10:], content_no)
+    ).replace(resources_ref.group(0), b"/Resources %d 0 R" % new_resources_no)
+    return page, body, forged, content_no, new_resources_no, font_no, forged_resources
+
+
+def _overlay_content() -> bytes:
+    return b"q 1 g 80 520 480 62 re f Q BT /FForge 13 Tf 85 566 Td (" + FORGED.encode() + b") Tj ET"
+
+
+def _object_stream_forgery(data: bytes, kind: str) -> bytes:
+    """Re-issue the page inside an object stream after the seal, so that pyHanko reads the
+    original page (an identical rewrite its change analysis ignores) and another reader the
+    forged one: ``offset`` (first offset non-zero, /First padded: poppler reads from /First),
+    ``duplicate`` (the number twice in the header: qpdf takes the last), ``lone-gt`` (the
+    dictionary closed by a single ``>``, which pyHanko takes for the end)."""
+    page, body, forged, content_no, resources_no, font_no, resources = _overlay_parts(data)
+    holder = last_revision(data).size
+    if kind == "offset":
+        skip = len(forged) + 1
+        header = (b"%d %d" % (page, skip)).ljust(400)
+        payload = header + forged + b" " * (skip - len(forged)) + body
+        first, count = 400, 1
+    elif kind == "duplicate":
+        skip = len(body) + 1
+        header = b"%d 0 %d %d " % (page, page, skip)
+        payload = header + body + b" " + forged
+        first, count = len(header), 2
+    else:
+        extra = forged[forged.index(b"/Contents") :].rstrip()
+        assert body.rstrip().endswith(b">>") and extra.endswith(b">>")
+        lone = body.rstrip()[:-2] + b"> " + extra
+        header = b"%d 0 " % page
+        payload = header + lone
+        first, count = len(header), 1
+    objstm = stream_object(payload, b" /Type /ObjStm /N %d /First %d" % (count, first))
+    update = Update(compressed={page: (holder, 0)})
+    update.add(holder, objstm)
+    update.add(content_no, stream_object(_overlay_content()))
+    update.add(resources_no, resources)
+    update.add(font_no, FONT)
+    return append(data, update)
+
+
+def _qpdf_object(data: bytes, number: int) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.pdf"
+        path.write_bytes(data)
+        proc = subprocess.run(
+            ["qpdf", f"--show-object={number}", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    return proc.stdout
+
+
+async def test_object_stream_offset_trick(pki: DevPki, decree30: Decree30Documents) -> None:
+    forged = _object_stream_forgery(decree30.final, "offset")
+    assert "FORGED" in rendered_text(forged)  # poppler shows the forged page
+    _failed(
+        await validate_bytes(forged, _policy(pki)),
+        "pdf.ambiguous_structure",
+        ("personal-1", "agency-1"),
+    )
+
+
+async def test_object_stream_duplicate_number(pki: DevPki, decree30: Decree30Documents) -> None:
+    forged = _object_stream_forgery(decree30.final, "duplicate")
+    [page] = page_refs(decree30.final)
+    assert "/Contents [" in _qpdf_object(forged, page)  # qpdf takes the forged page
+    _failed(
+        await validate_bytes(forged, _policy(pki)),
+        "pdf.ambiguous_structure",
+        ("personal-1", "agency-1"),
+    )
+
+
+async def test_dictionary_closed_by_a_lone_angle_bracket(
+    pki: DevPki, decree30: Decree30Documents
+) -> None:
+    forged = _object_stream_forgery(decree30.final, "lone-gt")
+    [page] = page_refs(decree30.final)
+    assert "/Contents [" in _qpdf_object(forged, page)  # qpdf reads on past the stray '>'
+    _failed(
+        await validate_bytes(forged, _policy(pki)),
+        "pdf.ambiguous_structure",
+        ("personal-1", "agency-1"),
+    )
+
+
+def _personal_rect(data: bytes) -> tuple[float, float, float, float]:
+    reader = PdfFileReader(io.BytesIO(data))
+    sig = next(s for s in reader.embedded_signatures if s.field_name == "personal-1")
+    x0, y0, x1, y1 = (float(v) for v in sig.sig_field["/Rect"])
+    return x0, y0, x1, y1
+
+
+async def test_giant_seal_over_the_body(pki: DevPki, decree30: Decree30Documents) -> None:
+    """An agency 'seal' reaching the left third of the personal signature but covering the
+    body: a seal has its real size, this one is no seal."""
+    px0, _py0, px1, _py1 = _personal_rect(decree30.numbered)
+    x0, x1, y0, y1 = 60.0, px0 + (px1 - px0) / 3 - 0.5, 250.0, 700.0
+    place = PageBox(
+        page=1,
+        x_mm=x0 / MM,
+        y_mm=(841.8897637795277 - y1) / MM,
+        width_mm=(x1 - x0) / MM,
+        height_mm=(y1 - y0) / MM,
+    )
+    seal = draw_seal_png("CO QUAN")
+    spec = PadesSpec(
+        appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal, placement=place)
+    )
+    forged, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(decree30.numbered)
+    box = (x0, y0, x1, y1)
+    assert abs(rendered_pixels(forged, box) - rendered_pixels(decree30.numbered, box)) > 0.02
+    _failed(
+        await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("personal-1",)
+    )
+
+
+async def test_number_field_filled_over_the_body(pki: DevPki, decree30: Decree30Documents) -> None:
+    """The number field's box moved over the body after the personal signature, then
+    'filled': a filled field may not paint over the signed text."""
+    reader = PdfFileReader(io.BytesIO(decree30.personal))
+    so = next(
+        ref for ref in reader.root["/AcroForm"].raw_get("/Fields") if ref.get_object()["/T"] == "so"
+    )
+    number = so.idnum
+    body = read_object(decree30.personal, number)
+    size = last_revision(decree30.personal).size
+    ap, font = size, size + 1
+    rect = (80, 520, 560, 600)
+    moved = re.sub(rb"/Rect \[[^\]]*\]", b"/Rect [%d %d %d %d]" % rect, body)
+    moved = moved.replace(b"/V ()", b"/V (1234)")
+    if b"/V (1234)" not in moved:
+        moved = moved.rstrip()[:-2] + b" /V (1234) >>"
+    moved = re.sub(rb"/AP <<[^>]*>>", b"", moved).rstrip()[:-2] + b" /AP << /N %d 0 R >> >>" % ap
+    appearance = stream_object(
+        b"q 1 g 0 0 480 80 re f Q BT /FF 13 Tf 5 46 Td (" + FORGED.encode() + b") Tj ET",
+        b" /Type /XObject /Subtype /Form /BBox [0 0 480 80] /Resources << /Font << /FF %d 0 R >> >>"
+        % font,
+    )
+    filled = append(
+        decree30.personal, Update().add(number, moved).add(ap, appearance).add(font, FONT)
+    )
+    assert abs(rendered_pixels(filled, rect) - rendered_pixels(decree30.personal, rect)) > 0.02
+    _failed(await validate_bytes(filled, _policy(pki)), "pdf.field_over_content", ("personal-1",))
+
+
+async def test_seal_of_another_organisation(pki: DevPki, decree30: Decree30Documents) -> None:
+    other = "Công ty TNHH Giả Mạo"
+    if "other-org" not in pki.signers:
+        pki.issue(
+            SignerSpec(name="other-org", kind="organisation", common_name=other, organisation=other)
+        )
+    spec = PadesSpec(
+        appearance=AppearanceSpec(
+            profile=Profile.AGENCY, image_png=draw_seal_png(other.upper()), seal_diameter_mm=36
+        )
+    )
+    sealed, _ = await PadesSigner(pki.in_memory_key("other-org"), spec).sign_bytes(
+        decree30.numbered
+    )
+    report = await validate_bytes(sealed, _policy(pki))
+    assert all(s.passed for s in report.signatures)
+    assert not report.legal.valid
+    assert any(f.code == "legal.agency_mismatch" for f in report.legal.reasons)
+
+
+async def test_xref_entries_of_19_bytes_are_read(pki: DevPki, sample_pdf: bytes) -> None:
+    """A classic table whose entries end with a one-byte end of line (19 bytes, as some
+    writers do; pyHanko, poppler and qpdf read it) is no reason to refuse the signature."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
+        source.write_bytes(sample_pdf)
+        subprocess.run(
+            ["qpdf", "--object-streams=disable", str(source), str(target)],
+            check=True,
+            capture_output=True,
+        )
+        classic = target.read_bytes()
+    # qpdf writes 20-byte entries ("nnnnnnnnnn ggggg n \n"): make them 19 bytes
+    start = classic.rindex(b"\nxref\n") + 6
+    end = classic.index(b"trailer", start)
+    table = re.sub(rb"(\d{10} \d{5} [nf]) \n", rb"\1\n", classic[start:end])
+    shift = end - start - len(table)
+    assert shift > 0
+    nineteen = classic[:start] + table + classic[end:]
+    tail = re.search(rb"startxref\s+(\d+)", nineteen[-64:])
+    assert tail is not None  # the table is the last section: its offset does not move
+    signed, _ = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(nineteen)
+    report = await validate_bytes(signed, _policy(pki))
+    assert report.indication is AdESStatus.PASSED, [
+        (s.id, [f.code for f in s.findings]) for s in report.signatures
+    ]
+
+
+async def test_number_fill_still_allowed(pki: DevPki, decree30: Decree30Documents) -> None:
+    """Sanity: the Decree 30 number fill itself stays allowed (the field sits after "Số:")."""
+    filled = fill_text_fields(decree30.personal, {"so": "77", "ngay": "02", "thang": "12"})
+    report = await validate_bytes(filled, _policy(pki))
+    assert report.signatures[0].passed, [f.code for f in report.signatures[0].findings]

@@ -1,0 +1,197 @@
+"""Where text is on a PDF page: runs of text with their origin, size and glyph advances.
+
+Both rooms need this: the signing room places signatures next to anchor text
+(:mod:`signing.anchor`), the validation room asks whether a later appearance covers the text
+a signer signed (:mod:`validation.pdfhistory`). Positions come from pypdf's text extraction
+(``extract_text(visitor_text=...)``); advances from the font's widths (``/W`` or ``/Widths``
+through ``/ToUnicode``), ignoring kerning, ``TJ`` adjustments, character and word spacing and
+horizontal scaling; fonts without width information get half an em per character. Written by
+hand: pypdf reports where a run starts, not how wide it is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
+
+__all__ = ["TextRun", "text_runs"]
+
+_DEFAULT_WIDTH = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class TextRun:
+    """One run of text: its origin (``x``, ``baseline``), font size and the advance of each
+    character, in user-space points."""
+
+    text: str
+    x: float
+    baseline: float
+    size: float
+    advances: tuple[float, ...]
+
+    @property
+    def width(self) -> float:
+        return sum(self.advances)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _mul(a: list[float], b: list[float]) -> list[float]:
+    return [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+
+
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_BFRANGE = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
+_HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
+_RANGE_ENTRY = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]*>|\[[^\]]*\])")
+
+
+def _utf16(hex_digits: bytes) -> str:
+    raw = bytes.fromhex(re.sub(rb"\s", b"", hex_digits).decode("ascii"))
+    return raw.decode("utf-16-be", errors="ignore")
+
+
+def _to_unicode(font: DictionaryObject) -> dict[int, str]:
+    """Character code → text, from a ``/ToUnicode`` CMap (bfchar and bfrange)."""
+    stream = font.get("/ToUnicode")
+    if stream is None:
+        return {}
+    stream = stream.get_object()
+    if not isinstance(stream, StreamObject):
+        return {}
+    data = stream.get_data()
+    mapping: dict[int, str] = {}
+    for block in _BFCHAR.findall(data):
+        pairs = _HEX.findall(block)
+        for src, dst in zip(pairs[::2], pairs[1::2], strict=False):
+            mapping[int(src, 16)] = _utf16(dst)
+    for block in _BFRANGE.findall(data):
+        for lo_hex, hi_hex, dst in _RANGE_ENTRY.findall(block):
+            lo, hi = int(lo_hex, 16), int(hi_hex, 16)
+            if hi - lo > 0xFFFF:
+                continue
+            if dst.startswith(b"["):
+                for offset, item in enumerate(_HEX.findall(dst)):
+                    mapping[lo + offset] = _utf16(item)
+            else:
+                start = _utf16(dst[1:-1])
+                if not start:
+                    continue
+                for offset in range(hi - lo + 1):
+                    mapping[lo + offset] = start[:-1] + chr(ord(start[-1]) + offset)
+    return mapping
+
+
+def _cid_widths(descendant: DictionaryObject) -> dict[int, float]:
+    widths: dict[int, float] = {}
+    w = descendant.get("/W")
+    items = list(w.get_object()) if w is not None else []
+    i = 0
+    while i < len(items):
+        first = items[i].get_object()
+        nxt = items[i + 1].get_object() if i + 1 < len(items) else None
+        if isinstance(nxt, ArrayObject):
+            for offset, value in enumerate(nxt):
+                widths[int(first) + offset] = float(value.get_object())
+            i += 2
+        elif nxt is not None and i + 2 < len(items):
+            value = float(items[i + 2].get_object())
+            for cid in range(int(first), int(nxt) + 1):
+                widths[cid] = value
+            i += 3
+        else:
+            break
+    return widths
+
+
+def _font_widths(font: Any) -> tuple[dict[str, float], float]:
+    """Advance widths (1/1000 em) by character, and a default for unknown characters."""
+    if not isinstance(font, DictionaryObject):
+        return {}, _DEFAULT_WIDTH
+    try:
+        return _parse_font_widths(font)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        # A malformed font costs accuracy, not the search.
+        return {}, _DEFAULT_WIDTH
+
+
+def _parse_font_widths(font: DictionaryObject) -> tuple[dict[str, float], float]:
+    codes = _to_unicode(font)
+    by_code: dict[int, float]
+    if font.get("/Subtype") == "/Type0":
+        descendants = font.get("/DescendantFonts")
+        if descendants is None:
+            return {}, _DEFAULT_WIDTH
+        descendant = descendants.get_object()[0].get_object()
+        by_code = _cid_widths(descendant)
+    else:
+        first = int(font.get("/FirstChar", 0))
+        widths = font.get("/Widths")
+        values = list(widths.get_object()) if widths is not None else []
+        by_code = {first + i: float(v.get_object()) for i, v in enumerate(values)}
+        if not codes:
+            codes = {code: chr(code) for code in by_code}
+    result: dict[str, float] = {}
+    for code, text in codes.items():
+        if code in by_code and len(text) == 1:
+            result.setdefault(_nfc(text), by_code[code])
+    # Characters we cannot map get the average advance (``/DW`` is for unlisted CIDs, which
+    # says little about an unmapped character).
+    known = list(result.values()) or list(by_code.values())
+    return result, sum(known) / len(known) if known else _DEFAULT_WIDTH
+
+
+def _advance(char: str, widths: dict[str, float], default: float) -> float:
+    if char in widths:
+        return widths[char]
+    base = unicodedata.normalize("NFD", char)[:1]
+    if base in widths:
+        return widths[base]
+    if char.isspace():
+        return widths.get(" ", 250.0)
+    return default
+
+
+def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
+    runs: list[TextRun] = []
+    # keyed by id(); the font object is kept in the value so that the id stays unique
+    fonts: dict[int, tuple[object, dict[str, float], float]] = {}
+
+    def visit(text: Any, cm: Any, tm: Any, font: Any, font_size: Any) -> None:
+        if not isinstance(text, str) or not text.strip():
+            return
+        m = _mul([float(v) for v in tm], [float(v) for v in cm])
+        size = float(font_size or 0.0) * math.hypot(m[2], m[3])
+        hscale = float(font_size or 0.0) * math.hypot(m[0], m[1])
+        if size <= 0:
+            return
+        key = id(font)
+        if key not in fonts:
+            fonts[key] = (font, *_font_widths(font))
+        _, widths, default = fonts[key]
+        # pypdf prefixes a run with the space or newline it infers from the gap before it;
+        # the run's origin is where its first glyph is drawn.
+        text = _nfc(text.replace("\n", " ").lstrip())
+        advances = tuple(_advance(c, widths, default) * hscale / 1000 for c in text)
+        runs.append(TextRun(text=text, x=m[4], baseline=m[5], size=size, advances=advances))
+
+    visitor: Callable[[Any, Any, Any, Any, Any], None] = visit
+    reader.pages[index].extract_text(visitor_text=visitor)
+    return runs
