@@ -61,6 +61,9 @@ def structure_findings(structure: Structure) -> tuple[Finding, ...]:
 def byte_coverage(
     data: bytes, structure: Structure, embedded: EmbeddedPdfSignature
 ) -> ByteCoverage:
+    if not structure.complete:
+        # the structure's own finding fails the signature; revision numbers mean nothing here
+        return ByteCoverage(revision=None, whole_file=False)
     problems: list[Finding] = []
     try:
         start, len1, start2, len2 = (int(v) for v in embedded.byte_range)

@@ -96,6 +96,8 @@ class Structure:
     sections: list[Section] = field(default_factory=list)
     """Chronological: the oldest revision first."""
     problems: list[Ambiguity] = field(default_factory=list)
+    complete: bool = True
+    """Every section of the chain was read (else revision numbers cannot be trusted)."""
 
     def revision_of_startxref(self, offset: int) -> int | None:
         for number, section in enumerate(self.sections):
@@ -263,6 +265,7 @@ def read_structure(data: bytes) -> Structure:
     newest_first: list[Section] = []
     tail = _last_startxref(data)
     if tail is None:
+        structure.complete = False
         structure.problems.append(
             Ambiguity(
                 0,
@@ -276,6 +279,7 @@ def read_structure(data: bytes) -> Structure:
     found: list[tuple[int, str, str]] = []  # (index counted from the newest, en, vi)
     while offset is not None:
         if offset in seen or len(seen) >= MAX_SECTIONS:
+            structure.complete = False
             found.append(
                 (
                     0,
@@ -288,6 +292,7 @@ def read_structure(data: bytes) -> Structure:
         try:
             section, duplicates = _read_section(data, offset)
         except _Malformed as exc:
+            structure.complete = False
             found.append(
                 (
                     len(newest_first),
