@@ -84,41 +84,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from asn1crypto import algos, cms, core, crl, ocsp, tsp, x509
-from cryptography.hazmat.primitives import hashes
-from pyhanko.pdf_utils import misc, xref
-from pyhanko.pdf_utils.decode_limits import DecodePurpose
-from pyhanko.pdf_utils.reader import PdfFileReader
+from asn1crypto import cms, tsp, x509
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
-from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
 from pyhanko.sign.general import (
-    MultivaluedAttributeError,
-    NonexistentAttributeError,
-    check_ess_certid,
-    extract_signer_info,
     find_cms_attribute_iter,
-    find_unique_cms_attribute,
 )
 from pyhanko.sign.validation import generic_cms
-from pyhanko.sign.validation.dss import DocumentSecurityStore
-from pyhanko.sign.validation.errors import NoDSSFoundError, SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import (
     EmbeddedPdfSignature,
     report_seed_value_validation,
 )
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko.sign.validation.utils import CMSAlgorithmUsagePolicy
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.api import Fetchers
-from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from validation.certificates import (
     NO_CHAIN,
@@ -128,7 +113,6 @@ from validation.certificates import (
 )
 from validation.context import (
     SIGNER_KEY_USAGE,
-    AlgorithmPolicy,
     ContextFactory,
     algorithm_findings,
     fetching,
@@ -136,7 +120,24 @@ from validation.context import (
 )
 from validation.hexstrings import install_fast_hex_strings
 from validation.pdfcoverage import byte_coverage, structure_findings
+from validation.pdfcrypto import (
+    Crypto,
+    check_crypto,
+)
 from validation.pdfhistory import Change, History, Rect, read_history, text_boxes
+from validation.pdfread import (
+    BAD_INPUT,
+    Entry,
+    Revinfo,
+    cms_revinfo,
+    make_finding,
+    make_problem,
+    open_pdf,
+    read_dss,
+    signature_entries,
+    trailing_bytes,
+    why,
+)
 from validation.pdfstructure import Structure, read_structure
 from validation.policy import ValidationPolicy
 from validation.report import (
@@ -150,17 +151,11 @@ from validation.report import (
     SignatureReport,
     SubIndication,
     TimestampInfo,
-    Unparseable,
 )
 
 __all__ = ["validate_pdf"]
 
 install_fast_hex_strings()
-
-SIGNATURE_SUBFILTERS = frozenset(
-    {SigSeedSubFilter.ADOBE_PKCS7_DETACHED.value, SigSeedSubFilter.PADES.value}
-)
-TIMESTAMP_SUBFILTERS = frozenset({SigSeedSubFilter.ETSI_RFC3161.value})
 
 TSA_KEY_USAGE = KeyUsageConstraints(extd_key_usage={"time_stamping"})
 
@@ -170,11 +165,6 @@ height, over :data:`OVER_TEXT_WIDTH` points of its width (or this share of a sho
 OVER_TEXT_WIDTH = 20.0
 SEAL_MAX = 50 / 25.4 * 72
 """The largest seal told apart as the Decree 30 agency seal (50 mm; real seals are ~36-42)."""
-MAX_SIGNATURES = 64
-"""Signatures and document timestamps judged per file; more are reported unchecked."""
-MAX_CERTIFICATES = 64
-"""Certificates in one CMS, and (four times as many) in the DSS: path building tries every
-issuer candidate, so a hostile file must not bring thousands."""
 
 ALLOWED_MODIFICATIONS = {
     ModificationLevel.NONE: None,
@@ -186,11 +176,6 @@ ALLOWED_MODIFICATIONS = {
     ModificationLevel.ANNOTATIONS: ("annotations", "chú thích"),
 }
 
-# Anything pyHanko, asn1crypto or the certificate validator raise on hostile input. A verdict
-# must come out of every file, so these are caught at each call into them (never around our own
-# logic) and become a format failure or an unreadable file.
-_BAD_INPUT: tuple[type[Exception], ...] = (Exception,)
-
 
 @dataclass(slots=True)
 class _Document:
@@ -198,22 +183,22 @@ class _Document:
     CPU-bound work: it runs in a worker thread)."""
 
     structure: Structure
-    entries: list[_Entry]
+    entries: list[Entry]
     tail: int
-    dss: _Revinfo
+    dss: Revinfo
     findings: list[Finding]
     history: History
 
 
 def _read_document(data: bytes) -> _Document:
     structure = read_structure(data)
-    reader = _open(data, structure)
-    entries = _signature_entries(reader, len(data))
-    tail = _trailing_bytes(data)
-    dss, findings = _read_dss(reader)
+    reader = open_pdf(data, structure)
+    entries = signature_entries(reader, len(data))
+    tail = trailing_bytes(data)
+    dss, findings = read_dss(reader)
     if dss.certs or dss.crls or dss.ocsps:
         findings.append(
-            _finding(
+            make_finding(
                 "pdf.dss",
                 f"the file carries validation data (DSS): {len(dss.certs)} certificates, "
                 f"{len(dss.crls)} CRLs, {len(dss.ocsps)} OCSP responses",
@@ -224,7 +209,7 @@ def _read_document(data: bytes) -> _Document:
         )
     if not entries:
         findings.append(
-            _finding(
+            make_finding(
                 "pdf.unsigned",
                 "the PDF carries no signature and no document timestamp",
                 "tệp PDF không có chữ ký số hay dấu thời gian nào",
@@ -261,501 +246,17 @@ async def validate_pdf(
     )
 
 
-# -- reading ----------------------------------------------------------------------------------
-
-
-def _finding(
-    code: str, en: str, vi: str, severity: Literal["error", "warning", "info"] = "error"
-) -> Finding:
-    return Finding(code=code, en=en, vi=vi, severity=severity)
-
-
-def _problem(sub: SubIndication, code: str, en: str, vi: str) -> tuple[SubIndication, Finding]:
-    return sub, _finding(code, en, vi)
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _unreadable(detail: str) -> Unparseable:
-    return Unparseable(
-        _finding(
-            "pdf.unreadable",
-            f"the PDF cannot be read: {detail}",
-            f"không đọc được tệp PDF: {detail}",
-        )
-    )
-
-
-_SHRINKING_SIZE = "XRef section sizes must be nondecreasing"
-
-
-def _read(data: bytes, structure: Structure) -> PdfFileReader:
-    """pyHanko's strict reader; but an update whose trailer ``/Size`` is smaller than the one
-    before (harmless when the update lists nothing beyond it, and accepted by every major
-    reader) is read leniently, then judged strictly: our own structure reader has checked the
-    sections, and pyHanko's remaining strict consistency checks are run by hand."""
-    try:
-        return PdfFileReader(io.BytesIO(data), strict=True)
-    except misc.PdfStrictReadError as exc:
-        if _SHRINKING_SIZE not in str(exc) or structure.problems:
-            raise
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    reader.strict = True
-    sections = reader.xrefs._xref_sections  # the chronological sections pyHanko read
-    for index, section in enumerate(sections):
-        xref._check_freed_refs(index, section, sections)
-    return reader
-
-
-def _open(data: bytes, structure: Structure) -> PdfFileReader:
-    try:
-        reader = _read(data, structure)
-        if reader.encrypted:
-            try:
-                opened = reader.decrypt(b"").status.name != "FAILED"
-            except _BAD_INPUT:
-                opened = False
-            if not opened:
-                raise Unparseable(
-                    _finding(
-                        "pdf.unreadable",
-                        "the PDF is encrypted and needs a password (or a key) to be read",
-                        "tệp PDF đã được mã hóa, cần mật khẩu (hoặc khóa) để đọc",
-                    )
-                )
-        reader.root  # noqa: B018 - the catalog must be readable
-    except Unparseable:
-        raise
-    except RecursionError as exc:
-        raise _unreadable("its object structure is nested too deeply") from exc
-    except _BAD_INPUT as exc:
-        # our own reader's finding, where it has one, says more than pyHanko's exception
-        raise _unreadable(structure.problems[0].en if structure.problems else _why(exc)) from exc
-    return reader
-
-
-def _trailing_bytes(data: bytes) -> int:
-    """How many bytes other than whitespace follow the last line that starts with ``%%EOF``
-    (where pyHanko's reader, like a careful one, takes the file to end). Line ends and NULs that
-    transports add are whitespace; an incremental update appended without its own ``%%EOF`` is
-    not."""
-    end = len(data)
-    while True:
-        end = data.rfind(b"%%EOF", 0, end)
-        if end < 0:
-            return 0
-        if end == 0 or data[end - 1] in b"\r\n":
-            break
-    return len(data[end + 5 :].translate(None, misc.PDF_WHITESPACE))
-
-
-@dataclass(slots=True)
-class _Entry:
-    """One filled signature field."""
-
-    name: str
-    signature: EmbeddedPdfSignature | None
-    problem: Finding | None = None
-    revision: int = -1
-    timestamp: bool = False
-
-
-def _signature_entries(reader: PdfFileReader, size: int) -> list[_Entry]:
-    try:
-        fields = list(enumerate_sig_fields(reader, filled_status=True))
-    except RecursionError as exc:
-        raise _unreadable("its form fields are nested too deeply") from exc
-    except _BAD_INPUT as exc:
-        raise _unreadable(f"its signature fields cannot be read: {_why(exc)}") from exc
-    entries: list[_Entry] = []
-    for number, (fq_name, _value, sig_field) in enumerate(fields):
-        name = str(fq_name)
-        if number >= MAX_SIGNATURES:
-            # each one costs a pass over the document: a bound for hostile files
-            entries.append(
-                _Entry(
-                    name,
-                    None,
-                    _finding(
-                        "pdf.too_many_signatures",
-                        f"not checked: the file has more than {MAX_SIGNATURES} signatures",
-                        f"không kiểm tra: tệp có hơn {MAX_SIGNATURES} chữ ký",
-                    ),
-                )
-            )
-            continue
-        try:
-            embedded = EmbeddedPdfSignature(reader, sig_field, name)
-            kind = str(embedded.sig_object_type)
-            subfilter = embedded.sig_object.get("/SubFilter")
-            revision = int(embedded.signed_revision)
-        except _BAD_INPUT as exc:
-            entries.append(
-                _Entry(
-                    name,
-                    None,
-                    _finding(
-                        "pdf.signature_unreadable",
-                        f"the signature cannot be read: {_why(exc)}",
-                        f"không đọc được chữ ký: {_why(exc)}",
-                    ),
-                )
-            )
-            continue
-        is_timestamp = kind == "/DocTimeStamp"
-        allowed = TIMESTAMP_SUBFILTERS if is_timestamp else SIGNATURE_SUBFILTERS
-        problem = _byte_range_problem(embedded, size)
-        if problem is None and kind not in ("/Sig", "/DocTimeStamp"):
-            problem = _finding(
-                "pdf.signature_type",
-                f"unknown signature dictionary type {kind}",
-                f"loại từ điển chữ ký không xác định: {kind}",
-            )
-        if problem is None and str(subfilter) not in allowed:
-            problem = _finding(
-                "pdf.unsupported_format",
-                f"signature format {subfilter} is not one we can verify "
-                f"(accepted: {', '.join(sorted(allowed))})",
-                f"định dạng chữ ký {subfilter} không được hỗ trợ để kiểm tra "
-                f"(chấp nhận: {', '.join(sorted(allowed))})",
-            )
-        entries.append(_Entry(name, embedded, problem, revision, is_timestamp))
-    entries.sort(key=lambda e: (e.revision < 0, e.revision))
-    return entries
-
-
-def _byte_range_problem(embedded: EmbeddedPdfSignature, size: int) -> Finding | None:
-    """A /ByteRange must be two ranges inside the file, the first from its start, the second
-    after the first: anything else is refused before any digest is computed (pyHanko would hash
-    every pair it is given, and a hostile file can list a million of them)."""
-    try:
-        values = [int(v) for v in embedded.byte_range]
-    except _BAD_INPUT:
-        values = []
-    if (
-        len(values) == 4
-        and values[0] == 0
-        and min(values) >= 0
-        and values[1] <= values[2]
-        and values[2] + values[3] <= size
-    ):
-        return None
-    shown = " ".join(str(v) for v in values[:8]) + (" ..." if len(values) > 8 else "")
-    return _finding(
-        "pdf.byte_range",
-        f"the signature's /ByteRange [{shown}] is not two ranges of this file around the "
-        "signature value",
-        f"/ByteRange [{shown}] của chữ ký không phải hai đoạn của tệp bao quanh giá trị chữ ký",
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Revinfo:
-    """Validation data found in the document, parsed once, with its DER for the evidence."""
-
-    certs: tuple[x509.Certificate, ...] = ()
-    crls: tuple[crl.CertificateList, ...] = ()
-    ocsps: tuple[ocsp.OCSPResponse, ...] = ()
-
-    def __add__(self, other: _Revinfo) -> _Revinfo:
-        return _Revinfo(self.certs + other.certs, self.crls + other.crls, self.ocsps + other.ocsps)
-
-
-def _read_dss(reader: PdfFileReader) -> tuple[_Revinfo, list[Finding]]:
-    try:
-        dss = DocumentSecurityStore.read_dss(reader)
-    except NoDSSFoundError:
-        return _Revinfo(), []
-    except _BAD_INPUT as exc:
-        return _Revinfo(), [_dss_unreadable(exc)]
-    certs: list[x509.Certificate] = []
-    crls: list[crl.CertificateList] = []
-    ocsps: list[ocsp.OCSPResponse] = []
-    if len(dss.certs) + len(dss.crls) + len(dss.ocsps) > 4 * MAX_CERTIFICATES:
-        return _Revinfo(), [_dss_unreadable(ValueError("it holds too many items"))]
-    try:
-        for ref in dss.certs.values():
-            cert = x509.Certificate.load(ref.get_object().read_data(DecodePurpose.CERTIFICATE))
-            cert["tbs_certificate"]["serial_number"].native  # noqa: B018 - parse now
-            certs.append(cert)
-        for ref in dss.crls:
-            item = crl.CertificateList.load(ref.get_object().read_data(DecodePurpose.CRL))
-            item["tbs_cert_list"]["issuer"].native  # noqa: B018
-            crls.append(item)
-        for ref in dss.ocsps:
-            resp = ocsp.OCSPResponse.load(ref.get_object().read_data(DecodePurpose.OCSP_RESPONSE))
-            resp["response_status"].native  # noqa: B018
-            ocsps.append(resp)
-    except _BAD_INPUT as exc:
-        return _Revinfo(tuple(certs), tuple(crls), tuple(ocsps)), [_dss_unreadable(exc)]
-    return _Revinfo(tuple(certs), tuple(crls), tuple(ocsps)), []
-
-
-def _dss_unreadable(exc: Exception) -> Finding:
-    return _finding(
-        "pdf.dss_unreadable",
-        f"the document security store (DSS) cannot be read and was ignored: {_why(exc)}",
-        f"không đọc được kho dữ liệu kiểm tra (DSS) trong tệp, đã bỏ qua: {_why(exc)}",
-        "warning",
-    )
-
-
-def _cms_revinfo(signer_info: cms.SignerInfo) -> _Revinfo:
-    """Adobe's ``revocation-info-archival`` signed attribute."""
-    try:
-        archival = find_unique_cms_attribute(
-            signer_info["signed_attrs"], "adobe_revocation_info_archival"
-        )
-        crls = tuple(archival["crl"]) if archival["crl"] else ()
-        ocsps = tuple(archival["ocsp"]) if archival["ocsp"] else ()
-        return _Revinfo(crls=crls, ocsps=ocsps)
-    except (NonexistentAttributeError, MultivaluedAttributeError):
-        return _Revinfo()
-    except _BAD_INPUT:
-        return _Revinfo()
-
-
-# -- cryptography -----------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Crypto:
-    """Signature value, integrity and algorithms of one CMS SignedData."""
-
-    cert: x509.Certificate | None = None
-    other_certs: tuple[x509.Certificate, ...] = ()
-    intact: bool | None = None
-    valid: bool | None = None
-    problems: list[tuple[SubIndication, Finding]] = field(default_factory=list)
-    digest_algorithm: str | None = None
-    signature_algorithm: str | None = None
-
-    @property
-    def sound(self) -> bool:
-        """Intact, valid, algorithms accepted: worth judging the certificate."""
-        return bool(self.intact and self.valid and self.cert is not None and not self.problems)
-
-
-def _signer_certificate(
-    signed_data: cms.SignedData,
-    signer_info: cms.SignerInfo,
-    canonical: Callable[[x509.Certificate], x509.Certificate],
-) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
-    """The signer's certificate among the CMS certificates (ETSI EN 319 102-1 §5.2.3.4), and
-    the others, as one object per certificate.
-
-    pyHanko's ``extract_certs_for_validation`` does the same but compares the issuer name of
-    every certificate in the bag before its serial number, and RFC 5280 name comparison is the
-    slowest thing in a validation; here the serial number goes first. Among several candidates
-    the one the ``signing-certificate(-v2)`` attribute names wins.
-    """
-    choices = signed_data["certificates"]
-    if len(choices) > MAX_CERTIFICATES:
-        raise SignatureValidationError(
-            f"the signature carries {len(choices)} certificates (at most {MAX_CERTIFICATES})",
-            AdESFailure.FORMAT_FAILURE,
-        )
-    bag = [canonical(c.chosen.untag()) for c in choices if c.name == "certificate"]
-    sid = signer_info["sid"]
-    if sid.name == "issuer_and_serial_number":
-        wanted = sid.chosen
-        serial = wanted["serial_number"].native
-        issuer = wanted["issuer"]
-
-        def named(cert: x509.Certificate) -> bool:
-            if cert.serial_number != serial:
-                return False
-            try:
-                return bool(issuer.dump() == cert.issuer.dump() or issuer == cert.issuer)
-            except ValueError:
-                return False
-
-    elif sid.name == "subject_key_identifier":
-        key_id = sid.chosen.native
-
-        def named(cert: x509.Certificate) -> bool:
-            return bool(cert.key_identifier == key_id)
-
-    else:
-        raise SignatureValidationError(
-            "unknown signer identifier", AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND
-        )
-    candidates = [c for c in bag if named(c)]
-    certid = None
-    signed_attrs = signer_info["signed_attrs"]
-    if signed_attrs is not core.VOID:
-        attr = generic_cms.get_signing_cert_attr(signed_attrs)
-        certid = None if attr is None else attr["certs"][0]
-    if certid is not None:
-        candidates = [c for c in candidates if _names_certificate(certid, c)]
-    if not candidates:
-        raise SignatureValidationError(
-            "the certificate the signature names is not in it (or does not match its "
-            "signing-certificate attribute)",
-            AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND,
-        )
-    signer = candidates[0]
-    return signer, tuple(c for c in bag if c is not signer)
-
-
-def _names_certificate(certid: tsp.ESSCertID | tsp.ESSCertIDv2, cert: x509.Certificate) -> bool:
-    """pyHanko's ``check_ess_certid``, with the issuer compared byte for byte before name
-    matching is tried (bytes that are equal are the same name)."""
-    algorithm = (
-        "sha1"
-        if isinstance(certid, tsp.ESSCertID)
-        else certid["hash_algorithm"]["algorithm"].native
-    )
-    md = hashes.Hash(get_pyca_cryptography_hash(algorithm))
-    md.update(cert.dump())
-    if md.finalize() != certid["cert_hash"].native:
-        return False
-    issuer_serial = certid["issuer_serial"]
-    if not issuer_serial:
-        return True
-    names = issuer_serial["issuer"]
-    if (
-        issuer_serial["serial_number"].native == cert.serial_number
-        and len(names) == 1
-        and names[0].name == "directory_name"
-        and names[0].chosen.untag().dump() == cert.issuer.dump()
-    ):
-        return True
-    return bool(check_ess_certid(cert, certid))
-
-
-def _check_crypto(
-    signed_data: cms.SignedData,
-    digest: bytes | None,
-    content_type: str,
-    policy: ValidationPolicy,
-    canonical: Callable[[x509.Certificate], x509.Certificate],
-) -> _Crypto:
-    """``digest`` is the external digest (detached); ``None``: hash the encapsulated content."""
-    result = _Crypto()
-    try:
-        signer_info = extract_signer_info(signed_data)
-        result.digest_algorithm = str(signer_info["digest_algorithm"]["algorithm"].native)
-        result.signature_algorithm = str(signer_info["signature_algorithm"]["algorithm"].native)
-        result.cert, result.other_certs = _signer_certificate(signed_data, signer_info, canonical)
-        content = signed_data["encap_content_info"]["content"]
-        if digest is None:
-            md = hashes.Hash(get_pyca_cryptography_hash(result.digest_algorithm))
-            md.update(bytes(content))
-            digest = md.finalize()
-        elif content is not core.VOID:
-            result.problems.append(
-                _problem(
-                    AdESFailure.FORMAT_FAILURE,
-                    "cms.content_in_detached",
-                    "the signature carries content of its own, which a PDF signature must "
-                    "not (it signs the file's byte range)",
-                    "chữ ký chứa nội dung riêng, điều chữ ký PDF không được phép "
-                    "(chữ ký PDF ký trên các đoạn byte của tệp)",
-                )
-            )
-            return result
-        intact, valid = generic_cms.validate_sig_integrity(
-            signer_info, result.cert, expected_content_type=content_type, actual_digest=digest
-        )
-    except SignatureValidationError as exc:
-        sub = exc.ades_subindication
-        if sub is not AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND:
-            sub = AdESFailure.FORMAT_FAILURE
-        result.problems.append(
-            (
-                sub,
-                _finding(
-                    "cms.no_signer_certificate"
-                    if sub is AdESIndeterminate.NO_SIGNING_CERTIFICATE_FOUND
-                    else "cms.malformed",
-                    f"the signature container is not usable: {exc.failure_message}",
-                    f"cấu trúc chữ ký không dùng được: {exc.failure_message}",
-                ),
-            )
-        )
-        return result
-    except _BAD_INPUT as exc:
-        result.problems.append(
-            _problem(
-                AdESFailure.FORMAT_FAILURE,
-                "cms.malformed",
-                f"the signature container cannot be read: {_why(exc)}",
-                f"không đọc được cấu trúc chữ ký: {_why(exc)}",
-            )
-        )
-        return result
-    result.intact, result.valid = intact, valid
-    if not intact:
-        result.problems.append(
-            _problem(
-                AdESFailure.HASH_FAILURE,
-                "cms.hash_mismatch",
-                "the signed data was altered: its digest does not match the signed one",
-                "dữ liệu đã ký bị thay đổi: giá trị băm không khớp với giá trị đã ký",
-            )
-        )
-    elif not valid:
-        result.problems.append(
-            _problem(
-                AdESFailure.SIG_CRYPTO_FAILURE,
-                "cms.signature_invalid",
-                "the signature value does not verify with the certificate's public key",
-                "giá trị chữ ký không khớp với khóa công khai của chứng thư số",
-            )
-        )
-    else:
-        refusal = _algorithm_refusal(signer_info, result.cert, policy)
-        if refusal is not None:
-            result.problems.append(
-                _problem(
-                    AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE,
-                    "crypto.not_accepted",
-                    f"algorithm not accepted: {refusal}",
-                    f"thuật toán không được chấp nhận: {refusal}",
-                )
-            )
-    return result
-
-
-def _algorithm_refusal(
-    signer_info: cms.SignerInfo, cert: x509.Certificate, policy: ValidationPolicy
-) -> str | None:
-    """TT 15/2025 App. I: the reason the signature's algorithms are refused, if they are."""
-    rules = CMSAlgorithmUsagePolicy.lift_policy(AlgorithmPolicy(policy))
-    signature_algorithm = signer_info["signature_algorithm"]
-    digest_algorithm = signer_info["digest_algorithm"]
-    checks = (
-        rules.signature_algorithm_allowed(signature_algorithm, None, public_key=cert.public_key),
-        rules.digest_algorithm_allowed(digest_algorithm, None),
-        rules.digest_combination_allowed(
-            signature_algo=signature_algorithm,
-            message_digest_algo=algos.DigestAlgorithm(
-                {"algorithm": digest_algorithm["algorithm"].native}
-            ),
-            moment=None,
-        ),
-    )
-    for check in checks:
-        if not check:
-            return str(check.failure_reason or signature_algorithm["algorithm"].native)
-    return None
-
-
 # -- certificates -----------------------------------------------------------------------------
 
 
 def _declares_revocation(cert: x509.Certificate) -> bool:
     try:
         return bool(cert.crl_distribution_points or cert.ocsp_urls)
-    except _BAD_INPUT:
+    except BAD_INPUT:
         return True
 
 
-def _mentions(cert: x509.Certificate, revinfo: _Revinfo) -> bool:
+def _mentions(cert: x509.Certificate, revinfo: Revinfo) -> bool:
     """Whether ``revinfo`` holds a CRL from the certificate's issuer or an OCSP answer about
     it (a cheap test, for naming the source; the validator decides what is used)."""
     try:
@@ -768,7 +269,7 @@ def _mentions(cert: x509.Certificate, revinfo: _Revinfo) -> bool:
             for single in body["tbs_response_data"]["responses"]:
                 if single["cert_id"]["serial_number"].native == serial:
                     return True
-    except _BAD_INPUT:
+    except BAD_INPUT:
         return False
     return False
 
@@ -782,7 +283,7 @@ class _Stamp:
 
     time: datetime | None
     tsa: x509.Certificate | None
-    crypto: _Crypto
+    crypto: Crypto
     problems: list[tuple[SubIndication, Finding]] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)
     trust: PathVerdict | None = None
@@ -821,7 +322,7 @@ class _Judge:
         self.data = data
         self.structure = document.structure
         self.ambiguities = structure_findings(document.structure)
-        self.by_revision: dict[int, _Entry] = {
+        self.by_revision: dict[int, Entry] = {
             e.revision: e for e in entries if e.signature is not None and e.revision >= 0
         }
         self.history = document.history
@@ -833,8 +334,8 @@ class _Judge:
         embedded = dss
         for entry in entries:
             if entry.signature is not None:
-                with contextlib.suppress(*_BAD_INPUT):
-                    embedded = embedded + _cms_revinfo(entry.signature.signer_info)
+                with contextlib.suppress(*BAD_INPUT):
+                    embedded = embedded + cms_revinfo(entry.signature.signer_info)
         self.embedded = embedded
         self.contexts = ContextFactory(
             policy,
@@ -866,7 +367,7 @@ class _Judge:
             )
         )
 
-    async def all(self, entries: Sequence[_Entry]) -> list[SignatureReport]:
+    async def all(self, entries: Sequence[Entry]) -> list[SignatureReport]:
         """Document timestamps newest first (each is proof of existence for everything before
         it, including the older timestamps), then the signatures."""
         reports: dict[int, SignatureReport] = {}
@@ -895,13 +396,13 @@ class _Judge:
 
     # -- one report each ----------------------------------------------------------------------
 
-    def unusable(self, entry: _Entry) -> SignatureReport:
-        problem = entry.problem or _finding(
+    def unusable(self, entry: Entry) -> SignatureReport:
+        problem = entry.problem or make_finding(
             "pdf.signature_unreadable", "the signature cannot be read", "không đọc được chữ ký"
         )
         signer = None
         if entry.signature is not None:
-            with contextlib.suppress(*_BAD_INPUT):
+            with contextlib.suppress(*BAD_INPUT):
                 cert = entry.signature.signer_cert
                 signer = CertificateInfo.of(
                     cert, is_organisation=self.policy.agency_rule.is_organisation(cert)
@@ -917,7 +418,7 @@ class _Judge:
             revision=entry.revision if entry.revision >= 0 else None,
         )
 
-    async def signature(self, entry: _Entry, proof: datetime | None) -> SignatureReport:
+    async def signature(self, entry: Entry, proof: datetime | None) -> SignatureReport:
         embedded = entry.signature
         if embedded is None:
             return self.unusable(entry)
@@ -939,9 +440,9 @@ class _Judge:
         claimed = None
         try:
             claimed = embedded.self_reported_timestamp
-        except _BAD_INPUT:
+        except BAD_INPUT:
             findings.append(
-                _finding(
+                make_finding(
                     "pdf.bad_signing_time",
                     "the claimed signing time (/M) cannot be read",
                     "không đọc được thời điểm ký tự khai (/M)",
@@ -960,7 +461,7 @@ class _Judge:
                 findings.append(_later_than_validation(stamp.time))
         elif stamp is None:
             findings.append(
-                _finding(
+                make_finding(
                     "time.no_timestamp",
                     "no timestamp: the signing time is the signer's own claim, so the "
                     "certificate is judged at "
@@ -1027,7 +528,7 @@ class _Judge:
         )
 
     async def document_timestamp(
-        self, entry: _Entry, judged_at: datetime
+        self, entry: Entry, judged_at: datetime
     ) -> tuple[SignatureReport, datetime | None]:
         """The report, and the time the timestamp proves (when it passes)."""
         embedded = entry.signature
@@ -1038,7 +539,7 @@ class _Judge:
         coverage, modification = await asyncio.to_thread(
             self._integrity, embedded, problems, findings
         )
-        with contextlib.suppress(*_BAD_INPUT):
+        with contextlib.suppress(*BAD_INPUT):
             self._tokens.append(bytes(embedded.pkcs7_content))
 
         def imprint(algorithm: str) -> bytes:
@@ -1092,13 +593,13 @@ class _Judge:
 
     def _signature_crypto(
         self, embedded: EmbeddedPdfSignature, problems: list[tuple[SubIndication, Finding]]
-    ) -> _Crypto:
+    ) -> Crypto:
         try:
             digest = embedded.compute_digest()
-        except _BAD_INPUT as exc:
+        except BAD_INPUT as exc:
             problems.append((AdESFailure.FORMAT_FAILURE, _byte_range_unreadable(exc)))
-            return _Crypto()
-        return _check_crypto(
+            return Crypto()
+        return check_crypto(
             embedded.signed_data, digest, "data", self.policy, self.contexts.canonical
         )
 
@@ -1112,7 +613,7 @@ class _Judge:
         """Coverage of the byte range and the changes after the signed revision."""
         if self.tail:
             problems.append(
-                _problem(
+                make_problem(
                     AdESFailure.FORMAT_FAILURE,
                     "pdf.trailing_bytes",
                     f"{self.tail} bytes follow the end of the file's last revision "
@@ -1145,7 +646,7 @@ class _Judge:
             summary = embedded.summarise_integrity_info()
         except RecursionError:
             problems.append(
-                _problem(
+                make_problem(
                     AdESFailure.FORMAT_FAILURE,
                     "pdf.modification_unknown",
                     "the changes made after signing cannot be analysed (objects nested too deeply)",
@@ -1153,13 +654,13 @@ class _Judge:
                 )
             )
             return None, None
-        except _BAD_INPUT as exc:
+        except BAD_INPUT as exc:
             problems.append(
-                _problem(
+                make_problem(
                     AdESFailure.FORMAT_FAILURE,
                     "pdf.modification_unknown",
-                    f"the changes made after signing cannot be analysed: {_why(exc)}",
-                    f"không phân tích được các thay đổi sau khi ký: {_why(exc)}",
+                    f"the changes made after signing cannot be analysed: {why(exc)}",
+                    f"không phân tích được các thay đổi sau khi ký: {why(exc)}",
                 )
             )
             return None, None
@@ -1167,7 +668,7 @@ class _Judge:
         coverage = None if coverage_level is None else coverage_level.name
         if coverage_level is None or coverage_level < SignatureCoverageLevel.ENTIRE_REVISION:
             problems.append(
-                _problem(
+                make_problem(
                     AdESFailure.FORMAT_FAILURE,
                     "pdf.coverage",
                     "the signature's /ByteRange does not cover the whole revision it signs "
@@ -1188,9 +689,9 @@ class _Judge:
             SignatureCoverageLevel.ENTIRE_REVISION
         )
         if level is not None and covered and not summary.get("docmdp_ok"):
-            detail = "" if isinstance(diff, DiffResult) or diff is None else f": {_why(diff)}"
+            detail = "" if isinstance(diff, DiffResult) or diff is None else f": {why(diff)}"
             problems.append(
-                _problem(
+                make_problem(
                     AdESFailure.FORMAT_FAILURE,
                     "pdf.modified_after_signing",
                     f"the document was changed after this signature in a way that is not "
@@ -1202,7 +703,7 @@ class _Judge:
         elif level is not None and ALLOWED_MODIFICATIONS.get(level):
             en, vi = ALLOWED_MODIFICATIONS[level] or ("", "")
             findings.append(
-                _finding(
+                make_finding(
                     "pdf.allowed_changes",
                     f"after this signature the file received {en} only (allowed)",
                     f"sau chữ ký này tệp chỉ được bổ sung {vi} (được phép)",
@@ -1234,7 +735,7 @@ class _Judge:
             return False
         try:
             cert = entry.signature.signer_cert
-        except _BAD_INPUT:
+        except BAD_INPUT:
             return False
         return self.policy.agency_rule.is_organisation(cert)
 
@@ -1279,7 +780,7 @@ class _Judge:
         if change.page not in self._text:
             try:
                 self._text[change.page] = text_boxes(self.data, change.page)
-            except _BAD_INPUT:
+            except BAD_INPUT:
                 self._text[change.page] = [
                     (float("-inf"), float("-inf"), float("inf"), float("inf"))
                 ]
@@ -1304,7 +805,7 @@ class _Judge:
         if self.history.unreadable is not None:
             detail = self.history.unreadable
             problems.append(
-                _problem(
+                make_problem(
                     AdESFailure.FORMAT_FAILURE,
                     "pdf.modification_unknown",
                     f"what the later revisions show cannot be analysed: {detail}",
@@ -1317,7 +818,7 @@ class _Judge:
             name = change.name
             if change.kind == "unsigned-field":
                 problems.append(
-                    _problem(
+                    make_problem(
                         AdESFailure.FORMAT_FAILURE,
                         "pdf.unsigned_field_overlay",
                         f"after this signature, an unsigned signature field with its own "
@@ -1329,7 +830,7 @@ class _Judge:
                 )
             elif change.kind == "appearance":
                 problems.append(
-                    _problem(
+                    make_problem(
                         AdESFailure.FORMAT_FAILURE,
                         "pdf.appearance_replaced",
                         f"after this signature, the appearance of field {name} changed while "
@@ -1340,7 +841,7 @@ class _Judge:
                 )
             elif change.kind == "revealed":
                 problems.append(
-                    _problem(
+                    make_problem(
                         AdESFailure.FORMAT_FAILURE,
                         "pdf.annotation_revealed",
                         f"after this signature, a hidden {name} was made visible ({who_en})",
@@ -1349,7 +850,7 @@ class _Judge:
                 )
             elif change.kind == "form-defaults":
                 problems.append(
-                    _problem(
+                    make_problem(
                         AdESFailure.FORMAT_FAILURE,
                         "pdf.form_defaults_changed",
                         f"after this signature, the form's {name} changed ({who_en}): viewers "
@@ -1360,7 +861,7 @@ class _Judge:
                 )
             elif change.kind == "timestamp":
                 problems.append(
-                    _problem(
+                    make_problem(
                         AdESFailure.FORMAT_FAILURE,
                         "pdf.timestamp_appearance",
                         f"a document timestamp added after this signature has a visible "
@@ -1373,7 +874,7 @@ class _Judge:
                 change.kind == "signature" and not self._is_seal(change) and self._over_text(change)
             ):
                 problems.append(
-                    _problem(
+                    make_problem(
                         AdESFailure.FORMAT_FAILURE,
                         "pdf.signature_over_content",
                         f"the appearance of a later signature ({name}; {who_en}) covers text of "
@@ -1384,7 +885,7 @@ class _Judge:
                 )
             elif change.kind in ("fill", "refill") and self._over_text(change):
                 problems.append(
-                    _problem(
+                    make_problem(
                         AdESFailure.FORMAT_FAILURE,
                         "pdf.field_over_content",
                         f"after this signature, field {name} was filled in where its box covers "
@@ -1396,7 +897,7 @@ class _Judge:
                 )
             elif change.kind == "annotation":
                 notes.append(
-                    _finding(
+                    make_finding(
                         "pdf.annotation_added",
                         f"after this signature, an annotation {name} was added or changed "
                         f"({who_en})",
@@ -1424,13 +925,13 @@ class _Judge:
         try:
             signer_info = embedded.signer_info
             tokens = list(generic_cms.extract_tst_data_iter(signer_info, signed=False))
-        except _BAD_INPUT as exc:
+        except BAD_INPUT as exc:
             problems.append(
-                _problem(
+                make_problem(
                     AdESFailure.FORMAT_FAILURE,
                     "time.timestamp_unreadable",
-                    f"the signature timestamp cannot be read: {_why(exc)}",
-                    f"không đọc được dấu thời gian của chữ ký: {_why(exc)}",
+                    f"the signature timestamp cannot be read: {why(exc)}",
+                    f"không đọc được dấu thời gian của chữ ký: {why(exc)}",
                 )
             )
             return None
@@ -1485,29 +986,29 @@ class _Judge:
                 tst_info["message_imprint"]["hash_algorithm"]["algorithm"].native
             )
             hashed = bytes(tst_info["message_imprint"]["hashed_message"].native)
-        except _BAD_INPUT as exc:
-            finding = _finding(
+        except BAD_INPUT as exc:
+            finding = make_finding(
                 "time.timestamp_unreadable",
-                f"the timestamp token cannot be read: {_why(exc)}",
-                f"không đọc được dấu thời gian: {_why(exc)}",
+                f"the timestamp token cannot be read: {why(exc)}",
+                f"không đọc được dấu thời gian: {why(exc)}",
             )
-            return _Stamp(None, None, _Crypto(), [(AdESFailure.FORMAT_FAILURE, finding)])
+            return _Stamp(None, None, Crypto(), [(AdESFailure.FORMAT_FAILURE, finding)])
         crypto = await asyncio.to_thread(
-            _check_crypto, token, None, "tst_info", policy, self.contexts.canonical
+            check_crypto, token, None, "tst_info", policy, self.contexts.canonical
         )
         self._keep_certs(crypto)
         problems = list(crypto.problems)
         stamp = _Stamp(gen_time, crypto.cert, crypto, problems, imprint_algorithm=imprint_algorithm)
         try:
             expected = imprint(imprint_algorithm)
-        except _BAD_INPUT:
+        except BAD_INPUT:
             expected = None
         if expected is None or expected != hashed:
             problems.insert(
                 0,
                 (
                     AdESFailure.HASH_FAILURE,
-                    _finding(
+                    make_finding(
                         "time.imprint_mismatch",
                         "the timestamp was issued for other data (its message imprint does "
                         "not match)",
@@ -1517,7 +1018,7 @@ class _Judge:
             )
         elif imprint_algorithm in policy.forbidden_digests:
             problems.append(
-                _problem(
+                make_problem(
                     AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE,
                     "crypto.not_accepted",
                     f"algorithm not accepted: the timestamp imprint uses {imprint_algorithm}",
@@ -1575,7 +1076,7 @@ class _Judge:
         if trust.context is not None and self.fetchers is not None:
             self._keep_fetched(trust.context)
         if trust.path is not None:
-            with contextlib.suppress(*_BAD_INPUT):
+            with contextlib.suppress(*BAD_INPUT):
                 self._certs.extend(c.dump() for c in trust.path.iter_certs(include_root=True))
         return trust
 
@@ -1628,18 +1129,18 @@ class _Judge:
             return
         try:
             tokens = list(generic_cms.extract_tst_data_iter(embedded.signer_info, signed=True))
-        except _BAD_INPUT:
+        except BAD_INPUT:
             return
         for token in tokens:
             try:
                 tst_info = token["encap_content_info"]["content"].parsed
                 not_before: datetime = tst_info["gen_time"].native
-            except _BAD_INPUT:
+            except BAD_INPUT:
                 continue
             if trust.sub is AdESIndeterminate.REVOKED_NO_POE and trust.revoked_at is not None:
                 if not_before >= trust.revoked_at:
                     problems.append(
-                        _problem(
+                        make_problem(
                             AdESFailure.REVOKED,
                             "cert.revoked_before_signing",
                             f"a content timestamp proves the signature was made after "
@@ -1652,7 +1153,7 @@ class _Judge:
                     return
             elif not_before >= cert.not_valid_after:
                 problems.append(
-                    _problem(
+                    make_problem(
                         AdESIndeterminate.EXPIRED,
                         "cert.expired_before_signing",
                         "a content timestamp proves the signature was made after the "
@@ -1673,33 +1174,33 @@ class _Judge:
                 embedded, trust.path, timestamp_found=stamp is not None and stamp.passed
             )
             error = result.get("seed_value_constraint_error")
-        except _BAD_INPUT as exc:
+        except BAD_INPUT as exc:
             error = exc
         if error is None:
             return None
-        return _finding(
+        return make_finding(
             "pdf.seed_value",
-            f"the signature does not meet its field's constraints (seed value): {_why(error)}",
-            f"chữ ký không đáp ứng ràng buộc của trường chữ ký (seed value): {_why(error)}",
+            f"the signature does not meet its field's constraints (seed value): {why(error)}",
+            f"chữ ký không đáp ứng ràng buộc của trường chữ ký (seed value): {why(error)}",
         )
 
     # -- evidence -----------------------------------------------------------------------------
 
     def _tokens_of(self, embedded: EmbeddedPdfSignature) -> None:
-        with contextlib.suppress(*_BAD_INPUT):
+        with contextlib.suppress(*BAD_INPUT):
             for attr in find_cms_attribute_iter(
                 embedded.signer_info["unsigned_attrs"], "signature_time_stamp_token"
             ):
                 self._tokens.append(attr.dump())
 
-    def _keep_certs(self, crypto: _Crypto) -> None:
-        with contextlib.suppress(*_BAD_INPUT):
+    def _keep_certs(self, crypto: Crypto) -> None:
+        with contextlib.suppress(*BAD_INPUT):
             if crypto.cert is not None:
                 self._certs.append(crypto.cert.dump())
             self._certs.extend(c.dump() for c in crypto.other_certs)
 
     def _keep_fetched(self, context: ValidationContext) -> None:
-        with contextlib.suppress(*_BAD_INPUT):
+        with contextlib.suppress(*BAD_INPUT):
             self._crls.extend(c.dump() for c in context.crls)
             self._ocsps.extend(o.dump() for o in context.ocsps)
 
@@ -1713,16 +1214,16 @@ def _worst(problems: Sequence[tuple[SubIndication, Finding]]) -> SubIndication |
 
 
 def _byte_range_unreadable(exc: Exception) -> Finding:
-    return _finding(
+    return make_finding(
         "pdf.byte_range",
-        f"the signature's /ByteRange cannot be used: {_why(exc)}",
-        f"không dùng được /ByteRange của chữ ký: {_why(exc)}",
+        f"the signature's /ByteRange cannot be used: {why(exc)}",
+        f"không dùng được /ByteRange của chữ ký: {why(exc)}",
     )
 
 
 def _later_than_validation(when: datetime) -> Finding:
     stamp = when.isoformat(timespec="seconds")
-    return _finding(
+    return make_finding(
         "time.after_validation_time",
         f"the timestamp ({stamp}) is later than the validation time: it is not used as proof",
         f"dấu thời gian ({stamp}) muộn hơn thời điểm kiểm tra nên không được dùng làm bằng chứng",
@@ -1746,7 +1247,7 @@ def _valid_at(
         return None
     try:
         inside = cert.not_valid_before <= when <= cert.not_valid_after
-    except _BAD_INPUT:
+    except BAD_INPUT:
         return None
     revoked = trust is not None and trust.revoked_at is not None and trust.revoked_at <= when
     return inside and not revoked

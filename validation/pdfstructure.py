@@ -728,8 +728,9 @@ def _check_objects(data: bytes, structure: Structure) -> None:
 
 def _stream_body(
     data: bytes, sections: list[Section], revision: int, item: Entry
-) -> tuple[dict[str, object], bytes, int]:
-    """The dictionary, raw data and end (after ``endobj``) of the stream object ``item``."""
+) -> tuple[dict[str, object], int, int]:
+    """The dictionary, and where the raw data starts and ends, of the stream object ``item``
+    (offsets, not a copy: a stream may be hundreds of megabytes)."""
     header = _HEADER.match(data, item.offset)
     if header is None:
         raise _Malformed("no object header")
@@ -768,7 +769,7 @@ def _stream_body(
     end = _OBJ_END.match(data, rest + 9)
     if end is None:
         raise _Malformed("no endobj after the stream")
-    return stream_dict, data[body : body + length], end.end()
+    return stream_dict, body, body + length
 
 
 def _strict_object(
@@ -804,7 +805,8 @@ def _object_stream_numbers(
     """The object numbers an object stream holds, in order, after checking its header: the
     first object at offset 0 right after the header, offsets increasing, no number twice; with
     ``strict_objects``, every object parsed and ending where the next begins."""
-    stream_dict, raw, _end = _stream_body(data, sections, revision, holder)
+    stream_dict, start, stop = _stream_body(data, sections, revision, holder)
+    raw = data[start:stop]
     if stream_dict.get("/Type") != "/ObjStm":
         raise _Malformed("not an object stream")
     count, first = stream_dict.get("/N"), stream_dict.get("/First")
