@@ -88,19 +88,71 @@ class History:
 
 
 def read_history(reader: PdfFileReader, structure: Structure, first: int) -> History:
-    """Every change in revision ``first`` (the oldest signed one) and after it."""
+    """Every change in revision ``first`` (the oldest signed one) and after it.
+
+    Each revision's view (its pages' annotations and their state) is carried to the next and
+    re-read only where that revision changed objects: a 1,000-page document whose updates
+    touch a few objects costs a few page walks, not one per revision."""
     history = History()
     count = reader.xrefs.total_revisions
     try:
-        for revision in range(max(1, first), count):
-            history.changes.extend(
-                _revision_changes(reader, structure, revision, old_optional=revision == first)
-            )
+        start = max(1, first)
+        if start >= count:
+            return history
+        try:
+            view: _View | None = _View.read(reader.get_historical_resolver(start - 1), None, set())
+        except Exception:
+            # the revision before the first signed one need not be readable on its own
+            # (some producers' first sections are incomplete); then all is new
+            view = None
+        for revision in range(start, count):
+            changed = _changed_numbers(structure, revision)
+            new_view = _View.read(reader.get_historical_resolver(revision), view, changed)
+            history.changes.extend(_revision_changes(view, new_view, changed, revision))
+            view = new_view
     except RecursionError:
         history.unreadable = "objects nested too deeply"
     except Exception as exc:  # hostile input: a verdict must still come out
         history.unreadable = str(exc)[:200] or type(exc).__name__
     return history
+
+
+@dataclass(slots=True)
+class _View:
+    """One revision as a reader sees its annotations."""
+
+    resolver: Any
+    annots: list[tuple[int, int]]
+    """(annotation object number, page index)."""
+    tree: set[int]
+    """Object numbers of the page tree nodes and /Annots arrays walked."""
+    pages_ref: int | None
+    states: dict[int, _State]
+
+    @classmethod
+    def read(cls, resolver: Any, previous: _View | None, changed: set[int]) -> _View:
+        pages_ref = _ref_number(resolver.root.raw_get("/Pages"))
+        if (
+            previous is not None
+            and pages_ref is not None
+            and pages_ref == previous.pages_ref
+            and not previous.tree & changed
+        ):
+            annots, tree = previous.annots, previous.tree
+        else:
+            tree = set()
+            annots = list(_annotations(resolver, tree))
+        form_numbers: set[int] = set()
+        fields = _field_index(resolver, form_numbers)
+        form_changed = bool(form_numbers & changed) or previous is None
+        states: dict[int, _State] = {}
+        for ref, _page in annots:
+            old = None if previous is None else previous.states.get(ref)
+            if old is not None and not form_changed and not old.numbers & changed:
+                states[ref] = old
+            else:
+                states[ref] = _state(resolver, ref, fields)
+        return cls(resolver, annots, tree, pages_ref, states)
 
 
 def _changed_numbers(structure: Structure, revision: int) -> set[int]:
@@ -122,23 +174,11 @@ def _ref_number(value: Any) -> int | None:
 
 
 def _revision_changes(
-    reader: PdfFileReader, structure: Structure, revision: int, *, old_optional: bool = False
+    old: _View | None, new: _View, changed: set[int], revision: int
 ) -> Iterator[Change]:
-    """``old_optional``: the revision before the first signed one need not be readable on its
-    own (some producers' first sections are incomplete); then all is new."""
-    changed = _changed_numbers(structure, revision)
-    old = reader.get_historical_resolver(revision - 1)
-    new = reader.get_historical_resolver(revision)
-    try:
-        old_fields = _field_index(old)
-        old_state = {ref: _state(old, ref, old_fields) for ref, _page in _annotations(old)}
-    except Exception:
-        if not old_optional:
-            raise
-        old_state = {}
-    new_fields = _field_index(new)
-    for ref, page in _annotations(new):
-        state = _state(new, ref, new_fields)
+    old_state = {} if old is None else old.states
+    for ref, page in new.annots:
+        state = new.states[ref]
         before = old_state.get(ref)
         touched = (
             before is None
@@ -171,9 +211,9 @@ def _revision_changes(
         else:
             kind = "revealed" if before is not None and not before.visible else "annotation"
         yield Change(revision, kind, state.name, page, state.rect, True)
-    if old_state or not old_optional:
-        yield from _form_defaults(old, new, changed, revision)
-        if _dss_changed(old, new, changed):
+    if old is not None:
+        yield from _form_defaults(old.resolver, new.resolver, changed, revision)
+        if _dss_changed(old.resolver, new.resolver, changed):
             yield Change(revision, "dss", "/DSS")
 
 
@@ -191,29 +231,40 @@ class _State:
     """Object numbers the annotation's look depends on."""
 
 
-def _annotations(resolver: Any) -> Iterator[tuple[int, int]]:
+def _annotations(resolver: Any, tree: set[int]) -> Iterator[tuple[int, int]]:
+    """Every annotation of every page, recording in ``tree`` the objects walked."""
     seen = 0
-    for index, page in enumerate(_pages(resolver.root["/Pages"])):
-        annots = _get(page, "/Annots")
-        if annots is None:
+    for index, page in enumerate(_pages(resolver.root.raw_get("/Pages"), tree)):
+        raw = page.raw_get("/Annots") if "/Annots" in page else None
+        if raw is None:
             continue
-        annots = annots.get_object() if isinstance(annots, generic.IndirectObject) else annots
+        number = _ref_number(raw)
+        if number is not None:
+            tree.add(number)
+        annots = raw.get_object()
         for item in annots if isinstance(annots, generic.ArrayObject) else ():
             seen += 1
             if seen > MAX_ANNOTATIONS:
                 raise ValueError("too many annotations")
-            number = _ref_number(item)
-            if number is not None:
-                yield number, index
+            ref = _ref_number(item)
+            if ref is not None:
+                yield ref, index
 
 
-def _pages(node: Any, depth: int = 0) -> Iterator[generic.DictionaryObject]:
+def _pages(node: Any, tree: set[int], depth: int = 0) -> Iterator[generic.DictionaryObject]:
     if depth > 64:
         raise ValueError("page tree nested too deeply")
+    number = _ref_number(node)
+    if number is not None:
+        tree.add(number)
     node = node.get_object()
     if _get(node, "/Type") == "/Pages" or "/Kids" in node:
-        for kid in _get(node, "/Kids", ()):
-            yield from _pages(kid, depth + 1)
+        kids = node.raw_get("/Kids")
+        kids_number = _ref_number(kids)
+        if kids_number is not None:
+            tree.add(kids_number)
+        for kid in kids.get_object():
+            yield from _pages(kid, tree, depth + 1)
     else:
         yield node
 
@@ -226,9 +277,15 @@ class _Field:
     numbers: frozenset[int]
 
 
-def _field_index(resolver: Any) -> dict[int, _Field]:
+def _field_index(resolver: Any, walked: set[int]) -> dict[int, _Field]:
     """Widget object number -> its field, from the form's field tree (widgets need not point
-    back to their field with /Parent)."""
+    back to their field with /Parent); ``walked`` receives the objects of the form and its
+    field tree."""
+    acroform_ref = (
+        _ref_number(resolver.root.raw_get("/AcroForm")) if "/AcroForm" in resolver.root else None
+    )
+    if acroform_ref is not None:
+        walked.add(acroform_ref)
     form = _acroform(resolver)
     index: dict[int, _Field] = {}
     if form is None:
@@ -244,6 +301,11 @@ def _field_index(resolver: Any) -> dict[int, _Field]:
             raise ValueError("form fields nested too deeply or too many")
         node = ref.get_object()
         number = _ref_number(ref)
+        if number is not None:
+            walked.add(number)
+        kids_ref = _ref_number(node.raw_get("/Kids")) if "/Kids" in node else None
+        if kids_ref is not None:
+            walked.add(kids_ref)
         here = numbers | ({number} if number is not None else set())
         name = prefix
         if "/T" in node:
@@ -266,6 +328,9 @@ def _field_index(resolver: Any) -> dict[int, _Field]:
             if kid_number is not None:
                 index[kid_number] = info
 
+    fields_ref = _ref_number(form.raw_get("/Fields")) if "/Fields" in form else None
+    if fields_ref is not None:
+        walked.add(fields_ref)
     for ref in _get(form, "/Fields", ()):
         walk(ref, "", None, None, frozenset(), 0)
     return index
