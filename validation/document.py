@@ -117,7 +117,11 @@ def _within_purpose(sig: SignatureReport) -> SignatureReport:
     """TT 15/2025 App. II 1.4: a certificate whose extended key usage names only other
     purposes (a TSA's timeStamping, an OCSP responder's OCSPSigning, …) signs no documents."""
     signer = sig.signer
-    if sig.kind != "signature" or signer is None or signer.extended_key_usage is None:
+    if (
+        sig.kind not in ("signature", "counter-signature")
+        or signer is None
+        or signer.extended_key_usage is None
+    ):
         return sig
     if DOCUMENT_SIGNING_PURPOSES & set(signer.extended_key_usage):
         return sig

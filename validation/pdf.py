@@ -111,6 +111,7 @@ from validation.certificates import (
     judge_certificate,
     revocation_unknown_accepted,
 )
+from validation.cms import later_than_validation
 from validation.context import (
     SIGNER_KEY_USAGE,
     ContextFactory,
@@ -458,7 +459,7 @@ class _Judge:
             if stamp.time <= judged_at:
                 best = stamp.time
             else:
-                findings.append(_later_than_validation(stamp.time))
+                findings.append(later_than_validation(stamp.time))
         elif stamp is None:
             findings.append(
                 make_finding(
@@ -553,7 +554,7 @@ class _Judge:
         passed = sub is None
         proof = stamp.time if passed and stamp.time is not None else None
         if proof is not None and proof > judged_at:
-            findings.append(_later_than_validation(proof))
+            findings.append(later_than_validation(proof))
             proof = None
         trust = stamp.trust
         report = SignatureReport(
@@ -1218,16 +1219,6 @@ def _byte_range_unreadable(exc: Exception) -> Finding:
         "pdf.byte_range",
         f"the signature's /ByteRange cannot be used: {why(exc)}",
         f"không dùng được /ByteRange của chữ ký: {why(exc)}",
-    )
-
-
-def _later_than_validation(when: datetime) -> Finding:
-    stamp = when.isoformat(timespec="seconds")
-    return make_finding(
-        "time.after_validation_time",
-        f"the timestamp ({stamp}) is later than the validation time: it is not used as proof",
-        f"dấu thời gian ({stamp}) muộn hơn thời điểm kiểm tra nên không được dùng làm bằng chứng",
-        "warning",
     )
 
 

@@ -616,3 +616,15 @@ async def test_thousands_of_counter_signatures_side_by_side(pki: DevPki, tmp_pat
     assert counters[-1].findings[0].code == "cms.counter_signature_limit"
     assert counters[-1].id == f"cms-1-counter-{MAX_COUNTER_SIGNATURES + 1}"
     assert report.indication is AdESStatus.INDETERMINATE
+
+
+async def test_counter_signature_by_a_timestamping_certificate(pki: DevPki, tmp_path: Path) -> None:
+    """A TSA's certificate (extended key usage timeStamping only) counter-signs no document:
+    TT 15/2025 App. II 1.4 holds for counter-signers as for signers."""
+    sig = openssl_sign(tmp_path, pki, pki.signers["personal"])
+    signed = counter_signed(sig, pki.tsa)
+    report = await validate_bytes(signed, _offline(pki), detached_data=DATA)
+    counter = next(s for s in report.signatures if s.kind == "counter-signature")
+    assert not counter.passed
+    assert "certificate.wrong_purpose" in _codes(counter)
+    assert report.indication is not AdESStatus.PASSED
