@@ -20,6 +20,11 @@ What we measured (signxml 5.2.0, lxml 6.1, xmlsec1 1.2.37) and designed around:
   inclusive C14N 1.0 (:class:`XmlSignatureSpec` refuses ``exc-c14n`` for XAdES).
 - lxml only implements C14N 1.0 and exclusive C14N; signxml computes "C14N 1.1" with 1.0.
   We only offer what is really computed.
+- signxml renders the inclusive C14N of a subtree (``ds:SignedInfo``, the XAdES
+  ``SignedProperties`` and ``KeyInfo``, an ``#id`` reference) without the ``xml:*``
+  attributes of its ancestors, which C14N 1.0 §2.4 makes the subtree inherit: a document with
+  ``xml:lang`` on its root got a signature xmlsec1 refuses. :class:`_XMLSigner` renders it as
+  the spec (and xmlsec1) does; exclusive C14N inherits nothing and is left to signxml.
 - signxml's ``excise_empty_xmlns_declarations`` is left off: with it, a document that rightly
   carries ``xmlns=""`` (a no-namespace element under a default namespace) gets an invalid
   signature for xmlsec1 and signxml alike, and without it edXML (default namespace) verifies.
@@ -98,6 +103,8 @@ _SIGNATURE_METHODS: dict[tuple[str, str], SignatureMethod] = {
 # The timestamped ds:SignatureValue is canonicalised with exclusive C14N (named in the
 # SignatureTimeStamp): its bytes then do not depend on the namespaces where the signature sits.
 _TIMESTAMP_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
+_EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
 _KEY_TIMEOUT = 300.0
 """Seconds signxml's thread waits for one signature by the key (a token may ask for a touch)."""
 _T = TypeVar("_T")
@@ -251,7 +258,7 @@ def _sign_blocking(
     method = _SIGNATURE_METHODS[(_key_family(key), bridge.digest)]
     signer: XMLSigner
     if spec.kind == "xmldsig":
-        signer = XMLSigner(
+        signer = _XMLSigner(
             signature_algorithm=method,
             digest_algorithm=_DIGESTS[bridge.digest],
             c14n_algorithm=c14n,
@@ -425,7 +432,57 @@ class _KeyBridge:
             ) from exc
 
 
-class _XAdESSigner(XAdESSigner):
+def _inherit_xml_attributes(apex: etree._Element, original: etree._Element) -> None:
+    """C14N 1.0 §2.4: a subtree rendered alone carries the nearest occurrence of each ``xml:*``
+    attribute of the ancestors of ``original`` that it does not carry itself; set on
+    ``apex``, the subtree's copy as the root of its own document."""
+    for ancestor in original.iterancestors():
+        for key, value in ancestor.attrib.items():
+            name = str(key)
+            if name.startswith(f"{{{_XML_NS}}}") and name not in apex.attrib:
+                apex.set(name, value)
+
+
+def _is_exclusive(method: CanonicalizationMethod) -> bool:
+    return method.value.startswith(_EXC_C14N_NS)
+
+
+class _XMLSigner(XMLSigner):
+    """signxml's signer, its inclusive C14N of subtrees as the spec defines it: each subtree
+    rendered as the root of a copy, with the ``xml:*`` attributes it inherits."""
+
+    def _c14n(
+        self,
+        nodes: Any,
+        algorithm: CanonicalizationMethod,
+        inclusive_ns_prefixes: Any = None,
+    ) -> bytes:
+        if _is_exclusive(algorithm):
+            result: bytes = super()._c14n(nodes, algorithm, inclusive_ns_prefixes)
+            return result
+        out = b""
+        for node in nodes if isinstance(nodes, list) else [nodes]:
+            if node.getparent() is not None:
+                apex = etree.fromstring(etree.tostring(node, with_tail=False))
+                _inherit_xml_attributes(apex, node)
+                node = apex
+            out += etree.tostring(
+                node, method="c14n", with_comments=algorithm.value.endswith("#WithComments")
+            )
+        return out
+
+    def _get_c14n_inputs_from_references(self, doc_root: Any, references: Any) -> Any:
+        """signxml copies an ``#id`` reference's element out of the document before
+        canonicalising it: the copy gets the ``xml:*`` attributes it inherits."""
+        inputs, resolved = super()._get_c14n_inputs_from_references(doc_root, references)
+        for copy, reference in zip(inputs, resolved, strict=True):
+            if not _is_exclusive(reference.c14n_method or self.c14n_alg):
+                original = self._resolve_reference(doc_root, {"URI": reference.URI})  # type: ignore[no-untyped-call]
+                _inherit_xml_attributes(copy, original)
+        return inputs, resolved
+
+
+class _XAdESSigner(_XMLSigner, XAdESSigner):
     """signxml's XAdES signer with the signing time passed in instead of read from the clock."""
 
     def __init__(self, *, signing_time: datetime, **kwargs: Any) -> None:

@@ -10,7 +10,8 @@ the XAdES ``SignatureTimeStamp`` through :func:`validation.cms.judge_timestamp_t
 ``<!DOCTYPE`` is refused before the parser runs (bombs, XXE and external DTDs are all
 declared there) and again after it; documents over :data:`MAX_XML_BYTES` are refused too.
 UTF-8 and UTF-16 (either byte order, with its byte-order mark) are read alike: what is
-signed is the canonical form, which is UTF-8 whatever the document's encoding.
+signed is the canonical form, which is UTF-8 whatever the document's encoding. A UTF-8
+byte-order mark before the declaration of another encoding is a contradiction, refused.
 
 **What a signature must cover** (signature wrapping). What the caller reads is the whole
 document, so a signature passes only if it binds exactly that:
@@ -44,6 +45,13 @@ document, so a signature passes only if it binds exactly that:
   comments), last. A ``URI=""`` or ``#id`` reference yields a node-set without comments
   (XMLDSig §4.4.3.3), so a WithComments C14N renders none either. Anything else is refused
   by name: XSLT, other XPath expressions, XPath Filter 2.0, a transform after the octets;
+- no comment or processing instruction splits a text node of what a signature covers (a
+  reference's node-set, ``ds:SignedInfo``): canonicalisation signs ``abc<!-- -->def`` as
+  ``abcdef``, but a reader taking the element's text gets ``abc`` (an edXML attachment cut
+  short, a base64 Object decoded in part). Between elements they are harmless and allowed;
+- one signature is reported once: a ``ds:Signature`` whose ``ds:SignatureValue`` is that of
+  an earlier one (a copy placed elsewhere, which the XPath filter lets verify too) fails as
+  a duplicate;
 - no ``ds:Object`` besides the XAdES one inside an enveloped signature, no ``ds:Manifest``,
   no foreign (non-XMLDSig/XAdES) element in the parts of the signature no reference covers
   (XMLDSig lets ``ds:KeyInfo`` carry any element: unsigned content a reader could take for the
@@ -65,6 +73,10 @@ grandchildren and deeper). signxml's ``excise_empty_xmlns_declarations`` deletes
 characters inside text nodes (where C14N does not escape quotes), so two different
 documents would canonicalise alike. We leave it off and instead canonicalise a subtree as
 the root of a copy that carries its in-scope namespaces: the spec's result, with no excision.
+The copy also carries the ``xml:*`` attributes inclusive C14N makes a subtree inherit from
+its ancestors (C14N 1.0 §2.4: all of them; C14N 1.1: ``xml:lang`` and ``xml:space``, with
+``xml:base`` fixed up), which lxml's subtree C14N leaves out: a signature xmlsec1 made over a
+document with ``xml:lang`` on its root verifies. Exclusive C14N inherits none.
 
 **Which certificate.** The signer's certificate comes from ``ds:KeyInfo/ds:X509Data``:
 each certificate there (those that issue none of the others first) is tried until one's key
@@ -274,6 +286,33 @@ def _refuse_doctype(data: bytes) -> None:
             return
 
 
+_DECLARED_ENCODING = re.compile(
+    rb"<\?xml[ \t\r\n][^>]*?encoding[ \t\r\n]*=[ \t\r\n]*([\"'])([A-Za-z][A-Za-z0-9._-]*)\1"
+)
+
+
+def _refuse_contradicting_bom(data: bytes) -> None:
+    """A UTF-8 byte-order mark before a declaration of another encoding (``encoding='UTF-16'``)
+    is a fatal error (XML 1.0 §4.3.3): libxml2 would read the document as UTF-8 anyway,
+    xmlsec1 refuses it. Refused as unreadable rather than guessed."""
+    if not data.startswith(b"\xef\xbb\xbf"):
+        return
+    head = data[3:512]
+    declared = _DECLARED_ENCODING.match(head) if head.startswith(b"<?xml") else None
+    if declared is None:
+        return
+    name = declared.group(2).decode("ascii")
+    if name.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return
+    raise _unparseable(
+        "unreadable",
+        f"the document starts with a UTF-8 byte-order mark but declares the encoding {name}: "
+        "it cannot be read unambiguously",
+        f"văn bản bắt đầu bằng dấu thứ tự byte (BOM) UTF-8 nhưng khai báo bảng mã {name}: "
+        "không thể đọc một cách rõ ràng",
+    )
+
+
 def _parser() -> etree.XMLParser:
     """A fresh hardened parser (parsers are not shared between threads)."""
     return etree.XMLParser(
@@ -295,6 +334,7 @@ def parse_untrusted_xml(data: bytes) -> etree._Element:
             f"văn bản lớn hơn {MAX_XML_BYTES // (1024 * 1024)} MiB: bị từ chối",
         )
     _refuse_doctype(data)
+    _refuse_contradicting_bom(data)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -339,14 +379,27 @@ def _canonical(
     prefixes: Sequence[str] | None = None,
     *,
     comments: bool = True,
+    placed: etree._Element | None = None,
 ) -> bytes:
     """C14N of ``element`` and its descendants, as the spec defines it: rendered as the root
     of a copy, because libxml2's subtree C14N adds a spurious ``xmlns=""`` under a default
-    namespace declared above the subtree (see the module docstring). ``comments=False``: the
-    input node-set has no comments (what a ``URI=""`` or ``#id`` reference yields), so a
-    WithComments method renders none either."""
-    node = _copy(element) if element.getparent() is not None else element
+    namespace declared above the subtree (see the module docstring), with the ``xml:*``
+    attributes inclusive C14N inherits from the ancestors (:func:`_inherited_xml_attributes`).
+    ``placed``: where ``element`` stands in the document when ``element`` itself is a copy
+    cut from its ancestors (signxml canonicalises ``ds:SignedInfo`` in a copy of the
+    signature). ``comments=False``: the input node-set has no comments (what a ``URI=""`` or
+    ``#id`` reference yields), so a WithComments method renders none either."""
+    origin = element if placed is None else placed
     exclusive = method.value.startswith(EXC_C14N_NS)
+    node = element
+    if origin.getparent() is not None:
+        node = _copy(element)
+        if not exclusive:
+            for name, value in _inherited_xml_attributes(origin, method).items():
+                if value is None:
+                    node.attrib.pop(name, "")
+                else:
+                    node.set(name, value)
     return etree.tostring(
         node,
         method="c14n",
@@ -355,6 +408,114 @@ def _canonical(
         # a PrefixList means something to exclusive C14N only (libxml2 fails on it otherwise)
         inclusive_ns_prefixes=list(prefixes) if prefixes and exclusive else None,
     )
+
+
+_XML_NS = "http://www.w3.org/XML/1998/namespace"
+_XML = f"{{{_XML_NS}}}"
+_C14N_11 = frozenset(
+    {
+        CanonicalizationMethod.CANONICAL_XML_1_1,
+        CanonicalizationMethod.CANONICAL_XML_1_1_WITH_COMMENTS,
+    }
+)
+
+
+def _inherited_xml_attributes(
+    element: etree._Element, method: CanonicalizationMethod
+) -> dict[str, str | None]:
+    """The ``xml:*`` attributes inclusive C14N renders on the apex of a subtree whose
+    ancestors are not in the node-set (``None``: the element's own one is not rendered), as
+    libxml2 (and so xmlsec1) computes them:
+
+    - C14N 1.0 §2.4: the nearest occurrence of every ``xml:*`` attribute of the ancestors the
+      element does not carry itself;
+    - C14N 1.1 §2.4: so for ``xml:lang`` and ``xml:space`` only (``xml:id`` is not inherited);
+      ``xml:base`` is fixed up: the element's value (or the nearest ancestor's) resolved
+      against each ancestor's value above it in turn (RFC 3986; a value whose last but one
+      character is ``.`` gets a ``/`` appended first, as libxml2 does), omitted when empty.
+
+    Exclusive C14N inherits nothing."""
+    ancestors = list(element.iterancestors())
+    inherited: dict[str, str | None] = {}
+    if method not in _C14N_11:
+        for ancestor in ancestors:
+            for key, value in ancestor.attrib.items():
+                name = str(key)
+                if name.startswith(_XML) and name not in element.attrib:
+                    inherited.setdefault(name, str(value))
+        return inherited
+    for local in ("lang", "space"):
+        name = _XML + local
+        if name not in element.attrib:
+            found = next((a.get(name) for a in ancestors if a.get(name) is not None), None)
+            if found is not None:
+                inherited[name] = str(found)
+    bases = [str(b) for b in (e.get(_XML + "base") for e in (element, *ancestors)) if b is not None]
+    if bases:
+        joined = bases[0]
+        for base in bases[1:]:
+            if len(base) > 1 and base[-2] == ".":
+                base += "/"
+            joined = _join_uri(joined, base)
+        inherited[_XML + "base"] = joined or None
+    return inherited
+
+
+_URI_PARTS = re.compile(r"(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.S)
+
+
+def _join_uri(reference: str, base: str) -> str:
+    """``reference`` resolved against ``base`` (RFC 3986 §5.2.2)."""
+    ref = _URI_PARTS.fullmatch(reference)
+    bas = _URI_PARTS.fullmatch(base)
+    if ref is None or bas is None:  # pragma: no cover - the pattern matches any string
+        return reference
+    r_scheme, r_auth, r_path, r_query, r_frag = ref.groups()
+    b_scheme, b_auth, b_path, b_query, _ = bas.groups()
+    if r_scheme is not None:
+        scheme, auth, path, query = r_scheme, r_auth, _remove_dot_segments(r_path), r_query
+    elif r_auth is not None:
+        scheme, auth, path, query = b_scheme, r_auth, _remove_dot_segments(r_path), r_query
+    else:
+        scheme, auth = b_scheme, b_auth
+        if not r_path:
+            path, query = b_path, (r_query if r_query is not None else b_query)
+        else:
+            if r_path.startswith("/"):
+                path = _remove_dot_segments(r_path)
+            elif b_auth is not None and not b_path:
+                path = _remove_dot_segments("/" + r_path)
+            else:
+                path = _remove_dot_segments(b_path[: b_path.rfind("/") + 1] + r_path)
+            query = r_query
+    out = "" if scheme is None else f"{scheme}:"
+    out += "" if auth is None else f"//{auth}"
+    out += path
+    out += "" if query is None else f"?{query}"
+    return out + ("" if r_frag is None else f"#{r_frag}")
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4."""
+    out: list[str] = []
+    while path:
+        if path.startswith("../"):
+            path = path[3:]
+        elif path.startswith(("./", "/./")):
+            path = path[2:]
+        elif path == "/.":
+            path = "/"
+        elif path.startswith("/../") or path == "/..":
+            path = "/" + path[4:] if path.startswith("/../") else "/"
+            if out:
+                out.pop()
+        elif path in (".", ".."):
+            path = ""
+        else:
+            cut = path.find("/", 1)
+            segment, path = (path, "") if cut < 0 else (path[:cut], path[cut:])
+            out.append(segment)
+    return "".join(out)
 
 
 def _local(element: etree._Element) -> str:
@@ -418,6 +579,10 @@ class _Verifier(XMLVerifier):
     signature_path: tuple[int, ...] = ()
     references: Sequence[_Reference] = ()
     """Our plan of the signature's references, in order (their roles)."""
+    _placed: etree._Element | None = None
+    """The signature in signxml's copy of the whole document (signxml canonicalises
+    ``ds:SignedInfo`` in a copy of the signature alone, cut from the ancestors whose ``xml:*``
+    attributes inclusive C14N inherits)."""
 
     def _get_signature(self, root: etree._Element) -> etree._Element:
         try:
@@ -426,6 +591,7 @@ class _Verifier(XMLVerifier):
             raise InvalidInput("the signature is not where it was found") from None
         if node.tag != f"{_DS}Signature":
             raise InvalidInput("the signature is not where it was found")
+        self._placed = node
         return node
 
     def validate_schema(self, signature: Any) -> None:
@@ -495,7 +661,18 @@ class _Verifier(XMLVerifier):
         inclusive_ns_prefixes: Any = None,
     ) -> bytes:
         items = nodes if isinstance(nodes, list) else [nodes]
-        return b"".join(_canonical(n, algorithm, inclusive_ns_prefixes) for n in items)
+        return b"".join(
+            _canonical(n, algorithm, inclusive_ns_prefixes, placed=self._in_document(n))
+            for n in items
+        )
+
+    def _in_document(self, node: etree._Element) -> etree._Element | None:
+        """Where ``node`` (signxml's copy of ``ds:SignedInfo``) stands in the document."""
+        if self._placed is None or node.tag != f"{_DS}SignedInfo" or node.getparent() is None:
+            return None
+        if node.getparent() is self._placed:
+            return None
+        return self._placed.find(f"{_DS}SignedInfo")
 
     def _check_cert_validity(self, cert: Any, cert_source: Any) -> None:
         return None  # judged by pyhanko-certvalidator at the right time
@@ -610,18 +787,25 @@ def _examine_document(data: bytes) -> tuple[list[_Examined], list[Finding]]:
     examined: list[_Examined] = []
     findings: list[Finding] = []
     ids: dict[etree._Element, str] = {}
+    values: dict[bytes, str] = {}
     nested = 0
     for element in root.iter(tag=etree.Element):
         if element.tag == f"{_DS}Signature":
             parent = _countersigned(element)
             id = f"xml-{len(examined) + 1}"
+            countersigned = None
             if parent is not None and parent in ids:
-                examined.append(_examine(doc, element, id, countersigned=(parent, ids[parent])))
+                countersigned = (parent, ids[parent])
             elif any(a.tag == f"{_DS}Signature" for a in element.iterancestors()):
                 nested += 1
                 continue
+            value = _signature_value_key(element)
+            if value is not None and value in values:
+                examined.append(_duplicate(element, id, values[value], countersigned))
             else:
-                examined.append(_examine(doc, element, id))
+                examined.append(_examine(doc, element, id, countersigned=countersigned))
+                if value is not None:
+                    values[value] = id
             ids[element] = id
         elif _is_nonstandard_signature(element):
             examined.append(_nonstandard(element, f"xml-{len(examined) + 1}"))
@@ -637,6 +821,47 @@ def _examine_document(data: bytes) -> tuple[list[_Examined], list[Finding]]:
             )
         )
     return examined, findings
+
+
+def _signature_value_key(signature: etree._Element) -> bytes | None:
+    """The octets of the signature's ``ds:SignatureValue`` (its text without white space if it
+    is not base64), to tell copies of one signature; ``None`` if it has none."""
+    value = signature.find(f"{_DS}SignatureValue")
+    text = "".join(((None if value is None else value.text) or "").split())
+    if not text:
+        return None
+    try:
+        return b"b" + base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return b"t" + text.encode("utf-8", errors="surrogatepass")
+
+
+def _duplicate(
+    signature: etree._Element,
+    id: str,
+    original: str,
+    countersigned: tuple[etree._Element, str] | None,
+) -> _Examined:
+    """A signature whose ``ds:SignatureValue`` is that of an earlier one (``original``): a copy
+    of one signature placed elsewhere (an XPath filter that removes every signature lets
+    both verify) is one signer's one signature, not a second one."""
+    result = _Examined(id=id, counter_signs=None if countersigned is None else countersigned[1])
+    result.certificates = _key_info_certificates(signature, result)
+    if result.certificates:
+        result.signer = _candidates(result.certificates)[0]  # presumed, not proven
+    result.early = (
+        AdESFailure.FORMAT_FAILURE,
+        Finding(
+            code="xml.duplicate_signature",
+            en=f"this signature is a copy of signature {original} (the same ds:SignatureValue) "
+            "placed elsewhere in the document: one signature counts once, the copy is not "
+            "judged as a signature of its own",
+            vi=f"chữ ký này là bản sao của chữ ký {original} (cùng ds:SignatureValue) được đặt ở "
+            "chỗ khác trong văn bản: một chữ ký chỉ được tính một lần, bản sao không được "
+            "kiểm tra như một chữ ký riêng",
+        ),
+    )
+    return result
 
 
 _COUNTER_SIGNATURE_PATH = (
@@ -739,6 +964,7 @@ def _check_signature(
             "được chữ ký nào bao phủ (nó có thể thay đổi cách hiển thị nội dung)",
         )
     _check_unsigned_content(signature, signed_info, references)
+    _check_split_text(signature, signed_info, references)
     _check_algorithms_supported(out)
     results = _verify_crypto(doc, signature, references, out)
     for reference, verified in zip(references, results, strict=True):
@@ -973,6 +1199,90 @@ def _check_unsigned_content(
         )
 
 
+def _check_split_text(
+    signature: etree._Element, signed_info: etree._Element, references: Sequence[_Reference]
+) -> None:
+    """Inside what the signature covers (each reference's node-set, and ``ds:SignedInfo``),
+    no comment or processing instruction may split a text node: stand between non-white text
+    on both sides within one element. Canonicalisation without comments signs the whole text
+    (``abc<!-- -->def`` as ``abcdef``), but a reader taking the element's text (lxml's
+    ``.text``) gets only ``abc``: 3,000 of the 270,823 bytes of an edXML attachment, say.
+    Comments between elements (white space around them) are left alone."""
+    for reference in references:
+        split = _split_text(reference.target, _removed_by(reference, signature))
+        if split is not None:
+            raise _split_text_verdict(split, reference.uri)
+    split = _split_text(signed_info, lambda _: False)
+    if split is not None:
+        raise _split_text_verdict(split, None)
+
+
+def _removed_by(
+    reference: _Reference, signature: etree._Element
+) -> Callable[[etree._Element], bool]:
+    """Whether an element under the reference's target leaves its node-set with a signature
+    the transforms remove (this one: enveloped; every one: the XPath filter)."""
+    kinds = {t.kind for t in reference.transforms}
+
+    def removed(element: etree._Element) -> bool:
+        for node in (element, *element.iterancestors()):
+            if node is reference.target:
+                return False
+            if (node is signature and "enveloped" in kinds) or (
+                node.tag == f"{_DS}Signature" and "without-signatures" in kinds
+            ):
+                return True
+        return False
+
+    return removed
+
+
+_WHITE = " \t\r\n"
+
+
+def _split_text(
+    element: etree._Element, removed: Callable[[etree._Element], bool]
+) -> etree._Element | None:
+    """The first element at or under ``element`` (and not ``removed``) whose text a comment or
+    processing instruction splits, if any. Linear: each parent's children are read once."""
+    parents: dict[etree._Element, None] = {}
+    for node in element.iter(etree.Comment, etree.ProcessingInstruction):
+        parent = node.getparent()
+        if parent is not None and parent not in parents:
+            parents[parent] = None
+    for parent in parents:
+        if removed(parent):
+            continue
+        pieces = 1 if (parent.text or "").strip(_WHITE) else 0
+        for child in parent:
+            if isinstance(child.tag, str):
+                pieces = 0  # an element ends the run of text
+            if (child.tail or "").strip(_WHITE):
+                pieces += 1
+                if pieces > 1:
+                    return parent
+    return None
+
+
+def _split_text_verdict(element: etree._Element, uri: str | None) -> _Verdict:
+    name = etree.QName(element).localname
+    if uri is None:
+        where_en, where_vi = "ds:SignedInfo", "ds:SignedInfo"
+    else:
+        where_en = f"reference {uri or '(whole document)'}"
+        where_vi = f"tham chiếu {uri or '(cả văn bản)'}"
+    return _format(
+        "comment_in_signed_text",
+        f"a comment or processing instruction splits the text of <{name}> in what {where_en} "
+        "signs: the whole text is signed, but a reader taking the element's text gets only "
+        "the part before it (what is read would not be what was signed)",
+        f"một chú thích (comment) hoặc chỉ thị xử lý chia cắt phần chữ của <{name}> trong nội "
+        f"dung {where_vi} ký: toàn bộ phần chữ được ký, nhưng chương trình đọc phần chữ của "
+        "phần tử chỉ nhận được đoạn đứng trước nó (nội dung được đọc sẽ không phải nội dung "
+        "đã ký)",
+    )
+
+
 def _resolve(doc: _Document, uri: str) -> etree._Element:
     if uri == "":
         return doc.root
@@ -1159,13 +1469,15 @@ def _xpath_filter(
 
 
 _XML_SPACE = str.maketrans("", "", " \t\r\n")
+_BASE64_TEXT = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
 
 def _base64_octets(element: etree._Element) -> bytes:
     """XMLDSig 1.1 §6.6.2: the node-set's text nodes (``self::text()``), their string value
     base64-decoded. The element may hold only text (and comments, which are not in the
-    node-set): a child element would be markup the signature does not cover. Characters
-    outside the base64 alphabet other than XML white space are refused, not skipped."""
+    node-set, but may not split the text: :func:`_check_split_text`): a child element would
+    be markup the signature does not cover. Characters outside the base64 alphabet other
+    than XML white space are refused, not skipped, and so is anything after the padding."""
     if any(not isinstance(child, etree._Comment) for child in element):
         raise _format(
             "base64_content",
@@ -1174,9 +1486,15 @@ def _base64_octets(element: etree._Element) -> bytes:
             "một ds:Object mã hóa base64 chứa phần tử hoặc chỉ thị xử lý ngoài phần chữ: phần "
             "đánh dấu đó không được chữ ký bao phủ",
         )
-    text = (element.text or "") + "".join(child.tail or "" for child in element)
+    text = ((element.text or "") + "".join(child.tail or "" for child in element)).translate(
+        _XML_SPACE
+    )
     try:
-        return base64.b64decode(text.translate(_XML_SPACE), validate=True)
+        # nothing after the padding, no padding a complete last quantum does not need
+        # (RFC 2045 §6.8; xmlsec1 refuses both; binascii's strict mode lets "QUJD==" through)
+        if _BASE64_TEXT.fullmatch(text) is None:
+            raise ValueError("not RFC 2045 base64")
+        return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise _format(
             "base64_invalid",

@@ -38,6 +38,7 @@ from signing.xml import (
     EDXML_NS,
     XADES_NS,
     XMLDSIG_NS,
+    Canonicalization,
     XmlSignatureKind,
     XmlSignatureSpec,
     sign_xml,
@@ -339,6 +340,42 @@ async def test_reference_to_one_element(pki: DevPki, pki_files: Path, tmp_path: 
     assert_xmlsec1_ok(signed, pki_files, tmp_path, "--id-attr:Id", "urn:lienthong:test:NoiDung")
     [data] = signxml_verify(signed, "xmldsig", pki_files, "./")
     assert data.startswith(b'<NoiDung xmlns="urn:lienthong:test" Id="noi-dung">')
+
+
+LANG_XML = SMALL_XML.replace(
+    b'so="12/UBND-VP"', b'so="12/UBND-VP" xml:lang="vi" xml:space="preserve"'
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "c14n"),
+    [("xmldsig", "c14n"), ("xmldsig", "exc-c14n"), ("xades-b-b", "c14n"), ("xades-b-t", "c14n")],
+)
+async def test_inherited_xml_attributes_are_signed(
+    pki: DevPki,
+    dev_services: DevServices,
+    pki_files: Path,
+    tmp_path: Path,
+    kind: XmlSignatureKind,
+    c14n: Canonicalization,
+) -> None:
+    """Regression: inclusive C14N of ds:SignedInfo (and of the XAdES SignedProperties and
+    KeyInfo) carries the ``xml:*`` attributes of the document element (C14N 1.0 §2.4);
+    signxml left them out, so xmlsec1 refused our signature of such a document."""
+    spec = XmlSignatureSpec(kind=kind, c14n=c14n, tsa_urls=(dev_services.tsa_url,))
+    signed = await sign_xml(LANG_XML, pki.in_memory_key("personal"), spec)
+    assert etree.fromstring(signed).get("{http://www.w3.org/XML/1998/namespace}lang") == "vi"
+    assert_xmlsec1_ok(signed, pki_files, tmp_path)
+
+
+async def test_reference_to_one_element_under_xml_lang(
+    pki: DevPki, pki_files: Path, tmp_path: Path
+) -> None:
+    """An ``#id`` reference's element inherits the ``xml:*`` attributes of its ancestors in
+    inclusive C14N (signxml copied it out of the document first)."""
+    spec = XmlSignatureSpec(reference_uri="#noi-dung", c14n="c14n")
+    signed = await sign_xml(LANG_XML, pki.in_memory_key("personal"), spec)
+    assert_xmlsec1_ok(signed, pki_files, tmp_path, "--id-attr:Id", "urn:lienthong:test:NoiDung")
 
 
 async def test_reference_to_a_missing_element(pki: DevPki) -> None:

@@ -71,7 +71,7 @@ COMMENTED_XML = (
     '<CongVan xmlns="urn:lienthong:test" Id="cong-van" so="12/UBND-VP">\n'
     "  <!-- ghi chú của người soạn -->\n"
     "  <TrichYeu>Về việc triển khai chữ ký số trong cơ quan nhà nước</TrichYeu>\n"
-    '  <NoiDung Id="noi-dung">Đề nghị các sở, ban, ngành thực hiện<!-- x --> &amp; báo cáo.'
+    '  <NoiDung Id="noi-dung">Đề nghị các sở, ban, ngành thực hiện &amp; báo cáo.<!-- x -->'
     "</NoiDung>\n"
     "</CongVan>\n"
 ).encode()
@@ -456,15 +456,17 @@ async def test_base64_reference_reaches_the_signing_certificate_check(pki: DevPk
 
 async def test_base64_line_breaks_and_comments_are_not_content(pki: DevPki) -> None:
     """White space is not base64 data, comments are not in the node-set: re-wrapping the
-    text or adding a comment does not change what is signed."""
+    text or adding a comment before or after it does not change what is signed."""
 
     def rewrap(root: etree._Element) -> None:
         obj = by_id(root, "tep-dinh-kem")
         text = "".join((obj.text or "").split())
-        obj.text = "  " + text[:50] + "\r\n\t"
-        comment = etree.Comment(" ghi chú ")
-        comment.tail = text[50:] + "\n"
-        obj.append(comment)
+        obj.text = "\n"
+        before = etree.Comment(" tệp đính kèm ")
+        before.tail = "  " + text[:48] + "\r\n\t" + text[48:] + "\n"
+        after = etree.Comment(" hết ")
+        after.tail = "\n"
+        obj.extend([before, after])
 
     assert only(await verdict(edit(base64_enveloping(pki), rewrap), offline(pki))).passed
 
