@@ -37,7 +37,7 @@ def read_hex_string(stream: Any) -> generic.ByteStringObject | generic.TextStrin
         chunk = stream.read(size)
         if not chunk:
             stream.seek(start)
-            return _ORIGINAL(stream)
+            return PYHANKO_READ_HEX_STRING(stream)
         end = chunk.find(b">")
         if end >= 0:
             parts.append(chunk[:end])
@@ -48,7 +48,7 @@ def read_hex_string(stream: Any) -> generic.ByteStringObject | generic.TextStrin
     digits = body.translate(None, misc.PDF_WHITESPACE)
     if b"%" in body or digits.translate(None, _HEX_DIGITS):
         stream.seek(start)
-        return _ORIGINAL(stream)
+        return PYHANKO_READ_HEX_STRING(stream)
     stream.seek(start + len(body) + 2)
     if len(digits) % 2:
         digits += b"0"
@@ -56,9 +56,10 @@ def read_hex_string(stream: Any) -> generic.ByteStringObject | generic.TextStrin
 
 
 _LOCK = threading.Lock()
-_ORIGINAL: Callable[[Any], generic.ByteStringObject | generic.TextStringObject] = (
+PYHANKO_READ_HEX_STRING: Callable[[Any], generic.ByteStringObject | generic.TextStringObject] = (
     generic.read_hex_string_from_stream
 )
+"""pyHanko's own reader, as shipped (the fallback, and the benchmark's baseline)."""
 
 
 def install_fast_hex_strings() -> None:

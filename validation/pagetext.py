@@ -16,10 +16,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
+if TYPE_CHECKING:  # pypdf (and the imaging library it loads) only when text is looked for
+    from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
 
 __all__ = ["TextRun", "text_runs"]
 
@@ -69,6 +70,8 @@ def _utf16(hex_digits: bytes) -> str:
 
 
 def _to_unicode(font: DictionaryObject) -> dict[int, str]:
+    from pypdf.generic import StreamObject
+
     """Character code → text, from a ``/ToUnicode`` CMap (bfchar and bfrange)."""
     stream = font.get("/ToUnicode")
     if stream is None:
@@ -100,6 +103,8 @@ def _to_unicode(font: DictionaryObject) -> dict[int, str]:
 
 
 def _cid_widths(descendant: DictionaryObject) -> dict[int, float]:
+    from pypdf.generic import ArrayObject
+
     widths: dict[int, float] = {}
     w = descendant.get("/W")
     items = list(w.get_object()) if w is not None else []
@@ -123,6 +128,8 @@ def _cid_widths(descendant: DictionaryObject) -> dict[int, float]:
 
 def _font_widths(font: Any) -> tuple[dict[str, float], float]:
     """Advance widths (1/1000 em) by character, and a default for unknown characters."""
+    from pypdf.generic import DictionaryObject
+
     if not isinstance(font, DictionaryObject):
         return {}, _DEFAULT_WIDTH
     try:
