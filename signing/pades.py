@@ -274,6 +274,10 @@ class PadesSigner:
             reason=spec.reason,
             location=spec.location,
             signer_key_usage=set(),
+            # what the field's lock allows (else pyHanko warns that it lowered its default)
+            docmdp_permissions=lock[1]
+            if lock is not None and lock[1] is not None
+            else MDPPerm.FILL_FORMS,
         )
         pdf_signer = signers.PdfSigner(
             meta,

@@ -164,6 +164,8 @@ OVER_TEXT = 0.5
 """A later signature's widget "covers" a run of text when it hides this share of the run's
 height, over :data:`OVER_TEXT_WIDTH` points of its width (or this share of a short run)."""
 OVER_TEXT_WIDTH = 20.0
+SIGNATURE_BLOCK_LINES = 40.0
+"""How far above and below a personal signature its block's lines (position, name) reach."""
 SEAL_MAX = 50 / 25.4 * 72
 """The largest seal told apart as the Decree 30 agency seal (50 mm; real seals are ~36-42)."""
 
@@ -740,17 +742,18 @@ class _Judge:
             return False
         return self.policy.agency_rule.is_organisation(cert)
 
-    def _is_seal(self, change: Change) -> bool:
-        """Decree 30 App. I: the agency signature's seal over the left third of an earlier
-        personal signature on the same page (it may touch the name and position lines)."""
+    def _seal_on(self, change: Change) -> Rect | None:
+        """Decree 30 App. I: the agency signature's seal, at its real size, vertically centred
+        over the left third of an earlier personal signature on the same page; the personal
+        signature's box, or ``None`` when ``change`` is no such seal."""
         if change.rect is None or not self._is_organisation(change.revision):
-            return False
+            return None
         sx0, sy0, sx1, sy1 = change.rect
         width, height = sx1 - sx0, sy1 - sy0
         if not (0 < width <= SEAL_MAX and 0 < height <= SEAL_MAX):
-            return False  # a seal has its real size: Decree 30 seals are at most ~42 mm
+            return None  # a seal has its real size: Decree 30 seals are at most ~42 mm
         if max(width, height) > 1.3 * min(width, height):
-            return False  # round (or square): a long box is not a seal
+            return None  # round (or square): a long box is not a seal
         for other in self.history.changes:
             if (
                 other.kind != "signature"
@@ -770,12 +773,15 @@ class _Judge:
                 and overlap_y > 0
                 and overlap_x <= 0.5 * (px1 - px0)
                 and centre < px0 + (px1 - px0) / 3
-                and py0 - height / 2 <= middle <= py1 + height / 2
+                and py0 - height / 4 <= middle <= py1 + height / 4
             ):
-                return True
-        return False
+                return other.rect
+        return None
 
-    def _over_text(self, change: Change) -> bool:
+    def _over_text(self, change: Change, block: Rect | None = None) -> bool:
+        """Whether ``change``'s widget hides text of its page; with ``block`` (a personal
+        signature's box), the signature block's own lines (the position above it, the name
+        below, in its column) may be covered, as the seal does, and nothing else."""
         if change.rect is None or change.page is None:
             return False
         if change.page not in self._text:
@@ -797,7 +803,17 @@ class _Judge:
                 OVER_TEXT_WIDTH, OVER_TEXT * (bx1 - bx0)
             )
 
-        return any(covers(box) for box in self._text[change.page])
+        def in_block(box: Rect) -> bool:
+            if block is None:
+                return False
+            px0, py0, px1, py1 = block
+            return (
+                box[0] >= px0 - (px1 - px0) / 2
+                and box[1] >= py0 - SIGNATURE_BLOCK_LINES
+                and box[3] <= py1 + SIGNATURE_BLOCK_LINES
+            )
+
+        return any(covers(box) and not in_block(box) for box in self._text[change.page])
 
     def _overlays(self, revision: int) -> tuple[list[tuple[SubIndication, Finding]], list[Finding]]:
         """What later revisions painted over the page (see :mod:`validation.pdfhistory`)."""
@@ -871,9 +887,7 @@ class _Judge:
                         f"{who_vi}): dấu thời gian không được vẽ gì lên văn bản",
                     )
                 )
-            elif (
-                change.kind == "signature" and not self._is_seal(change) and self._over_text(change)
-            ):
+            elif change.kind == "signature" and self._over_text(change, self._seal_on(change)):
                 problems.append(
                     make_problem(
                         AdESFailure.FORMAT_FAILURE,

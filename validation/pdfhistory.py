@@ -60,7 +60,15 @@ ChangeKind = Literal[
 Rect = tuple[float, float, float, float]
 
 MAX_ANNOTATIONS = 20_000
-_HIDDEN = 2 | 32  # Hidden, NoView
+_HIDDEN, _NO_VIEW, _PRINT, _TOGGLE_NO_VIEW = 2, 32, 4, 256
+
+
+def _hidden(flags: int) -> bool:
+    """Shown neither on screen nor on paper: Hidden, or NoView without Print (a printed
+    NoView widget still puts its look on paper) and without ToggleNoView."""
+    if flags & _HIDDEN:
+        return True
+    return bool(flags & _NO_VIEW) and not flags & (_PRINT | _TOGGLE_NO_VIEW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +410,7 @@ def _state(resolver: Any, number: int, fields: dict[int, _Field]) -> _State:
         numbers.update(_numbers_in(annot.raw_get("/MK"), depth=2))
     has_look = appearance is not None or (is_widget and field_type not in (None, "/Sig"))
     visible = (
-        not flags & _HIDDEN
+        not _hidden(flags)
         and rect is not None
         and abs(rect[2] - rect[0]) * abs(rect[3] - rect[1]) > 0
         and has_look
@@ -420,23 +428,31 @@ def _state(resolver: Any, number: int, fields: dict[int, _Field]) -> _State:
     )
 
 
-def _numbers_in(value: Any, depth: int = 1) -> set[int]:
+def _numbers_in(value: Any, depth: int = 1, seen: set[int] | None = None) -> set[int]:
+    """Object numbers ``value`` depends on, ``depth`` levels down; the resources of the
+    appearance streams reached are followed too (a nested form XObject or font changed in
+    an update changes the look), bounded."""
+    seen = set() if seen is None else seen
     found: set[int] = set()
     if isinstance(value, generic.IndirectObject):
-        found.add(value.idnum)
-        if depth <= 0:
+        if value.idnum in seen or len(seen) > 2_000:
             return found
+        seen.add(value.idnum)
+        found.add(value.idnum)
         value = value.get_object()
         if isinstance(value, generic.StreamObject):
+            resources = value.raw_get("/Resources") if "/Resources" in value else None
+            return found | _numbers_in(resources, 4, seen)
+        if depth <= 0:
             return found
     if depth <= 0:
         return found
     if isinstance(value, generic.DictionaryObject):
         for key in value:
-            found |= _numbers_in(value.raw_get(key), depth - 1)
+            found |= _numbers_in(value.raw_get(key), depth - 1, seen)
     elif isinstance(value, generic.ArrayObject):
         for item in value:
-            found |= _numbers_in(item, depth - 1)
+            found |= _numbers_in(item, depth - 1, seen)
     return found
 
 

@@ -678,10 +678,12 @@ _OBJ_END = re.compile(rb"[\x00\t\n\x0c\r ]*endobj")
 
 
 def _check_objects(data: bytes, structure: Structure) -> None:
-    """Every object stream used, and every object written by an incremental update, read
-    strictly by our own parser: what pyHanko reads leniently (a dictionary closed by a lone
-    ``>``, an object stream whose first offset leaves room for another object, a number listed
-    twice in an object stream's header) other readers read differently."""
+    """Every object of every revision (in object streams too) read strictly by our own
+    parser: what pyHanko reads leniently (a dictionary closed by a lone ``>``, a ``%`` inside a
+    hex string taken for a comment, an object stream whose first offset leaves room for
+    another object, a number listed twice in an object stream's header) other readers read
+    differently. The original revision too: a draft can hide, in bytes the signer signed, a
+    reference that a later "form fill" supplies."""
     sections = structure.sections
     seen_streams: dict[tuple[int, int], list[int] | None] = {}
     budget = [MAX_OBJECTS_PARSED]
@@ -700,7 +702,7 @@ def _check_objects(data: bytes, structure: Structure) -> None:
                             sections,
                             revision,
                             holder,
-                            strict_objects=revision > 0,
+                            strict_objects=True,
                             budget=budget,
                         )
                     numbers = seen_streams[key]
@@ -713,7 +715,7 @@ def _check_objects(data: bytes, structure: Structure) -> None:
                             f"đối tượng {item.number} không nằm đúng vị trí trong luồng đối "
                             f"tượng {item.stream} như bảng tham chiếu chéo ghi",
                         )
-                elif item.kind == 1 and revision > 0 and item.number != section.stream_number:
+                elif item.kind == 1 and item.number != section.stream_number:
                     _strict_object(data, sections, revision, item, budget)
             except _Malformed as exc:
                 problem = (

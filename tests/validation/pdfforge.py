@@ -223,3 +223,40 @@ def rendered_pixels(data: bytes, box: tuple[float, float, float, float], page: i
 
 def objects_of(data: bytes, numbers: Iterable[int]) -> dict[int, bytes]:
     return {n: read_object(data, n) for n in numbers}
+
+
+def write_pdf(objects: dict[int, bytes], root: int) -> bytes:
+    """A one-revision PDF of exactly these object bodies (a classic cross-reference table),
+    for attacks that must sit in the bytes the first signer signs."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets: dict[int, int] = {}
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    size = max(objects) + 1
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for number in range(1, size):
+        if number in offsets:
+            out += b"%010d 00000 n \n" % offsets[number]
+        else:
+            out += b"0000000000 00000 f \n"
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, root, xref_at)
+    return bytes(out)
+
+
+def simple_page_pdf(resources: bytes, content: bytes) -> bytes:
+    """A one-page A4 document: catalog 1, pages 2, page 3, content 4, font 5, and the page's
+    resources 6 written as given (``/F1`` is the font)."""
+    return write_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources 6 0 R"
+            b" /Contents 4 0 R >>",
+            4: stream_object(content),
+            5: FONT,
+            6: resources,
+        },
+        1,
+    )

@@ -32,6 +32,7 @@ from tests.validation.pdfforge import (
     read_object,
     rendered_pixels,
     rendered_text,
+    simple_page_pdf,
     stream_object,
 )
 from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes
@@ -277,3 +278,98 @@ async def test_number_fill_still_allowed(pki: DevPki, decree30: Decree30Document
     filled = fill_text_fields(decree30.personal, {"so": "77", "ngay": "02", "thang": "12"})
     report = await validate_bytes(filled, _policy(pki))
     assert report.signatures[0].passed, [f.code for f in report.signatures[0].findings]
+
+
+# -- second review ---------------------------------------------------------------------------
+
+
+async def test_seal_reaching_above_the_signature_block(
+    pki: DevPki, decree30: Decree30Documents, seal_png: bytes
+) -> None:
+    """A seal of legal size and shape, overlapping the left third of the personal signature
+    but reaching far above it into the body: only the signature block's own lines may be
+    covered."""
+    px0, _py0, _px1, py1 = _personal_rect(decree30.numbered)
+    side = 141.0
+    x0, y0 = px0 - 85.0, py1 - 5.0
+    place = PageBox(
+        page=1,
+        x_mm=x0 / MM,
+        y_mm=(841.8897637795277 - (y0 + side)) / MM,
+        width_mm=side / MM,
+        height_mm=side / MM,
+    )
+    spec = PadesSpec(
+        appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal_png, placement=place)
+    )
+    sealed, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(decree30.numbered)
+    box = (x0, y0, x0 + side, y0 + side)
+    assert abs(rendered_pixels(sealed, box) - rendered_pixels(decree30.numbered, box)) > 0.02
+    _failed(
+        await validate_bytes(sealed, _policy(pki)), "pdf.signature_over_content", ("personal-1",)
+    )
+
+
+async def test_hex_string_comment_in_the_signed_revision(pki: DevPki) -> None:
+    """The drafter hides ``/XObject << /X9 50 0 R >>`` behind a ``%`` inside a hex string:
+    pyHanko takes the ``%`` for a comment and skips the entry, poppler and qpdf end the string
+    at ``>`` and read it. Object 50 does not exist when the leader signs; an unsigned update
+    supplies it afterwards and poppler draws it over the page."""
+    resources = b"<< /Font << /F1 5 0 R >> /Foo <41%>/XObject << /X9 50 0 R >> /Bar <\n42> >>"
+    content = (
+        b"BT /F1 14 Tf 72 760 Td (Noi dung da duoc phe duyet) Tj ET\nq 1 0 0 1 0 0 cm /X9 Do Q"
+    )
+    base = simple_page_pdf(resources, content)
+    signed, _ = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(base)
+    assert FORGED not in rendered_text(signed)
+    xobject = stream_object(
+        b"BT /F1 14 Tf 72 700 Td (" + FORGED.encode() + b") Tj ET",
+        b" /Type /XObject /Subtype /Form /BBox [0 0 595 842]"
+        b" /Resources << /Font << /F1 5 0 R >> >>",
+    )
+    forged = append(signed, Update().add(50, xobject))
+    assert FORGED in rendered_text(forged)  # poppler shows what was never signed
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.ambiguous_structure", ("plain-1",))
+
+
+async def test_printed_but_not_viewed_field_between_the_signatures(
+    pki: DevPki, decree30: Decree30Documents, seal_png: bytes
+) -> None:
+    """A signature field added after the personal signature, flagged NoView|Print: nothing
+    on screen, a forged paragraph on paper."""
+    data = decree30.numbered
+    [page] = page_refs(data)
+    reader = PdfFileReader(io.BytesIO(data))
+    form_no = reader.root.raw_get("/AcroForm").idnum
+    size = last_revision(data).size
+    annot_no, ap_no, font_no = size, size + 1, size + 2
+    page_body = read_object(data, page).replace(b"/Annots [", b"/Annots [%d 0 R " % annot_no)
+    form_body = read_object(data, form_no).replace(b"/Fields [", b"/Fields [%d 0 R " % annot_no)
+    rect = (80, 384, 560, 438)
+    annot = (
+        b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (review) /F 36 /Rect [%d %d %d %d] "
+        b"/P %d 0 R /AP << /N %d 0 R >> >>" % (*rect, page, ap_no)
+    )
+    appearance = stream_object(
+        b"q 1 g 0 0 480 54 re f Q BT /FF 13 Tf 5 38 Td (" + FORGED.encode() + b") Tj ET",
+        b" /Type /XObject /Subtype /Form /BBox [0 0 480 54] /Resources << /Font << /FF %d 0 R >> >>"
+        % font_no,
+    )
+    update = Update().add(page, page_body).add(form_no, form_body).add(annot_no, annot)
+    annotated = append(data, update.add(ap_no, appearance).add(font_no, FONT))
+    spec = PadesSpec(
+        appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal_png, seal_diameter_mm=36)
+    )
+    final, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(annotated)
+    with tempfile.TemporaryDirectory() as tmp:
+        source, printed = Path(tmp) / "f.pdf", Path(tmp) / "printed.pdf"
+        source.write_bytes(final)
+        subprocess.run(
+            ["pdftocairo", "-pdf", str(source), str(printed)], check=True, capture_output=True
+        )
+        on_paper = printed.read_bytes()
+    # poppler prints it (its print output paints the box) though the screen does not
+    assert abs(rendered_pixels(on_paper, rect) - rendered_pixels(final, rect)) > 0.02
+    _failed(
+        await validate_bytes(final, _policy(pki)), "pdf.unsigned_field_overlay", ("personal-1",)
+    )
