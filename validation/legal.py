@@ -42,6 +42,10 @@ _WORDS = {
     "timestamp": ("a visible document timestamp", "một dấu thời gian có hình hiển thị"),
     "fill": ("field {name} filled in", "ô {name} được điền"),
     "refill": ("field {name} filled in again", "ô {name} bị điền lại"),
+    "large-fill": (
+        "field {name} filled in a box or with a text larger than a number or a date",
+        "ô {name} được điền trong khung hoặc với nội dung lớn hơn một số hay một ngày tháng",
+    ),
     "unsigned-field": ("an unsigned signature field {name}", "một ô chữ ký chưa ký {name}"),
     "appearance": ("the look of field {name} changed", "hình hiển thị của ô {name} bị thay đổi"),
     "revealed": ("a hidden {name} made visible", "một {name} đang ẩn bị cho hiện ra"),

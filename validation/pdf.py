@@ -898,7 +898,7 @@ class _Judge:
                         "mà chữ ký này đã ký",
                     )
                 )
-            elif change.kind in ("fill", "refill") and self._over_text(change):
+            elif change.kind in ("fill", "refill", "large-fill") and self._over_text(change):
                 problems.append(
                     make_problem(
                         AdESFailure.FORMAT_FAILURE,

@@ -12,7 +12,8 @@ the document as it was issued (Decree 30 Art. 5):
     widget when it is visible;
 ``fill``
     a form field whose value changed (its appearance with it); ``refill`` when it had a
-    value already;
+    value already; ``large-fill`` when the box is bigger than one line of text or the value
+    longer than a short line (a number or a date is neither);
 ``unsigned-field``
     a visible widget of a signature field left unsigned, new or changed;
 ``appearance``
@@ -50,6 +51,7 @@ ChangeKind = Literal[
     "timestamp",
     "fill",
     "refill",
+    "large-fill",
     "unsigned-field",
     "appearance",
     "revealed",
@@ -163,6 +165,27 @@ class _View:
         return cls(resolver, annots, tree, pages_ref, states)
 
 
+LINE_FIELD_HEIGHT = 30.0
+LINE_FIELD_WIDTH = 250.0
+SHORT_VALUE = 48
+
+
+def _large(state: _State) -> bool:
+    """A field box bigger than one line (in points), or a value longer than a short line or
+    on several lines: room for a paragraph."""
+    if state.rect is None:
+        return True
+    width, height = state.rect[2] - state.rect[0], state.rect[3] - state.rect[1]
+    value = state.value or ""
+    return (
+        height > LINE_FIELD_HEIGHT
+        or width > LINE_FIELD_WIDTH
+        or len(value) > SHORT_VALUE
+        or "\n" in value
+        or "\r" in value
+    )
+
+
 def _changed_numbers(structure: Structure, revision: int) -> set[int]:
     if revision >= len(structure.sections):
         return set()
@@ -207,13 +230,15 @@ def _revision_changes(
                     kind = "appearance"
             elif before is not None and before.value != state.value:
                 kind = "refill" if before.value not in (None, "") else "fill"
+                if kind == "fill" and _large(state):
+                    kind = "large-fill"
             else:
                 # a new widget, or a new look for an unchanged value: painted, not filled
                 kind = "appearance"
             if (
                 before is not None
                 and not before.visible
-                and kind in ("appearance", "fill", "refill")
+                and kind in ("appearance", "fill", "refill", "large-fill")
             ):
                 kind = "revealed"  # a hidden widget shown, whether or not its value changed
         else:

@@ -134,6 +134,7 @@ class _Parser:
         self.data = data
         self.pos = pos
         self.duplicates: list[str] = []
+        self.refs: list[int] = []
 
     def skip(self) -> None:
         data, n = self.data, len(self.data)
@@ -205,6 +206,7 @@ class _Parser:
         ref = _REF.match(data, self.pos)
         if ref:
             self.pos = ref.end()
+            self.refs.append(int(ref.group(1)))
             return _Ref(int(ref.group(1)), int(ref.group(2)))
         number = _NUMBER.match(data, self.pos)
         if number:
@@ -685,11 +687,18 @@ def _check_objects(data: bytes, structure: Structure) -> None:
     differently. The original revision too: a draft can hide, in bytes the signer signed, a
     reference that a later "form fill" supplies."""
     sections = structure.sections
-    seen_streams: dict[tuple[int, int], list[int] | None] = {}
+    # a linearized file's first-page section is a second "revision" written *before* the
+    # main one (its /Prev points forward): both are one revision of the file's bytes
+    horizon = list(range(len(sections)))
+    for revision in range(len(sections) - 2, -1, -1):
+        if sections[revision + 1].offset < sections[revision].offset:
+            horizon[revision] = horizon[revision + 1]
+    seen_streams: dict[tuple[int, int], tuple[list[int], dict[int, list[int]]]] = {}
     budget = [MAX_OBJECTS_PARSED]
     for revision, section in enumerate(sections):
         for item in section.entries.values():
             problem: tuple[str, str] | None = None
+            refs: list[int] = []
             try:
                 if item.kind == 2:
                     holder = _latest(sections, revision, item.stream)
@@ -705,10 +714,9 @@ def _check_objects(data: bytes, structure: Structure) -> None:
                             strict_objects=True,
                             budget=budget,
                         )
-                    numbers = seen_streams[key]
-                    if numbers is not None and (
-                        item.index >= len(numbers) or numbers[item.index] != item.number
-                    ):
+                    numbers, stream_refs = seen_streams[key]
+                    refs = stream_refs.get(item.number, [])
+                    if item.index >= len(numbers) or numbers[item.index] != item.number:
                         problem = (
                             f"object {item.number} is not where the cross-reference stream "
                             f"says in object stream {item.stream}",
@@ -716,7 +724,7 @@ def _check_objects(data: bytes, structure: Structure) -> None:
                             f"tượng {item.stream} như bảng tham chiếu chéo ghi",
                         )
                 elif item.kind == 1 and item.number != section.stream_number:
-                    _strict_object(data, sections, revision, item, budget)
+                    refs = _strict_object(data, sections, revision, item, budget)
             except _Malformed as exc:
                 problem = (
                     f"object {item.number} cannot be read strictly ({exc}): readers disagree "
@@ -724,8 +732,28 @@ def _check_objects(data: bytes, structure: Structure) -> None:
                     f"đối tượng {item.number} không đọc được theo đúng chuẩn ({exc}): các "
                     "phần mềm đọc hiểu nội dung của nó khác nhau",
                 )
+            if problem is None:
+                problem = _dangling(sections, horizon[revision], item.number, refs)
             if problem is not None:
                 structure.problems.append(Ambiguity(revision, *problem))
+
+
+def _dangling(
+    sections: list[Section], revision: int, number: int, refs: list[int]
+) -> tuple[str, str] | None:
+    """A reference to an object that does not exist in this revision: readers show nothing
+    (null) until a later update supplies the object, and then show it, while the change
+    analysis, which walks only some references, may never notice."""
+    for target in dict.fromkeys(refs):
+        entry = _latest(sections, revision, target)
+        if entry is None or entry.kind == 0:
+            return (
+                f"object {number} refers to object {target}, which does not exist in that "
+                "revision: a later update could supply it unnoticed",
+                f"đối tượng {number} tham chiếu tới đối tượng {target} không tồn tại trong "
+                "phiên bản đó: một bản cập nhật sau có thể bổ sung nó mà không bị phát hiện",
+            )
+    return None
 
 
 def _stream_body(
@@ -776,13 +804,14 @@ def _stream_body(
 
 def _strict_object(
     data: bytes, sections: list[Section], revision: int, item: Entry, budget: list[int]
-) -> None:
+) -> list[int]:
+    """Parse object ``item`` strictly; the object numbers it refers to."""
     budget[0] -= 1
     if budget[0] < 0:
-        return
+        return []
     header = _HEADER.match(data, item.offset)
     if header is None:
-        return  # reported by _check
+        return []  # reported by _check
     parser = _Parser(data, header.end())
     parser.value()
     if parser.duplicates:
@@ -790,9 +819,10 @@ def _strict_object(
     parser.skip()
     if data.startswith(b"stream", parser.pos):
         _stream_body(data, sections, revision, item)
-        return
+        return parser.refs
     if not data.startswith(b"endobj", parser.pos):
         raise _Malformed("something other than endobj follows the object")
+    return parser.refs
 
 
 def _object_stream_numbers(
@@ -803,10 +833,11 @@ def _object_stream_numbers(
     *,
     strict_objects: bool,
     budget: list[int],
-) -> list[int]:
+) -> tuple[list[int], dict[int, list[int]]]:
     """The object numbers an object stream holds, in order, after checking its header: the
     first object at offset 0 right after the header, offsets increasing, no number twice; with
-    ``strict_objects``, every object parsed and ending where the next begins."""
+    ``strict_objects``, every object parsed and ending where the next begins. Also the object
+    numbers each object refers to."""
     stream_dict, start, stop = _stream_body(data, sections, revision, holder)
     raw = data[start:stop]
     if stream_dict.get("/Type") != "/ObjStm":
@@ -830,9 +861,10 @@ def _object_stream_numbers(
         raise _Malformed("its offsets do not increase")
     if offsets and first + offsets[-1] >= len(decoded) + (1 if count == 0 else 0):
         raise _Malformed("an offset lies beyond the stream")
+    refs: dict[int, list[int]] = {}
     if strict_objects:
         bounds = [*offsets[1:], len(decoded) - first]
-        for start, stop in zip(offsets, bounds, strict=True):
+        for number, start, stop in zip(numbers, offsets, bounds, strict=True):
             budget[0] -= 1
             if budget[0] < 0:
                 break
@@ -844,7 +876,8 @@ def _object_stream_numbers(
             parser.skip()
             if parser.pos != len(body):
                 raise _Malformed("an object in it does not end where the next begins")
-    return numbers
+            refs[number] = parser.refs
+    return numbers, refs
 
 
 def signed_revision(data: bytes, structure: Structure, end: int) -> int | None:

@@ -192,7 +192,7 @@ class SignatureReport:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RevisionUpdate:
     """PDF: what one revision (from the first signed one on) changed that a reader sees, as
-    ``(kind, name)`` pairs: ``signature``, ``timestamp``, ``fill``, ``refill``,
+    ``(kind, name)`` pairs: ``signature``, ``timestamp``, ``fill``, ``refill``, ``large-fill``,
     ``unsigned-field``, ``appearance``, ``revealed``, ``annotation``, ``form-defaults``,
     ``dss`` (see :mod:`validation.pdfhistory`)."""
 

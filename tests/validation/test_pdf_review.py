@@ -34,6 +34,7 @@ from tests.validation.pdfforge import (
     rendered_text,
     simple_page_pdf,
     stream_object,
+    write_pdf,
 )
 from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes
 
@@ -373,3 +374,58 @@ async def test_printed_but_not_viewed_field_between_the_signatures(
     _failed(
         await validate_bytes(final, _policy(pki)), "pdf.unsigned_field_overlay", ("personal-1",)
     )
+
+
+# -- third review ----------------------------------------------------------------------------
+
+
+async def test_dangling_parent_supplied_after_signing(pki: DevPki) -> None:
+    """The drafter leaves a field whose /Parent names an object that does not exist: empty
+    when signed; an update after the signature supplies the parent with a value, and poppler
+    shows it, while pyHanko's change analysis, which does not walk /Parent, sees an orphan."""
+    base = write_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm 7 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources 6 0 R"
+            b" /Contents 4 0 R /Annots [8 0 R] >>",
+            4: stream_object(b"BT /F1 14 Tf 72 760 Td (Noi dung da duoc phe duyet) Tj ET"),
+            5: FONT,
+            6: b"<< /Font << /F1 5 0 R >> >>",
+            7: b"<< /Fields [8 0 R] /DA (/Helv 12 Tf 0 g) /DR << /Font << /Helv 5 0 R >> >> >>",
+            8: b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (ghi) /Rect [72 600 520 640] /F 4"
+            b" /P 3 0 R /Parent 500 0 R /DA (/Helv 12 Tf 0 g) >>",
+        },
+        1,
+    )
+    signed, _ = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(base)
+    assert FORGED not in rendered_text(signed)
+    forged = append(signed, Update().add(500, b"<< /V (" + FORGED.encode() + b") >>"))
+    assert FORGED in rendered_text(forged)
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.ambiguous_structure", ("plain-1",))
+
+
+async def test_number_field_as_a_text_box(
+    pki: DevPki, sample_pdf: bytes, signature_png: bytes, seal_png: bytes
+) -> None:
+    """A number/date field the person's lock leaves open, drafted as a large box: filled, it
+    is room for a paragraph, not a number or a date."""
+    from signing import DEFAULT_FIELDS, TextFieldSpec, add_text_fields
+
+    big = TextFieldSpec(
+        name="nam", box=PageBox(page=1, x_mm=30, y_mm=230, width_mm=160, height_mm=40)
+    )
+    draft = add_text_fields(sample_pdf, (*DEFAULT_FIELDS, big))
+    personal, _ = await PadesSigner(
+        pki.in_memory_key("personal"),
+        PadesSpec(appearance=AppearanceSpec(profile=Profile.PERSONAL, image_png=signature_png)),
+    ).sign_bytes(draft)
+    filled = fill_text_fields(personal, {"so": "9", "ngay": "01", "thang": "12", "nam": "2026"})
+    spec = PadesSpec(
+        appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal_png, seal_diameter_mm=36)
+    )
+    final, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(filled)
+    report = await validate_bytes(final, _policy(pki))
+    assert not report.legal.valid
+    reasons = [f for f in report.legal.reasons if f.code == "legal.changed_before_agency"]
+    assert reasons and "nam" in reasons[0].en and "nam" in reasons[0].vi
