@@ -44,7 +44,7 @@ import base64
 import concurrent.futures
 import functools
 import hashlib
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,7 +70,13 @@ from signing.errors import InputUnreadable, ServiceUnavailable, SigningError, Us
 from signing.files import atomic_output, open_input
 from signing.keys import KeySigner, check_certificate_usable, digest_algorithm_for
 from signing.tsa import HttpTimestamper
-from validation import Unparseable, parse_untrusted_xml
+from validation import (
+    Unparseable,
+    canonical_xml,
+    element_at,
+    element_path,
+    parse_untrusted_xml,
+)
 
 XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
@@ -185,7 +191,7 @@ async def sign_xml(
     bridge = _KeyBridge(key, digest, asyncio.get_running_loop())
     root, path = await _in_own_thread(_sign_blocking, data, key, spec, bridge, signing_time)
     if stamper is not None:
-        signature = _follow(root, path)
+        signature = element_at(root, path)
         imprint = hashlib.new(digest, _signature_value_c14n(signature)).digest()
         try:
             token: cms.ContentInfo = await stamper.async_timestamp(imprint, digest)
@@ -253,7 +259,7 @@ def _sign_blocking(
     placeholder = etree.SubElement(
         parent, f"{{{XMLDSIG_NS}}}Signature", nsmap={"ds": XMLDSIG_NS}, Id="placeholder"
     )
-    path = _path_of(placeholder)
+    path = element_path(placeholder)
     c14n = _C14N[spec.canonicalization]
     method = _SIGNATURE_METHODS[(_key_family(key), bridge.digest)]
     signer: XMLSigner
@@ -338,22 +344,6 @@ def _signature_parent(root: etree._Element, location: str | None, *, edxml: bool
     return elements[0]
 
 
-def _path_of(element: etree._Element) -> tuple[int, ...]:
-    path: list[int] = []
-    node = element
-    while (parent := node.getparent()) is not None:
-        path.append(parent.index(node))
-        node = parent
-    return tuple(reversed(path))
-
-
-def _follow(root: etree._Element, path: Sequence[int]) -> etree._Element:
-    node = root
-    for index in path:
-        node = node[index]
-    return node
-
-
 def _key_family(key: KeySigner) -> str:
     if key.algorithm == "ec":
         return "ec"
@@ -432,17 +422,6 @@ class _KeyBridge:
             ) from exc
 
 
-def _inherit_xml_attributes(apex: etree._Element, original: etree._Element) -> None:
-    """C14N 1.0 §2.4: a subtree rendered alone carries the nearest occurrence of each ``xml:*``
-    attribute of the ancestors of ``original`` that it does not carry itself; set on
-    ``apex``, the subtree's copy as the root of its own document."""
-    for ancestor in original.iterancestors():
-        for key, value in ancestor.attrib.items():
-            name = str(key)
-            if name.startswith(f"{{{_XML_NS}}}") and name not in apex.attrib:
-                apex.set(name, value)
-
-
 def _is_exclusive(method: CanonicalizationMethod) -> bool:
     return method.value.startswith(_EXC_C14N_NS)
 
@@ -460,25 +439,23 @@ class _XMLSigner(XMLSigner):
         if _is_exclusive(algorithm):
             result: bytes = super()._c14n(nodes, algorithm, inclusive_ns_prefixes)
             return result
-        out = b""
-        for node in nodes if isinstance(nodes, list) else [nodes]:
-            if node.getparent() is not None:
-                apex = etree.fromstring(etree.tostring(node, with_tail=False))
-                _inherit_xml_attributes(apex, node)
-                node = apex
-            out += etree.tostring(
-                node, method="c14n", with_comments=algorithm.value.endswith("#WithComments")
-            )
-        return out
+        placed: dict[int, etree._Element] = getattr(self, "_placed", {})
+        return b"".join(
+            canonical_xml(node, algorithm, placed=placed.get(id(node)))
+            for node in (nodes if isinstance(nodes, list) else [nodes])
+        )
 
     def _get_c14n_inputs_from_references(self, doc_root: Any, references: Any) -> Any:
         """signxml copies an ``#id`` reference's element out of the document before
-        canonicalising it: the copy gets the ``xml:*`` attributes it inherits."""
+        canonicalising it: remember where the copy stood, so that it inherits the ``xml:*``
+        attributes of its ancestors there (the validation room's C14N, shared)."""
         inputs, resolved = super()._get_c14n_inputs_from_references(doc_root, references)
+        placed: dict[int, etree._Element] = {}
         for copy, reference in zip(inputs, resolved, strict=True):
             if not _is_exclusive(reference.c14n_method or self.c14n_alg):
                 original = self._resolve_reference(doc_root, {"URI": reference.URI})  # type: ignore[no-untyped-call]
-                _inherit_xml_attributes(copy, original)
+                placed[id(copy)] = original
+        self._placed = placed
         return inputs, resolved
 
 

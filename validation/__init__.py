@@ -25,6 +25,9 @@ from validation.report import (
     reports_json,
 )
 from validation.xml import parse_untrusted_xml
+from validation.xmlc14n import canonical as canonical_xml
+from validation.xmlread import follow as element_at
+from validation.xmlread import path_of as element_path
 
 __all__ = [
     "NUMBER_DATE_FIELDS",
@@ -44,7 +47,10 @@ __all__ = [
     "Unparseable",
     "ValidationError",
     "ValidationPolicy",
+    "canonical_xml",
     "detect_format",
+    "element_at",
+    "element_path",
     "legal_verdict",
     "load_certificates",
     "parse_untrusted_xml",
