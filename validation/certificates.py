@@ -69,6 +69,7 @@ __all__ = [
     "code_of",
     "find_path",
     "judge_certificate",
+    "no_timestamp",
     "refine_revoked",
     "revocation_unknown_accepted",
 ]
@@ -111,6 +112,30 @@ def refine_revoked(
     ):
         return AdESFailure.REVOKED
     return sub
+
+
+def no_timestamp(*, later_document_timestamp: bool = False) -> Finding:
+    """No (valid) signature timestamp: the claimed signing time is the signer's own clock and
+    proves nothing, so the certificate is judged at the validation time, or (PDF) at the
+    time of a later document timestamp."""
+    at_en = (
+        "the time of a later document timestamp"
+        if later_document_timestamp
+        else ("the validation time")
+    )
+    at_vi = (
+        "thời điểm của dấu thời gian văn bản sau đó"
+        if later_document_timestamp
+        else ("thời điểm kiểm tra")
+    )
+    return Finding(
+        code="time.no_timestamp",
+        severity="warning",
+        en="no valid signature timestamp: the signing time is the signer's own claim, so the "
+        f"certificate is judged at {at_en}",
+        vi="không có dấu thời gian hợp lệ: thời điểm ký do người ký tự khai, nên chứng thư số "
+        f"được kiểm tra tại {at_vi}",
+    )
 
 
 def revocation_unknown_accepted(detail: str | None) -> Finding:

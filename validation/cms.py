@@ -64,7 +64,12 @@ from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, Signat
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from pyhanko_certvalidator.validate import async_validate_path
 
-from validation.certificates import code_of, refine_revoked, revocation_unknown_accepted
+from validation.certificates import (
+    code_of,
+    no_timestamp,
+    refine_revoked,
+    revocation_unknown_accepted,
+)
 from validation.context import (
     SIGNER_KEY_USAGE,
     AlgorithmPolicy,
@@ -1587,16 +1592,7 @@ async def _judge_signature(
         findings.append(explained)
     findings.extend(_timestamp_findings(stamps, used))
     if poe is None:
-        findings.append(
-            Finding(
-                code="time.no_timestamp",
-                severity="info",
-                en="no valid signature timestamp: the certificate is judged at the validation "
-                "time (the claimed signing time is the signer's own clock, not proof)",
-                vi="không có dấu thời gian hợp lệ: chứng thư số được kiểm tra tại thời điểm "
-                "kiểm tra (thời điểm ký do máy người ký ghi không phải là bằng chứng)",
-            )
-        )
+        findings.append(no_timestamp())
     findings.extend(algorithm_findings(policy, md_algo))
     findings.extend(revocation_findings(judgement.revocation, policy))
     cert = judgement.signer

@@ -109,6 +109,7 @@ from validation.certificates import (
     NO_CHAIN,
     PathVerdict,
     judge_certificate,
+    no_timestamp,
     revocation_unknown_accepted,
 )
 from validation.cms import later_than_validation
@@ -463,24 +464,7 @@ class _Judge:
             else:
                 findings.append(later_than_validation(stamp.time))
         elif stamp is None:
-            findings.append(
-                make_finding(
-                    "time.no_timestamp",
-                    "no timestamp: the signing time is the signer's own claim, so the "
-                    "certificate is judged at "
-                    + (
-                        "the time of a later document timestamp" if proof else "the validation time"
-                    ),
-                    "không có dấu thời gian: thời điểm ký do người ký tự khai, nên chứng thư số "
-                    "được kiểm tra tại "
-                    + (
-                        "thời điểm của dấu thời gian văn bản sau đó"
-                        if proof
-                        else "thời điểm kiểm tra"
-                    ),
-                    "warning",
-                )
-            )
+            findings.append(no_timestamp(later_document_timestamp=proof is not None))
 
         trust = None
         if crypto.sound and cert is not None:

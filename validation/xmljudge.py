@@ -47,7 +47,7 @@ from pyhanko_certvalidator.policy_decl import AlgorithmUsageConstraint
 from signxml.algorithms import CanonicalizationMethod, SignatureMethod
 from signxml.exceptions import InvalidInput
 
-from validation.certificates import judge_certificate
+from validation.certificates import judge_certificate, no_timestamp
 from validation.cms import (
     TokenOutcome,
     context_for,
@@ -331,16 +331,7 @@ def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | Non
             )
         )
     else:
-        findings.append(
-            Finding(
-                code="time.no_timestamp",
-                severity="info",
-                en="no valid signature timestamp: the certificate is judged at the validation "
-                "time (the claimed signing time is the signer's own clock, not proof)",
-                vi="không có dấu thời gian hợp lệ: chứng thư số được kiểm tra tại thời điểm "
-                "kiểm tra (thời điểm ký do máy người ký ghi không phải là bằng chứng)",
-            )
-        )
+        findings.append(no_timestamp())
     findings.extend(rejected_timestamp_findings(stamps, "xml"))
     return findings
 
