@@ -388,7 +388,10 @@ def _split_text(
     element: etree._Element, removed: Callable[[etree._Element], bool]
 ) -> etree._Element | None:
     """The first element at or under ``element`` (and not ``removed``) whose text a comment or
-    processing instruction splits, if any. Linear: each parent's children are read once."""
+    processing instruction cuts: one followed by non-blank text within the same parent. A
+    reader taking the element's ``.text`` (or the preceding child's ``.tail``) stops there,
+    whatever came before: a comment at the very start hides the whole text. Linear: each
+    parent's children are read once."""
     parents: dict[etree._Element, None] = {}
     for node in element.iter(etree.Comment, etree.ProcessingInstruction):
         parent = node.getparent()
@@ -397,14 +400,9 @@ def _split_text(
     for parent in parents:
         if removed(parent):
             continue
-        pieces = 1 if (parent.text or "").strip(_WHITE) else 0
         for child in parent:
-            if isinstance(child.tag, str):
-                pieces = 0  # an element ends the run of text
-            if (child.tail or "").strip(_WHITE):
-                pieces += 1
-                if pieces > 1:
-                    return parent
+            if not isinstance(child.tag, str) and (child.tail or "").strip(_WHITE):
+                return parent
     return None
 
 

@@ -117,9 +117,9 @@ async def test_comment_inside_a_signed_edxml_attachment(
 async def test_comment_splitting_signed_text_vs_between_elements(
     pki: DevPki, dev_services: DevServices, pki_files: Path, tmp_path: Path
 ) -> None:
-    """A comment inside the text of any signed element is refused; between elements, or at
-    either end of a text (white space or nothing on one side), it cuts no text in two and
-    stays allowed."""
+    """A comment inside the text of any signed element is refused, and so is one before the
+    text (a reader's ``.text`` stops at it: it would get nothing); between elements, or after
+    the text, it hides nothing and stays allowed."""
     signed = await sign(pki, dev_services)
 
     def inside(root: etree._Element) -> None:
@@ -138,11 +138,21 @@ async def test_comment_splitting_signed_text_vs_between_elements(
         noi_dung = root.find(f"{T}NoiDung")
         assert noi_dung is not None
         noi_dung.append(etree.Comment(" cuối "))
-        noi_dung.insert(0, etree.Comment(" đầu "))
-        noi_dung.text, noi_dung[0].tail = None, noi_dung.text
 
     allowed = edit(signed, around)
     assert only(await verdict(allowed, offline(pki))).passed
+
+    def at_start(root: etree._Element) -> None:
+        noi_dung = root.find(f"{T}NoiDung")
+        assert noi_dung is not None
+        noi_dung.insert(0, etree.Comment(" đầu "))
+        noi_dung.text, noi_dung[0].tail = None, noi_dung.text
+
+    hidden = edit(signed, at_start)
+    assert xmlsec1_ok(hidden, pki_files, tmp_path)
+    head = etree.fromstring(hidden).find(f"{T}NoiDung")
+    assert head is not None and head.text is None  # a reader gets nothing
+    assert_refused(only(await verdict(hidden, offline(pki))), "xml.comment_in_signed_text")
 
 
 async def test_processing_instruction_splitting_signed_text(
@@ -347,6 +357,30 @@ async def test_copy_of_a_signature_is_not_a_second_signature(
     assert_refused(second, "xml.duplicate_signature")
     assert first.id in next(f.en for f in second.findings if f.code == "xml.duplicate_signature")
     assert second.signer is not None and second.signer.subject == first.signer.subject  # type: ignore[union-attr]
+    assert report.indication is AdESStatus.FAILED
+
+
+@pytest.mark.parametrize("stray", ["-", "*"])
+async def test_copy_with_a_stray_character_is_still_a_copy(
+    pki: DevPki, pki_files: Path, tmp_path: Path, stray: str
+) -> None:
+    """signxml reads a SignatureValue leniently (characters outside base64 dropped): a copy
+    with one stray character verifies as well, and must still count as the same signature."""
+    signed = enveloped(pki, [transform(XPATH, NOT_SIGNATURES), transform(EXC_C14N)])
+
+    def duplicate(root: etree._Element) -> None:
+        trich_yeu = root.find(f"{T}TrichYeu")
+        assert trich_yeu is not None
+        twin = copy.deepcopy(signature_of(root))
+        value = twin.find("{http://www.w3.org/2000/09/xmldsig#}SignatureValue")
+        assert value is not None and value.text
+        value.text = value.text[:10] + stray + value.text[10:]
+        trich_yeu.append(twin)
+
+    report = await verdict(edit(signed, duplicate), offline(pki))
+    first, second = report.signatures
+    assert first.passed, first.findings
+    assert_refused(second, "xml.duplicate_signature")
     assert report.indication is AdESStatus.FAILED
 
 

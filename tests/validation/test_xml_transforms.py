@@ -456,19 +456,27 @@ async def test_base64_reference_reaches_the_signing_certificate_check(pki: DevPk
 
 async def test_base64_line_breaks_and_comments_are_not_content(pki: DevPki) -> None:
     """White space is not base64 data, comments are not in the node-set: re-wrapping the
-    text or adding a comment before or after it does not change what is signed."""
+    text or adding a comment after it does not change what is signed. A comment before the
+    text would hide it from a reader taking the element's text: refused."""
 
     def rewrap(root: etree._Element) -> None:
         obj = by_id(root, "tep-dinh-kem")
         text = "".join((obj.text or "").split())
-        obj.text = "\n"
-        before = etree.Comment(" tệp đính kèm ")
-        before.tail = "  " + text[:48] + "\r\n\t" + text[48:] + "\n"
+        obj.text = "\n  " + text[:48] + "\r\n\t" + text[48:] + "\n"
         after = etree.Comment(" hết ")
         after.tail = "\n"
-        obj.extend([before, after])
+        obj.append(after)
 
     assert only(await verdict(edit(base64_enveloping(pki), rewrap), offline(pki))).passed
+
+    def before(root: etree._Element) -> None:
+        obj = by_id(root, "tep-dinh-kem")
+        comment = etree.Comment(" tệp đính kèm ")
+        comment.tail, obj.text = obj.text, "\n"
+        obj.insert(0, comment)
+
+    sig = only(await verdict(edit(base64_enveloping(pki), before), offline(pki)))
+    assert not sig.passed and "xml.comment_in_signed_text" in codes(sig)
 
 
 async def test_base64_object_with_markup_is_refused(pki: DevPki) -> None:
