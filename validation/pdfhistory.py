@@ -12,8 +12,10 @@ the document as it was issued (Decree 30 Art. 5):
     widget when it is visible;
 ``fill``
     a form field whose value changed (its appearance with it); ``refill`` when it had a
-    value already; ``large-fill`` when the box is bigger than one line of text or the value
-    longer than a short line (a number or a date is neither);
+    value already; ``large-fill`` when the box is bigger than one line of text, the value
+    longer than a short line, or the appearance draws anything but the value (areas, images,
+    more glyphs than the value has, scaled or raised text): a number or a date does none
+    of that;
 ``unsigned-field``
     a visible widget of a signature field left unsigned, new or changed;
 ``appearance``
@@ -42,7 +44,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from validation.pagetext import text_runs
-from validation.pdfstructure import Structure
+from validation.pdfstructure import Structure, content_operations
 
 __all__ = ["Change", "History", "read_history", "text_boxes"]
 
@@ -186,6 +188,55 @@ def _large(state: _State) -> bool:
     )
 
 
+_TEXT_ONLY = frozenset(
+    (
+        *("q", "Q", "cm", "BT", "ET", "Tf", "TL", "Td", "TD", "Tm", "T*", "Tj", "TJ"),
+        *("'", '"', "Tc", "Tw", "Tz", "Ts", "Tr", "BMC", "BDC", "EMC"),
+        *("g", "G", "rg", "RG", "k", "K", "cs", "CS", "sc", "scn", "SC", "SCN", "gs"),
+        *("w", "re", "W", "W*", "n"),
+    )
+)
+_SHOW = frozenset(("Tj", "TJ", "'", '"'))
+
+
+def _draws_only_value(resolver: Any, number: int, value: str | None) -> bool:
+    """The widget's normal appearance draws text only (no areas painted, no images or other
+    forms), unscaled and on its baseline, with no more glyphs than its value has, and says it
+    shows the value where it says anything (``/ActualText``)."""
+    try:
+        annot = resolver(generic.Reference(number, 0, resolver))
+        look = _get(_get(annot, "/AP"), "/N")
+        if isinstance(look, generic.DictionaryObject) and not isinstance(
+            look, generic.StreamObject
+        ):
+            look = _get(look, str(_get(annot, "/AS", "/Off")))
+        if not isinstance(look, generic.StreamObject):
+            return look is None  # no appearance of its own: viewers draw the value
+        operations = content_operations(look.data)
+    except Exception:  # an unreadable appearance is no plain number
+        return False
+    if operations is None:
+        return False
+    text = (value or "").removeprefix("ref ")
+    shown = 0
+    for operator, operands in operations:
+        if operator not in _TEXT_ONLY:
+            return False
+        if operator == "Tz" and operands != [100]:
+            return False
+        if operator in ("Ts", "Tr") and operands not in ([0], [0.0]):
+            return False
+        if operator == "BDC" and len(operands) == 2 and isinstance(operands[1], dict):
+            actual = operands[1].get("/ActualText")
+            if isinstance(actual, bytes) and actual.decode("latin-1") != text:
+                return False
+        if operator in _SHOW:
+            for item in operands:
+                parts = item if isinstance(item, list) else [item]
+                shown += sum(len(p) for p in parts if isinstance(p, bytes))
+    return shown <= 2 * len(text) + 2
+
+
 def _changed_numbers(structure: Structure, revision: int) -> set[int]:
     if revision >= len(structure.sections):
         return set()
@@ -230,7 +281,9 @@ def _revision_changes(
                     kind = "appearance"
             elif before is not None and before.value != state.value:
                 kind = "refill" if before.value not in (None, "") else "fill"
-                if kind == "fill" and _large(state):
+                if kind == "fill" and (
+                    _large(state) or not _draws_only_value(new.resolver, ref, state.value)
+                ):
                     kind = "large-fill"
             else:
                 # a new widget, or a new look for an unchanged value: painted, not filled
@@ -284,20 +337,31 @@ def _annotations(resolver: Any, tree: set[int]) -> Iterator[tuple[int, int]]:
                 yield ref, index
 
 
-def _pages(node: Any, tree: set[int], depth: int = 0) -> Iterator[generic.DictionaryObject]:
+def _pages(
+    node: Any, tree: set[int], depth: int = 0, parent: int | None = None
+) -> Iterator[generic.DictionaryObject]:
+    """The pages in order. Each node's ``/Parent`` must be the node that lists it in its
+    ``/Kids``: attributes are inherited through ``/Parent`` (some viewers follow it, others
+    the tree), so a page whose ``/Parent`` points elsewhere inherits what was never judged."""
     if depth > 64:
         raise ValueError("page tree nested too deeply")
     number = _ref_number(node)
     if number is not None:
         tree.add(number)
     node = node.get_object()
+    if parent is not None and _ref_number(
+        node.raw_get("/Parent") if "/Parent" in node else None
+    ) != (parent):
+        raise ValueError(
+            f"page tree node {number} names another /Parent than the node that lists it"
+        )
     if _get(node, "/Type") == "/Pages" or "/Kids" in node:
         kids = node.raw_get("/Kids")
         kids_number = _ref_number(kids)
         if kids_number is not None:
             tree.add(kids_number)
         for kid in kids.get_object():
-            yield from _pages(kid, tree, depth + 1)
+            yield from _pages(kid, tree, depth + 1, number)
     else:
         yield node
 

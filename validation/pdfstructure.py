@@ -35,7 +35,15 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Ambiguity", "Entry", "Section", "Structure", "read_structure", "signed_revision"]
+__all__ = [
+    "Ambiguity",
+    "Entry",
+    "Section",
+    "Structure",
+    "content_operations",
+    "read_structure",
+    "signed_revision",
+]
 
 WHITESPACE = b"\x00\t\n\x0c\r "
 DELIMITERS = b"()<>[]{}/%"
@@ -227,10 +235,14 @@ class _Parser:
         while pos < len(data):
             c = data[pos]
             if c == 0x5C:  # backslash: the escaped byte is never a delimiter
+                out += data[pos + 1 : pos + 2]
                 pos += 2
                 continue
             if c == 0x28:
                 depth += 1
+                if depth == 1:
+                    pos += 1
+                    continue
             elif c == 0x29:
                 depth -= 1
                 if depth == 0:
@@ -813,6 +825,9 @@ def _strict_object(
     if header is None:
         return []  # reported by _check
     parser = _Parser(data, header.end())
+    parser.skip()
+    if data.startswith(b"endobj", parser.pos):
+        return []  # an empty object: null, for every reader
     parser.value()
     if parser.duplicates:
         raise _Malformed(f"key {parser.duplicates[0]} written twice")
@@ -889,3 +904,37 @@ def signed_revision(data: bytes, structure: Structure, end: int) -> int | None:
     if match is None or match.end() != end:
         return None
     return structure.revision_of_startxref(int(match.group(1)))
+
+
+_OPERATOR = re.compile(rb"[A-Za-z'\"*]+")
+
+
+def content_operations(data: bytes, limit: int = 10_000) -> list[tuple[str, list[object]]] | None:
+    """The operators of a content stream with their operands, read by the same strict
+    parser; ``None`` when it cannot be read that way (inline images included) or has more
+    than ``limit`` operations."""
+    parser = _Parser(data, 0)
+    operations: list[tuple[str, list[object]]] = []
+    operands: list[object] = []
+    try:
+        while True:
+            parser.skip()
+            if parser.pos >= len(data):
+                return operations
+            keyword = _OPERATOR.match(data, parser.pos)
+            if keyword is not None and data[parser.pos : parser.pos + 4] not in (b"true", b"null"):
+                if data.startswith(b"false", parser.pos):
+                    operands.append(parser.value())
+                    continue
+                name = keyword.group(0).decode("ascii")
+                parser.pos = keyword.end()
+                if name in ("BI", "ID"):
+                    return None
+                operations.append((name, operands))
+                operands = []
+                if len(operations) > limit:
+                    return None
+                continue
+            operands.append(parser.value())
+    except _Malformed:
+        return None

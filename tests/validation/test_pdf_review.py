@@ -429,3 +429,74 @@ async def test_number_field_as_a_text_box(
     assert not report.legal.valid
     reasons = [f for f in report.legal.reasons if f.code == "legal.changed_before_agency"]
     assert reasons and "nam" in reasons[0].en and "nam" in reasons[0].vi
+
+
+# -- fourth review ---------------------------------------------------------------------------
+
+
+async def test_number_fill_drawing_more_than_its_value(
+    pki: DevPki, sample_pdf: bytes, signature_png: bytes, seal_png: bytes
+) -> None:
+    """A small year field in a blank area, filled with /V (2026) but an appearance that
+    paints a box and a sentence: a number or a date draws its value and nothing else."""
+    from signing import DEFAULT_FIELDS, TextFieldSpec, add_text_fields
+
+    year = TextFieldSpec(
+        name="nam", box=PageBox(page=1, x_mm=30, y_mm=270, width_mm=80, height_mm=9)
+    )
+    draft = add_text_fields(sample_pdf, (*DEFAULT_FIELDS, year))
+    personal, _ = await PadesSigner(
+        pki.in_memory_key("personal"),
+        PadesSpec(appearance=AppearanceSpec(profile=Profile.PERSONAL, image_png=signature_png)),
+    ).sign_bytes(draft)
+    numbered = fill_text_fields(personal, {"so": "9", "ngay": "01", "thang": "12"})
+    reader = PdfFileReader(io.BytesIO(numbered))
+    nam = next(
+        ref
+        for ref in reader.root["/AcroForm"].raw_get("/Fields")
+        if ref.get_object()["/T"] == "nam"
+    )
+    body = read_object(numbered, nam.idnum)
+    size = last_revision(numbered).size
+    look = stream_object(
+        b"q 1 g 0 0 220 24 re f Q BT /FF 7 Tf 2 14 Td (" + FORGED.encode() + b") Tj ET",
+        b" /Type /XObject /Subtype /Form /BBox [0 0 220 24] /Resources << /Font << /FF %d 0 R >> >>"
+        % (size + 1),
+    )
+    filled_body = re.sub(rb"/V \([^)]*\)", b"", body).rstrip()[:-2]
+    filled_body = (
+        re.sub(rb"/AP <<[^>]*>>", b"", filled_body) + b" /V (2026) /AP << /N %d 0 R >> >>" % size
+    )
+    filled = append(
+        numbered, Update().add(nam.idnum, filled_body).add(size, look).add(size + 1, FONT)
+    )
+    assert FORGED in rendered_text(filled)
+    spec = PadesSpec(
+        appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal_png, seal_diameter_mm=36)
+    )
+    final, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(filled)
+    report = await validate_bytes(final, _policy(pki))
+    assert not report.legal.valid
+    reasons = [f for f in report.legal.reasons if f.code == "legal.changed_before_agency"]
+    assert reasons and "nam" in reasons[0].en
+
+
+async def test_page_whose_parent_is_not_its_tree_node(pki: DevPki) -> None:
+    """A page whose /Parent is not the node listing it (here the document information
+    dictionary, which an update may change): what it inherits was never judged."""
+    base = write_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 9 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+            4: stream_object(b"BT /F1 14 Tf 72 760 Td (Noi dung) Tj ET"),
+            5: FONT,
+            9: b"<< /Resources << /Font << /F1 5 0 R >> >> >>",
+        },
+        1,
+    )
+    signed, _ = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(base)
+    report = await validate_bytes(signed, _policy(pki))
+    [sig] = report.signatures
+    assert not sig.passed
+    assert any("/Parent" in f.en for f in sig.findings), [f.en for f in sig.findings]
