@@ -126,7 +126,7 @@ from validation.pdfcrypto import (
     Crypto,
     check_crypto,
 )
-from validation.pdfhistory import Change, History, Rect, read_history, text_boxes
+from validation.pdfhistory import Change, History, Rect, content_boxes, read_history
 from validation.pdfread import (
     BAD_INPUT,
     Entry,
@@ -330,7 +330,7 @@ class _Judge:
             e.revision: e for e in entries if e.signature is not None and e.revision >= 0
         }
         self.history = document.history
-        self._text: dict[int, list[Rect]] = {}
+        self._text: dict[int, tuple[list[Rect], list[Rect]]] = {}
         self.fetchers = fetchers
         self.when = validation_time(policy)
         # All validation data the document carries (DSS, CMS revocation-info-archival), shared
@@ -770,11 +770,11 @@ class _Judge:
             return False
         if change.page not in self._text:
             try:
-                self._text[change.page] = text_boxes(self.data, change.page)
+                self._text[change.page] = content_boxes(self.data, change.page)
             except BAD_INPUT:
-                self._text[change.page] = [
-                    (float("-inf"), float("-inf"), float("inf"), float("inf"))
-                ]
+                everywhere = (float("-inf"), float("-inf"), float("inf"), float("inf"))
+                self._text[change.page] = ([everywhere], [])
+        texts, images = self._text[change.page]
         x0, y0, x1, y1 = change.rect
 
         def covers(box: Rect) -> bool:
@@ -797,7 +797,18 @@ class _Judge:
                 and box[3] <= py1 + SIGNATURE_BLOCK_LINES
             )
 
-        return any(covers(box) and not in_block(box) for box in self._text[change.page])
+        def over_image(box: Rect) -> bool:
+            width = min(x1, box[2]) - max(x0, box[0])
+            height = min(y1, box[3]) - max(y0, box[1])
+            area = (x1 - x0) * (y1 - y0)
+            return width > 0 and height > 0 and area > 0 and width * height >= 0.2 * area
+
+        if any(covers(box) and not in_block(box) for box in texts):
+            return True
+        # a painted image (a scanned page): covering a fifth of the widget's area with it is
+        # covering signed content. Not for the seal: on a scan, the signature block is part of
+        # the image, and the seal's size and place are already bounded
+        return block is None and any(over_image(box) for box in images)
 
     def _overlays(self, revision: int) -> tuple[list[tuple[SubIndication, Finding]], list[Finding]]:
         """What later revisions painted over the page (see :mod:`validation.pdfhistory`)."""

@@ -46,7 +46,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from validation.pagetext import text_runs
 from validation.pdfstructure import Structure, content_operations
 
-__all__ = ["Change", "History", "read_history", "text_boxes"]
+__all__ = ["Change", "History", "content_boxes", "read_history"]
 
 ChangeKind = Literal[
     "signature",
@@ -596,15 +596,90 @@ def _dss_changed(old: Any, new: Any, changed: set[int]) -> bool:
     return before is None or _ref_number(before) != number or (number in changed)
 
 
-def text_boxes(data: bytes, page: int) -> list[Rect]:
-    """Boxes of the text runs shown on ``page`` (:func:`validation.pagetext.text_runs`: the
-    origin, the font size as height, the glyph advances as width), in user space."""
+def content_boxes(data: bytes, page: int) -> tuple[list[Rect], list[Rect]]:
+    """Boxes of what ``page`` shows that a later appearance must not cover, in user space:
+    the text runs (:func:`validation.pagetext.text_runs`: the origin, the font size as height,
+    the glyph advances as width), and the images it paints (a scanned document is all
+    image)."""
     from pypdf import PdfReader
 
     reader = PdfReader(BytesIO(data), strict=False)
     if not 0 <= page < len(reader.pages):
-        return []
-    return [
+        return [], []
+    boxes: list[Rect] = [
         (run.x, run.baseline - 0.2 * run.size, run.x + run.width, run.baseline + 0.8 * run.size)
         for run in text_runs(reader, page)
     ]
+    pdf_page = reader.pages[page]
+    contents = pdf_page.get_contents()
+    images: list[Rect] = []
+    if contents is not None:
+        images = _image_boxes(contents.get_data(), pdf_page.get("/Resources"), 0)
+    return boxes, images
+
+
+Matrix = tuple[float, float, float, float, float, float]
+
+
+def _multiply(m: Matrix, n: Matrix) -> Matrix:
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+def _image_boxes(
+    content: bytes, resources: Any, depth: int, ctm: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+) -> list[Rect]:
+    """Where images are painted (the unit square through the current matrix), following
+    form XObjects a few levels down; inline images count as painted where they stand."""
+    operations = content_operations(content, limit=200_000)
+    if operations is None or depth > 3:
+        return []
+    resources = resources.get_object() if resources is not None else None
+    xobjects = resources.get("/XObject") if isinstance(resources, dict) else None
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    boxes: list[Rect] = []
+    stack: list[Matrix] = []
+    current = ctm
+    for operator, operands in operations:
+        if operator == "q":
+            stack.append(current)
+        elif operator == "Q" and stack:
+            current = stack.pop()
+        elif operator == "cm" and len(operands) == 6:
+            try:
+                m = tuple(float(v) for v in operands)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                continue
+            current = _multiply(m, current)  # type: ignore[arg-type]
+        elif operator == "Do" and operands and isinstance(xobjects, dict):
+            target = xobjects.get(str(operands[0]))
+            target = target.get_object() if target is not None else None
+            if not isinstance(target, dict):
+                continue
+            if target.get("/Subtype") == "/Image":
+                corners = [
+                    (
+                        current[0] * x + current[2] * y + current[4],
+                        current[1] * x + current[3] * y + current[5],
+                    )
+                    for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))
+                ]
+                xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+                boxes.append((min(xs), min(ys), max(xs), max(ys)))
+            elif target.get("/Subtype") == "/Form" and hasattr(target, "get_data"):
+                matrix = target.get("/Matrix")
+                form_ctm = current
+                if isinstance(matrix, list) and len(matrix) == 6:
+                    form_ctm = _multiply(tuple(float(v) for v in matrix), current)  # type: ignore[arg-type]
+                boxes.extend(
+                    _image_boxes(target.get_data(), target.get("/Resources"), depth + 1, form_ctm)
+                )
+    return boxes
