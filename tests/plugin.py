@@ -8,6 +8,7 @@ runs and creates the token before anything opens it.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -86,6 +88,8 @@ class SoftHsmToken:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("LIENTHONG_REQUIRE_CORPUS") == "1" and not corpus_available():
+        raise pytest.UsageError(f"CI: the shared corpus is mandatory: {corpus_missing_reason()}")
     session_dir = Path(tempfile.mkdtemp(prefix="lienthong-tests-"))
     config.stash[_SESSION_DIR] = session_dir
     home = SoftHsmHome(session_dir / "softhsm")
@@ -299,11 +303,51 @@ def corpus_dir() -> Path:
     return Path(os.environ.get("LIENTHONG_CORPUS", PROJECT_ROOT.parent / "shared" / "corpus"))
 
 
+def corpus_missing_reason() -> str:
+    return (
+        f"needs the shared third-party corpus, not found at {corpus_dir()} (it sits beside the "
+        "project as ../shared/corpus in CI; set LIENTHONG_CORPUS to use one elsewhere)"
+    )
+
+
+def corpus_available() -> bool:
+    return (corpus_dir() / "manifest.csv").is_file()
+
+
+def require_corpus() -> Path:
+    """The corpus folder, or skip the calling test with one line saying what is missing (CI,
+    with ``LIENTHONG_REQUIRE_CORPUS=1``, stops the run before: there it is mandatory)."""
+    if not corpus_available():
+        pytest.skip(corpus_missing_reason())
+    return corpus_dir()
+
+
+def corpus_rows(prefix: str = "") -> list[dict[str, str]]:
+    """The manifest rows whose path starts with ``prefix`` (empty without the corpus)."""
+    if not corpus_available():
+        return []
+    with (corpus_dir() / "manifest.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["path"].startswith(prefix)]
+    for n, row in enumerate(rows, start=2):
+        row.setdefault("key", f"{row['path']}@{row['validation_time']}#{n}")
+    return rows
+
+
+def corpus_params(rows: list[dict[str, str]], ids: Any) -> list[Any]:
+    """``rows`` as pytest parameters; without the corpus, one skipped parameter that says
+    what is missing (instead of pytest's "empty parameter set")."""
+    if not rows and not corpus_available():
+        return [
+            pytest.param(
+                None, id="no-corpus", marks=pytest.mark.skip(reason=corpus_missing_reason())
+            )
+        ]
+    return [pytest.param(row, id=ids(row)) for row in rows]
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    path = corpus_dir()
-    assert path.is_dir(), f"the shared corpus is missing at {path} (set LIENTHONG_CORPUS)"
-    return path
+    return require_corpus()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import hashlib
 import os
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, timedelta, timezone
 from functools import cache
@@ -43,7 +44,7 @@ from signing.xml import (
     XmlSignatureSpec,
     sign_xml,
 )
-from tests.plugin import corpus_dir
+from tests.plugin import corpus_dir, require_corpus
 
 CORPUS = corpus_dir() / "edxml"
 DS = f"{{{XMLDSIG_NS}}}"
@@ -82,7 +83,7 @@ class TokenFixture(Protocol):
 def edxml_package(name: str = "edoc_new.edxml") -> bytes:
     """A corpus edXML package (read in place) without its dummy, non-XMLDSig ``<Signature>``
     (an element in the edXML namespace with an rsa-sha1 placeholder value)."""
-    root = etree.fromstring((CORPUS / name).read_bytes())
+    root = etree.fromstring((require_corpus() / "edxml" / name).read_bytes())
     header = root.find(f"{ED}edXMLEnvelope/{ED}edXMLHeader")
     assert header is not None
     for old in header.findall(f"{ED}Signature"):
@@ -90,7 +91,7 @@ def edxml_package(name: str = "edoc_new.edxml") -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-DOCUMENTS = {"small": SMALL_XML, "edxml": edxml_package()}
+DOCUMENTS: dict[str, Callable[[], bytes]] = {"small": lambda: SMALL_XML, "edxml": edxml_package}
 
 
 def signature_of(signed: bytes) -> etree._Element:
@@ -258,7 +259,7 @@ async def test_sign_in_memory(
     signer, pss = IN_MEMORY_KEYS[key_name]
     key = pki.in_memory_key(signer, pss=pss)
     await sign_and_check(
-        DOCUMENTS[document], document, key, kind,
+        DOCUMENTS[document](), document, key, kind,
         dev_services=dev_services, pki_files=pki_files, tmp_path=tmp_path,
     )  # fmt: skip
 
@@ -268,7 +269,7 @@ async def test_xades_signed_properties(pki: DevPki, pki_files: Path) -> None:
     vietnam = timezone(timedelta(hours=7))
     when = (pki.created + timedelta(hours=1)).astimezone(vietnam).replace(microsecond=0)
     signed = await sign_xml(
-        DOCUMENTS["edxml"], key, XmlSignatureSpec(kind="xades-b-b"), signing_time=when
+        DOCUMENTS["edxml"](), key, XmlSignatureSpec(kind="xades-b-b"), signing_time=when
     )
     signature = signature_of(signed)
     ssp = signature.find(
@@ -437,7 +438,7 @@ async def test_sign_with_token(
     async with open_pkcs11_key(config, lambda: token.pin) as key:
         assert key.pss is pss
         await sign_and_check(
-            DOCUMENTS["edxml"], "edxml", key, kind,
+            DOCUMENTS["edxml"](), "edxml", key, kind,
             dev_services=dev_services, pki_files=pki_files, tmp_path=tmp_path,
         )  # fmt: skip
 
@@ -447,7 +448,7 @@ async def test_sign_with_token(
 
 async def test_modified_document_fails(pki: DevPki, pki_files: Path, tmp_path: Path) -> None:
     key = pki.in_memory_key("agency")
-    signed = await sign_xml(DOCUMENTS["edxml"], key, XmlSignatureSpec(kind="xades-b-b"))
+    signed = await sign_xml(DOCUMENTS["edxml"](), key, XmlSignatureSpec(kind="xades-b-b"))
     assert_xmlsec1_ok(signed, pki_files, tmp_path)
     subject = "Báo cáo tài chính tỉnh".encode()
     assert subject in signed
@@ -527,7 +528,9 @@ def test_xades_refuses_exclusive_c14n() -> None:
 
 
 async def test_edxml_with_existing_signature_refused(pki: DevPki) -> None:
-    original = (CORPUS / "edoc_new.edxml").read_bytes()  # its dummy <Signature> is still there
+    original = (
+        require_corpus() / "edxml" / "edoc_new.edxml"
+    ).read_bytes()  # its dummy <Signature> is still there
     with pytest.raises(UsageError):
         await sign_xml(original, pki.in_memory_key("agency"), XmlSignatureSpec())
 
