@@ -762,7 +762,7 @@ class _Judge:
                 return other.rect
         return None
 
-    def _over_text(self, change: Change, block: Rect | None = None) -> bool:
+    def _over_text(self, change: Change, block: Rect | None = None, *, images: bool = True) -> bool:
         """Whether ``change``'s widget hides text of its page; with ``block`` (a personal
         signature's box), the signature block's own lines (the position above it, the name
         below, in its column) may be covered, as the seal does, and nothing else."""
@@ -774,7 +774,7 @@ class _Judge:
             except BAD_INPUT:
                 everywhere = (float("-inf"), float("-inf"), float("inf"), float("inf"))
                 self._text[change.page] = ([everywhere], [])
-        texts, images = self._text[change.page]
+        texts, pictures = self._text[change.page]
         x0, y0, x1, y1 = change.rect
 
         def covers(box: Rect) -> bool:
@@ -808,7 +808,7 @@ class _Judge:
         # a painted image (a scanned page): covering a fifth of the widget's area with it is
         # covering signed content. Not for the seal: on a scan, the signature block is part of
         # the image, and the seal's size and place are already bounded
-        return block is None and any(over_image(box) for box in images)
+        return images and block is None and any(over_image(box) for box in pictures)
 
     def _overlays(self, revision: int) -> tuple[list[tuple[SubIndication, Finding]], list[Finding]]:
         """What later revisions painted over the page (see :mod:`validation.pdfhistory`)."""
@@ -893,7 +893,10 @@ class _Judge:
                         "mà chữ ký này đã ký",
                     )
                 )
-            elif change.kind in ("fill", "refill", "large-fill") and self._over_text(change):
+            elif change.kind in ("fill", "refill", "large-fill") and self._over_text(
+                change,
+                images=False,  # a scanned form's fields lie on the scan
+            ):
                 problems.append(
                     make_problem(
                         AdESFailure.FORMAT_FAILURE,

@@ -199,6 +199,14 @@ _TEXT_ONLY = frozenset(
 _SHOW = frozenset(("Tj", "TJ", "'", '"'))
 
 
+def _plain_matrix(operands: list[object]) -> bool:
+    """A move, or a modest uniform scale: no rotation, skew or blown-up glyphs."""
+    if len(operands) != 6 or not all(isinstance(v, int | float) for v in operands):
+        return False
+    a, b, c, d = (float(v) for v in operands[:4])  # type: ignore[arg-type]
+    return b == 0 and c == 0 and 0.5 <= a <= 2 and abs(a - d) < 1e-6
+
+
 def _draws_only_value(resolver: Any, number: int, value: str | None) -> bool:
     """The widget's normal appearance draws text only (no areas painted, no images or other
     forms), unscaled and on its baseline, with no more glyphs than its value has, and says it
@@ -223,6 +231,8 @@ def _draws_only_value(resolver: Any, number: int, value: str | None) -> bool:
         if operator not in _TEXT_ONLY:
             return False
         if operator == "Tz" and operands != [100]:
+            return False
+        if operator == "cm" and not _plain_matrix(operands):
             return False
         if operator in ("Ts", "Tr") and operands not in ([0], [0.0]):
             return False
@@ -349,11 +359,11 @@ def _pages(
     if number is not None:
         tree.add(number)
     node = node.get_object()
-    if parent is not None and _ref_number(
-        node.raw_get("/Parent") if "/Parent" in node else None
-    ) != (parent):
+    named = _ref_number(node.raw_get("/Parent")) if "/Parent" in node else None
+    if parent is not None and "/Parent" in node and named != parent:
         raise ValueError(
-            f"page tree node {number} names another /Parent than the node that lists it"
+            f"page tree node {number} names another /Parent ({named}) than the node that "
+            f"lists it ({parent})"
         )
     if _get(node, "/Type") == "/Pages" or "/Kids" in node:
         kids = node.raw_get("/Kids")
@@ -634,14 +644,26 @@ def _multiply(m: Matrix, n: Matrix) -> Matrix:
     )
 
 
+def _unit_square(m: Matrix) -> Rect:
+    corners = [
+        (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+        for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))
+    ]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
 def _image_boxes(
     content: bytes, resources: Any, depth: int, ctm: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 ) -> list[Rect]:
     """Where images are painted (the unit square through the current matrix), following
     form XObjects a few levels down; inline images count as painted where they stand."""
-    operations = content_operations(content, limit=200_000)
-    if operations is None or depth > 3:
+    if depth > 3:
         return []
+    operations = content_operations(content, limit=200_000)
+    if operations is None:
+        # content we cannot read: all of it may be painted
+        return [(float("-inf"), float("-inf"), float("inf"), float("inf"))]
     resources = resources.get_object() if resources is not None else None
     xobjects = resources.get("/XObject") if isinstance(resources, dict) else None
     xobjects = xobjects.get_object() if xobjects is not None else None
@@ -659,21 +681,15 @@ def _image_boxes(
             except (TypeError, ValueError):
                 continue
             current = _multiply(m, current)  # type: ignore[arg-type]
+        elif operator == "BI":
+            boxes.append(_unit_square(current))
         elif operator == "Do" and operands and isinstance(xobjects, dict):
             target = xobjects.get(str(operands[0]))
             target = target.get_object() if target is not None else None
             if not isinstance(target, dict):
                 continue
             if target.get("/Subtype") == "/Image":
-                corners = [
-                    (
-                        current[0] * x + current[2] * y + current[4],
-                        current[1] * x + current[3] * y + current[5],
-                    )
-                    for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))
-                ]
-                xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-                boxes.append((min(xs), min(ys), max(xs), max(ys)))
+                boxes.append(_unit_square(current))
             elif target.get("/Subtype") == "/Form" and hasattr(target, "get_data"):
                 matrix = target.get("/Matrix")
                 form_ctm = current

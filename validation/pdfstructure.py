@@ -753,23 +753,40 @@ def _check_objects(data: bytes, structure: Structure) -> None:
 def _dangling(
     sections: list[Section], revision: int, number: int, refs: list[int]
 ) -> tuple[str, str] | None:
-    """A reference to an object that does not exist in this revision: readers show nothing
-    (null) until a later update supplies the object, and then show it, while the change
-    analysis, which walks only some references, may never notice."""
+    """A reference to an object that does not exist in this revision (readers take it for
+    null, and editors leave such references behind: harmless) which a *later* revision
+    then supplies: readers show the new object, while the change analysis, which walks only
+    some references, may never notice."""
     for target in dict.fromkeys(refs):
         entry = _latest(sections, revision, target)
-        if entry is None or entry.kind == 0:
+        if entry is not None and entry.kind != 0:
+            continue
+        later = next(
+            (
+                n
+                for n in range(revision + 1, len(sections))
+                if (e := sections[n].entries.get(target)) is not None and e.kind != 0
+            ),
+            None,
+        )
+        if later is not None:
             return (
                 f"object {number} refers to object {target}, which does not exist in that "
-                "revision: a later update could supply it unnoticed",
+                f"revision and is supplied by revision {later}: what it shows was never signed",
                 f"đối tượng {number} tham chiếu tới đối tượng {target} không tồn tại trong "
-                "phiên bản đó: một bản cập nhật sau có thể bổ sung nó mà không bị phát hiện",
+                f"phiên bản đó và được bổ sung ở phiên bản {later}: nội dung nó hiển thị chưa "
+                "từng được ký",
             )
     return None
 
 
 def _stream_body(
-    data: bytes, sections: list[Section], revision: int, item: Entry
+    data: bytes,
+    sections: list[Section],
+    revision: int,
+    item: Entry,
+    *,
+    indirect_length: bool = True,
 ) -> tuple[dict[str, object], int, int]:
     """The dictionary, and where the raw data starts and ends, of the stream object ``item``
     (offsets, not a copy: a stream may be hundreds of megabytes)."""
@@ -786,21 +803,19 @@ def _stream_body(
     if not data.startswith(b"stream", parser.pos):
         raise _Malformed("not a stream")
     body = parser.pos + 6
+    while data[body : body + 1] in (b" ", b"\t"):
+        body += 1  # spaces before the end of line, as the usual readers tolerate
     if data.startswith(b"\r\n", body):
         body += 2
-    elif data[body : body + 1] == b"\n":
+    elif data[body : body + 1] in (b"\n", b"\r"):
         body += 1
     else:
         raise _Malformed("no end of line after the stream keyword")
     length = stream_dict.get("/Length")
     if isinstance(length, _Ref):
-        target = _latest(sections, revision, length.number)
-        if target is None or target.kind != 1:
-            raise _Malformed("its /Length cannot be resolved")
-        length_header = _HEADER.match(data, target.offset)
-        if length_header is None:
-            raise _Malformed("its /Length cannot be resolved")
-        length = _Parser(data, length_header.end()).value()
+        if not indirect_length:
+            raise _Malformed("the /Length of the object stream holding a /Length is indirect")
+        length = _resolve_number(data, sections, revision, length.number)
     if not isinstance(length, int) or length < 0 or body + length > len(data):
         raise _Malformed("bad /Length")
     rest = body + length
@@ -812,6 +827,31 @@ def _stream_body(
     if end is None:
         raise _Malformed("no endobj after the stream")
     return stream_dict, body, body + length
+
+
+def _resolve_number(data: bytes, sections: list[Section], revision: int, number: int) -> object:
+    """The value of object ``number`` in ``revision``, for an indirect ``/Length``: a plain
+    object, or one in an object stream (whose own /Length must be direct)."""
+    target = _latest(sections, revision, number)
+    if target is not None and target.kind == 1:
+        header = _HEADER.match(data, target.offset)
+        if header is not None:
+            return _Parser(data, header.end()).value()
+    if target is not None and target.kind == 2:
+        holder = _latest(sections, revision, target.stream)
+        if holder is not None and holder.kind == 1:
+            stream_dict, start, stop = _stream_body(
+                data, sections, revision, holder, indirect_length=False
+            )
+            first = stream_dict.get("/First")
+            decoded = _decode(data[start:stop], stream_dict)
+            if isinstance(first, int) and 0 <= first <= len(decoded):
+                head = decoded[:first].split()
+                pairs = list(zip(head[0::2], head[1::2], strict=False))
+                if target.index < len(pairs) and pairs[target.index][0] == str(number).encode():
+                    offset = int(pairs[target.index][1])
+                    return _Parser(decoded, first + offset).value()
+    raise _Malformed("its /Length cannot be resolved")
 
 
 def _strict_object(
@@ -907,6 +947,23 @@ def signed_revision(data: bytes, structure: Structure, end: int) -> int | None:
 
 
 _OPERATOR = re.compile(rb"[A-Za-z'\"*]+")
+_INLINE_END = re.compile(rb"[\x00\t\n\x0c\r ]EI(?=[\x00\t\n\x0c\r ]|\Z)")
+
+
+def _skip_inline_image(parser: _Parser) -> bool:
+    """Past an inline image (``BI`` already read): its key/value pairs, ``ID``, one white-space
+    byte, the data, ``EI``. ``False`` when it does not end."""
+    data = parser.data
+    for _ in range(256):
+        parser.skip()
+        if data.startswith(b"ID", parser.pos):
+            found = _INLINE_END.search(data, parser.pos + 3)
+            if found is None:
+                return False
+            parser.pos = found.end()
+            return True
+        parser.value()
+    return False
 
 
 def content_operations(data: bytes, limit: int = 10_000) -> list[tuple[str, list[object]]] | None:
@@ -928,8 +985,15 @@ def content_operations(data: bytes, limit: int = 10_000) -> list[tuple[str, list
                     continue
                 name = keyword.group(0).decode("ascii")
                 parser.pos = keyword.end()
-                if name in ("BI", "ID"):
+                if name == "ID":
                     return None
+                if name == "BI":
+                    # an inline image: its dictionary up to ID, its data up to EI
+                    if not _skip_inline_image(parser):
+                        return None
+                    operations.append(("BI", []))
+                    operands = []
+                    continue
                 operations.append((name, operands))
                 operands = []
                 if len(operations) > limit:
