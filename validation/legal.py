@@ -43,8 +43,10 @@ _WORDS = {
     "fill": ("field {name} filled in", "ô {name} được điền"),
     "refill": ("field {name} filled in again", "ô {name} bị điền lại"),
     "large-fill": (
-        "field {name} filled in a box or with a text larger than a number or a date",
-        "ô {name} được điền trong khung hoặc với nội dung lớn hơn một số hay một ngày tháng",
+        "field {name} filled with more than a number or a date (a box or a text too large, or "
+        "an appearance that shows something other than its value)",
+        "ô {name} được điền nhiều hơn một số hay một ngày tháng (khung hoặc nội dung quá lớn, "
+        "hoặc hình hiển thị khác với giá trị đã điền)",
     ),
     "unsigned-field": ("an unsigned signature field {name}", "một ô chữ ký chưa ký {name}"),
     "appearance": ("the look of field {name} changed", "hình hiển thị của ô {name} bị thay đổi"),

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pypdf (and the imaging library it loads) only when text is 
     from pypdf import PdfReader
     from pypdf.generic import DictionaryObject
 
-__all__ = ["TextRun", "text_runs"]
+__all__ = ["TextRun", "cmap_to_unicode", "text_runs"]
 
 _DEFAULT_WIDTH = 500.0
 
@@ -70,16 +70,20 @@ def _utf16(hex_digits: bytes) -> str:
 
 
 def _to_unicode(font: DictionaryObject) -> dict[int, str]:
+    """Character code → text, from the font's ``/ToUnicode`` CMap."""
     from pypdf.generic import StreamObject
 
-    """Character code → text, from a ``/ToUnicode`` CMap (bfchar and bfrange)."""
     stream = font.get("/ToUnicode")
     if stream is None:
         return {}
     stream = stream.get_object()
     if not isinstance(stream, StreamObject):
         return {}
-    data = stream.get_data()
+    return cmap_to_unicode(stream.get_data())
+
+
+def cmap_to_unicode(data: bytes) -> dict[int, str]:
+    """Character code → text, from the bytes of a ``/ToUnicode`` CMap (bfchar, bfrange)."""
     mapping: dict[int, str] = {}
     for block in _BFCHAR.findall(data):
         pairs = _HEX.findall(block)

@@ -43,7 +43,7 @@ from typing import Any, Literal
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from validation.pagetext import text_runs
+from validation.pagetext import cmap_to_unicode, text_runs
 from validation.pdfstructure import Structure, content_operations
 
 __all__ = ["Change", "History", "content_boxes", "read_history"]
@@ -226,8 +226,13 @@ def _draws_only_value(resolver: Any, number: int, value: str | None) -> bool:
     if operations is None:
         return False
     text = (value or "").removeprefix("ref ")
+    fonts = _get(_get(look, "/Resources"), "/Font")
+    decoded: list[str] = []
+    font: Any = None
     shown = 0
     for operator, operands in operations:
+        if operator == "Tf" and operands:
+            font = _get(fonts, str(operands[0]))
         if operator not in _TEXT_ONLY:
             return False
         if operator == "Tz" and operands != [100]:
@@ -243,8 +248,40 @@ def _draws_only_value(resolver: Any, number: int, value: str | None) -> bool:
         if operator in _SHOW:
             for item in operands:
                 parts = item if isinstance(item, list) else [item]
-                shown += sum(len(p) for p in parts if isinstance(p, bytes))
-    return shown <= 2 * len(text) + 2
+                for part in parts:
+                    if isinstance(part, bytes):
+                        shown += len(part)
+                        glyphs = _decode_glyphs(font, part)
+                        if glyphs is None:
+                            return False
+                        decoded.append(glyphs)
+    if shown > 2 * len(text) + 2:
+        return False
+    # what the glyphs say must be the value (a swapped digit shows another number)
+    return "".join("".join(decoded).split()) == "".join(text.split())
+
+
+def _decode_glyphs(font: Any, raw: bytes) -> str | None:
+    """The text of shown bytes, by the font's ``/ToUnicode`` (two-byte codes for a composite
+    font); a simple font without one is read as Latin-1. ``None`` when it cannot be told."""
+    if not isinstance(font, generic.DictionaryObject):
+        return None
+    composite = _get(font, "/Subtype") == "/Type0"
+    tounicode = _get(font, "/ToUnicode")
+    mapping = (
+        cmap_to_unicode(tounicode.data) if isinstance(tounicode, generic.StreamObject) else None
+    )
+    if composite:
+        if mapping is None or len(raw) % 2:
+            return None
+        codes = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
+    else:
+        codes = list(raw)
+        if mapping is None:
+            return raw.decode("latin-1")
+    if any(code not in mapping for code in codes):
+        return None
+    return "".join(mapping[code] for code in codes)
 
 
 def _changed_numbers(structure: Structure, revision: int) -> set[int]:
