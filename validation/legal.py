@@ -76,6 +76,23 @@ def legal_verdict(
     good_personal = next((s for s in personal if s.passed), None)
     good_agency = next((s for s in agency if s.passed), None)
     reasons: list[Finding] = []
+    broken = [
+        s for s in signatures if not s.passed and s.kind in ("signature", "document-timestamp")
+    ]
+    unplaced = [s for s in broken if s.role not in (Role.PERSONAL, Role.AGENCY)]
+    if updates and unplaced:
+        # a signature nobody can read or place is still something added to the document
+        reasons.append(
+            Finding(
+                code="legal.unreadable_signature",
+                en="the document carries a signature or timestamp that cannot be verified ("
+                + ", ".join(s.id for s in unplaced)
+                + "): it was not issued as signed",
+                vi="văn bản có chữ ký hoặc dấu thời gian không kiểm tra được ("
+                + ", ".join(s.id for s in unplaced)
+                + "): văn bản không được ban hành đúng như đã ký",
+            )
+        )
     if kind == "main" and good_personal is None:
         reasons.append(_missing("personal", personal))
     if good_agency is None:

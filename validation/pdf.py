@@ -828,7 +828,11 @@ class _Judge:
         for change in self.history.after(revision):
             who_en, who_vi = self._author(change.revision)
             name = change.name
-            if change.kind == "unsigned-field":
+            unverifiable = change.kind in ("signature", "timestamp") and (
+                change.revision not in self.by_revision
+                or self.by_revision[change.revision].problem is not None
+            )
+            if change.kind == "unsigned-field" or unverifiable:
                 problems.append(
                     make_problem(
                         AdESFailure.FORMAT_FAILURE,

@@ -168,6 +168,8 @@ class _View:
 
 
 LINE_FIELD_HEIGHT = 30.0
+MAX_NUMBER_FONT = 24.0
+"""The largest font size a number or a date is written in (points)."""
 LINE_FIELD_WIDTH = 250.0
 SHORT_VALUE = 48
 
@@ -239,6 +241,14 @@ def _draws_only_value(resolver: Any, number: int, value: str | None) -> bool:
             return False
         if operator == "cm" and not _plain_matrix(operands):
             return False
+        if operator == "Tm" and not _plain_matrix(operands):
+            return False
+        if operator == "Tf" and (
+            len(operands) != 2
+            or not isinstance(operands[1], int | float)
+            or not 0 < float(operands[1]) <= MAX_NUMBER_FONT
+        ):
+            return False
         if operator in ("Ts", "Tr") and operands not in ([0], [0.0]):
             return False
         if operator == "BDC" and len(operands) == 2 and isinstance(operands[1], dict):
@@ -258,7 +268,7 @@ def _draws_only_value(resolver: Any, number: int, value: str | None) -> bool:
     if shown > 2 * len(text) + 2:
         return False
     # what the glyphs say must be the value (a swapped digit shows another number)
-    return "".join("".join(decoded).split()) == "".join(text.split())
+    return "".join(decoded) == text  # every code counts: one that "means" a space still draws
 
 
 def _decode_glyphs(font: Any, raw: bytes) -> str | None:

@@ -528,3 +528,92 @@ async def test_later_signature_over_a_scanned_page(pki: DevPki, seal_png: bytes)
     )
     later, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(signed)
     _failed(await validate_bytes(later, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
+
+
+# -- sixth review ----------------------------------------------------------------------------
+
+
+async def test_unreadable_signature_between_the_signatures(
+    pki: DevPki, decree30: Decree30Documents, seal_png: bytes
+) -> None:
+    """A signature field whose value cannot be read (junk /Contents), added after the personal
+    signature with a visible line of text: it verifies nothing, so it is an unsigned overlay,
+    and the document was not issued as signed."""
+    from pyhanko.pdf_utils import generic as g
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(decree30.personal))
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+    page = page_ref.get_object()
+    value = g.DictionaryObject(
+        {
+            g.NameObject("/Type"): g.NameObject("/Sig"),
+            g.NameObject("/Filter"): g.NameObject("/Adobe.PPKLite"),
+            g.NameObject("/SubFilter"): g.NameObject("/ETSI.CAdES.detached"),
+            g.NameObject("/ByteRange"): g.ArrayObject([g.NumberObject(v) for v in (0, 10, 20, 10)]),
+            g.NameObject("/Contents"): g.ByteStringObject(b"\x30\x03\x02\x01\x00" + b"\x00" * 200),
+        }
+    )
+    font = writer.add_object(
+        g.DictionaryObject(
+            {
+                g.NameObject("/Type"): g.NameObject("/Font"),
+                g.NameObject("/Subtype"): g.NameObject("/Type1"),
+                g.NameObject("/BaseFont"): g.NameObject("/Helvetica"),
+            }
+        )
+    )
+    look = g.StreamObject(
+        g.DictionaryObject(
+            {
+                g.NameObject("/Type"): g.NameObject("/XObject"),
+                g.NameObject("/Subtype"): g.NameObject("/Form"),
+                g.NameObject("/BBox"): g.ArrayObject([g.FloatObject(v) for v in (0, 0, 480, 20)]),
+                g.NameObject("/Resources"): g.DictionaryObject(
+                    {g.NameObject("/Font"): g.DictionaryObject({g.NameObject("/F1"): font})}
+                ),
+            }
+        ),
+        stream_data=b"BT /F1 12 Tf 2 5 Td (" + FORGED.encode() + b") Tj ET",
+    )
+    widget = writer.add_object(
+        g.DictionaryObject(
+            {
+                g.NameObject("/Type"): g.NameObject("/Annot"),
+                g.NameObject("/Subtype"): g.NameObject("/Widget"),
+                g.NameObject("/FT"): g.NameObject("/Sig"),
+                g.NameObject("/T"): g.TextStringObject("x-sig"),
+                g.NameObject("/F"): g.NumberObject(4),
+                g.NameObject("/Rect"): g.ArrayObject(
+                    [g.FloatObject(v) for v in (60, 90, 540, 110)]
+                ),
+                g.NameObject("/V"): writer.add_object(value),
+                g.NameObject("/P"): page_ref,
+                g.NameObject("/AP"): g.DictionaryObject(
+                    {g.NameObject("/N"): writer.add_object(look)}
+                ),
+            }
+        )
+    )
+    page["/Annots"].append(widget)
+    writer.update_container(page)
+    if isinstance(page.raw_get("/Annots"), g.IndirectObject):
+        writer.update_container(page["/Annots"])
+    form = writer.root["/AcroForm"]
+    form["/Fields"].append(widget)
+    writer.update_container(form)
+    if isinstance(form.raw_get("/Fields"), g.IndirectObject):
+        writer.update_container(form["/Fields"])
+    out = io.BytesIO()
+    writer.write(out)
+    numbered = fill_text_fields(out.getvalue(), {"so": "12", "ngay": "01", "thang": "12"})
+    spec = PadesSpec(
+        appearance=AppearanceSpec(profile=Profile.AGENCY, image_png=seal_png, seal_diameter_mm=36)
+    )
+    final, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(numbered)
+    assert FORGED in rendered_text(final)
+    report = await validate_bytes(final, _policy(pki))
+    assert not report.legal.valid
+    assert any(f.code == "legal.unreadable_signature" for f in report.legal.reasons)
+    personal = next(s for s in report.signatures if s.id == "personal-1")
+    assert any(f.code == "pdf.unsigned_field_overlay" for f in personal.findings)
