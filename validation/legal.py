@@ -22,6 +22,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Literal
 
+from pyhanko.sign.ades.report import AdESStatus
+
 from validation.report import (
     VERDICT_WORDS,
     Finding,
@@ -76,12 +78,15 @@ def legal_verdict(
     good_personal = next((s for s in personal if s.passed), None)
     good_agency = next((s for s in agency if s.passed), None)
     reasons: list[Finding] = []
-    broken = [
-        s for s in signatures if not s.passed and s.kind in ("signature", "document-timestamp")
+    # a signature nobody can read or place (role unknown), or a document timestamp that is
+    # broken (not merely untrusted here), is still something added to the document
+    unplaced = [
+        s
+        for s in signatures
+        if (s.kind == "signature" and not s.passed and s.role is Role.UNKNOWN)
+        or (s.kind == "document-timestamp" and s.indication is AdESStatus.FAILED)
     ]
-    unplaced = [s for s in broken if s.role not in (Role.PERSONAL, Role.AGENCY)]
     if updates and unplaced:
-        # a signature nobody can read or place is still something added to the document
         reasons.append(
             Finding(
                 code="legal.unreadable_signature",
