@@ -272,26 +272,52 @@ def _draws_only_value(resolver: Any, number: int, value: str | None) -> bool:
 
 
 def _decode_glyphs(font: Any, raw: bytes) -> str | None:
-    """The text of shown bytes, by the font's ``/ToUnicode`` (two-byte codes for a composite
-    font); a simple font without one is read as Latin-1. ``None`` when it cannot be told."""
+    """The text of shown bytes, as the font really draws it; ``None`` when that cannot be
+    told. A composite font is read through its ``/ToUnicode`` *and* its embedded TrueType
+    program (the glyph a code draws must be the glyph the program maps that character to: a
+    lying ``/ToUnicode`` shows 9876 as "1234"); a simple font only with its standard
+    encoding (no ``/ToUnicode``, no ``/Differences``), read as Latin-1."""
     if not isinstance(font, generic.DictionaryObject):
         return None
-    composite = _get(font, "/Subtype") == "/Type0"
     tounicode = _get(font, "/ToUnicode")
-    mapping = (
-        cmap_to_unicode(tounicode.data) if isinstance(tounicode, generic.StreamObject) else None
-    )
-    if composite:
-        if mapping is None or len(raw) % 2:
+    if _get(font, "/Subtype") != "/Type0":
+        encoding = _get(font, "/Encoding")
+        if tounicode is not None or isinstance(encoding, generic.DictionaryObject):
             return None
-        codes = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
-    else:
-        codes = list(raw)
-        if mapping is None:
-            return raw.decode("latin-1")
+        return raw.decode("latin-1")
+    if not isinstance(tounicode, generic.StreamObject) or len(raw) % 2:
+        return None
+    mapping = cmap_to_unicode(tounicode.data)
+    codes = [int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)]
     if any(code not in mapping for code in codes):
         return None
+    drawn = _truetype_glyph_text(font)
+    if drawn is None or any(mapping[code] not in drawn.get(code, ()) for code in codes):
+        return None
     return "".join(mapping[code] for code in codes)
+
+
+def _truetype_glyph_text(font: generic.DictionaryObject) -> dict[int, set[str]] | None:
+    """Glyph id → the characters the embedded TrueType program maps to it (its ``cmap``),
+    for a composite font with ``/CIDToGIDMap /Identity``."""
+    descendants = _get(font, "/DescendantFonts")
+    if not isinstance(descendants, generic.ArrayObject) or len(descendants) != 1:
+        return None
+    cid_font = descendants[0].get_object()
+    if _get(cid_font, "/CIDToGIDMap", "/Identity") != "/Identity":
+        return None
+    program = _get(_get(cid_font, "/FontDescriptor"), "/FontFile2")
+    if not isinstance(program, generic.StreamObject):
+        return None
+    from fontTools.ttLib import TTFont
+
+    parsed = TTFont(BytesIO(program.data), lazy=True)
+    order = parsed.getGlyphOrder()
+    best = parsed.getBestCmap() or {}
+    by_name: dict[str, set[str]] = {}
+    for codepoint, name in best.items():
+        by_name.setdefault(name, set()).add(chr(codepoint))
+    return {gid: by_name.get(name, set()) for gid, name in enumerate(order)}
 
 
 def _changed_numbers(structure: Structure, revision: int) -> set[int]:
