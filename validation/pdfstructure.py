@@ -259,7 +259,7 @@ def _unescape_name(raw: bytes) -> str:
     while i < len(raw):
         if (
             raw[i] == 0x23
-            and i + 2 < len(raw) + 0
+            and i + 2 < len(raw)
             and re.fullmatch(rb"[0-9A-Fa-f]{2}", raw[i + 1 : i + 3])
         ):
             out.append(int(raw[i + 1 : i + 3], 16))
@@ -748,6 +748,17 @@ def _check_objects(data: bytes, structure: Structure) -> None:
                 problem = _dangling(sections, horizon[revision], item.number, refs)
             if problem is not None:
                 structure.problems.append(Ambiguity(revision, *problem))
+    if budget[0] < 0:
+        # fail closed: padding a file with objects must not buy the rest an unchecked pass
+        structure.problems.append(
+            Ambiguity(
+                len(sections) - 1,
+                f"the file has more than {MAX_OBJECTS_PARSED} objects: they cannot all be read "
+                "strictly, so what readers show cannot be checked",
+                f"tệp có hơn {MAX_OBJECTS_PARSED} đối tượng: không thể đọc hết theo đúng chuẩn "
+                "nên không kiểm tra được nội dung phần mềm đọc hiển thị",
+            )
+        )
 
 
 def _dangling(
