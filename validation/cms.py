@@ -844,6 +844,23 @@ def crl_status(lst: crl.CertificateList, cert: x509.Certificate) -> str | None:
 Source = Literal["embedded", "supplied", "online"]
 
 
+def revocation_statuses(
+    vc: ValidationContext, cert: x509.Certificate, source: Callable[[bytes], Source]
+) -> list[tuple[str, Source, str]]:
+    """What each OCSP response and CRL the context holds says of ``cert``: (status, where the
+    data came from, "OCSP" or "CRL")."""
+    found: list[tuple[str, Source, str]] = []
+    for resp in vc.ocsps:
+        state = ocsp_status(resp, cert)
+        if state is not None:
+            found.append((state, source(resp.dump()), "OCSP"))
+    for lst in vc.crls:
+        state = crl_status(lst, cert)
+        if state is not None:
+            found.append((state, source(lst.dump()), "CRL"))
+    return found
+
+
 def _revocation(j: Judgement, policy: ValidationPolicy, *, missing: bool) -> RevocationInfo:
     """The signer certificate's revocation status at the moment judged, and where it came
     from (TT 15/2025 App. II 1.2: OCSP when the CA offers it, else the CRL). ``missing``: the
@@ -860,16 +877,7 @@ def _revocation(j: Judgement, policy: ValidationPolicy, *, missing: bool) -> Rev
         return "online"
 
     def lookup(target: x509.Certificate) -> list[tuple[str, Source, str]]:
-        found: list[tuple[str, Source, str]] = []
-        for resp in vc.ocsps:
-            state = ocsp_status(resp, target)
-            if state is not None:
-                found.append((state, source(resp.dump()), "OCSP"))
-        for lst in vc.crls:
-            state = crl_status(lst, target)
-            if state is not None:
-                found.append((state, source(lst.dump()), "CRL"))
-        return found
+        return revocation_statuses(vc, target, source)
 
     details = status.revocation_details
     if details is not None:

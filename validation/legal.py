@@ -195,10 +195,8 @@ def _between(
         for change, name in update.changes:
             if change == "dss" or (change == "fill" and name in NUMBER_DATE_FIELDS):
                 continue
-            if change == "signature" and update.revision == agency:
-                continue
             if change == "signature":
-                continue  # reported above, with the signature's name
+                continue  # the seal itself, or another signature reported above by name
             en, vi = _describe(change, name)
             found.append(
                 Finding(

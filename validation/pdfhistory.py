@@ -555,16 +555,7 @@ def _state(resolver: Any, number: int, fields: dict[int, _Field]) -> _State:
             if field_type is None and "/FT" in node:
                 field_type = str(node["/FT"])
             if value is None and "/V" in node:
-                raw = node.raw_get("/V")
-                if isinstance(raw, generic.IndirectObject):
-                    value = f"ref {raw.idnum} {raw.generation}"
-                    target = raw.get_object()
-                    timestamp = (
-                        isinstance(target, generic.DictionaryObject)
-                        and _get(target, "/Type") == "/DocTimeStamp"
-                    )
-                else:
-                    value = str(raw)
+                value, timestamp = _describe(node.raw_get("/V"))
             parent_ref = node.raw_get("/Parent") if "/Parent" in node else None
             if parent_ref is None:
                 break

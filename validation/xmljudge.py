@@ -51,12 +51,12 @@ from validation.certificates import judge_certificate, no_timestamp
 from validation.cms import (
     TokenOutcome,
     context_for,
-    crl_status,
     digest,
     judge_timestamp_token,
     ocsp_status,
     rejected_timestamp_findings,
     revocation_findings,
+    revocation_statuses,
     valid_at,
     verdict_finding,
 )
@@ -455,15 +455,7 @@ def _revocation(
     def source(der: bytes) -> Literal["supplied", "online"]:
         return "supplied" if der in policy.crls or der in policy.ocsp_responses else "online"
 
-    found: list[tuple[str, Literal["supplied", "online"], str]] = []
-    for resp in vc.ocsps:
-        state = ocsp_status(resp, cert)
-        if state is not None:
-            found.append((state, source(resp.dump()), "OCSP"))
-    for lst in vc.crls:
-        state = crl_status(lst, cert)
-        if state is not None:
-            found.append((state, source(lst.dump()), "CRL"))
+    found = revocation_statuses(vc, cert, source)
     details = judged.revoked
     if details is not None:
         src = next((s for st, s, _ in found if st == "revoked"), None)
