@@ -64,9 +64,9 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.devassets import make_sample_cong_van
-from signing.devpki import DevPki
-from signing.devtoken import SoftHsmHome, softhsm_module
+from signing.dev.assets import make_sample_cong_van
+from signing.dev.pki import DevPki
+from signing.dev.token import SoftHsmHome, softhsm_module
 from signing.errors import SigningError
 from signing.keys import DevelopmentModeWarning, KeySigner, load_pkcs12
 from signing.pades import PadesSigner, PadesSpec

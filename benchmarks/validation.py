@@ -50,9 +50,9 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from signing import Level, PadesSigner, PadesSpec, XmlSignatureSpec, sign_xml
-from signing.devassets import make_sample_cong_van
-from signing.devpki import DevPki
-from signing.devservices import serve_dev_services
+from signing.dev.assets import make_sample_cong_van
+from signing.dev.pki import DevPki
+from signing.dev.services import serve_dev_services
 from signing.keys import DevelopmentModeWarning
 from validation import TrustAnchors, ValidationPolicy, hexstrings, validate_bytes
 

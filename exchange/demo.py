@@ -33,15 +33,15 @@ from signing import (
     fill_text_fields,
     open_key,
 )
-from signing.devassets import (
+from signing.dev.assets import (
     SampleDocument,
     draw_seal_png,
     draw_signature_png,
     make_sample_cong_van,
 )
-from signing.devpki import DEV_ORG, DEV_PERSON, DevPki
-from signing.devservices import serve_dev_services
-from signing.devtoken import SoftHsmHome, softhsm_module
+from signing.dev.pki import DEV_ORG, DEV_PERSON, DevPki
+from signing.dev.services import serve_dev_services
+from signing.dev.token import SoftHsmHome, softhsm_module
 from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes
 
 DEV_PIN = "123456"

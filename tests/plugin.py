@@ -29,10 +29,10 @@ from pyhanko.sign.validation import async_validate_pdf_signature, async_validate
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from signing.devassets import draw_seal_png, draw_signature_png, make_sample_cong_van
-from signing.devpki import DEFAULT_SIGNERS, DEV_ORG, DEV_PERSON, DevPki, SignerSpec
-from signing.devservices import DevServices, serve_dev_services
-from signing.devtoken import SoftHsmHome, softhsm_module
+from signing.dev.assets import draw_seal_png, draw_signature_png, make_sample_cong_van
+from signing.dev.pki import DEFAULT_SIGNERS, DEV_ORG, DEV_PERSON, DevPki, SignerSpec
+from signing.dev.services import DevServices, serve_dev_services
+from signing.dev.token import SoftHsmHome, softhsm_module
 from signing.keys import DevelopmentModeWarning
 
 TOKEN_LABEL = "Lienthong Test"
@@ -398,7 +398,7 @@ async def decree30(pki: DevPki, signature_png: bytes, seal_png: bytes) -> Decree
         add_text_fields,
         fill_text_fields,
     )
-    from signing.devassets import SampleDocument
+    from signing.dev.assets import SampleDocument
 
     doc = SampleDocument()
     draft = add_text_fields(make_sample_cong_van(doc))

@@ -18,8 +18,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from pypdf import PdfReader, PdfWriter
 
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from tests.plugin import PROJECT_ROOT, SoftHsmToken, pdfsig, pyhanko_verdicts, run_cli
 
 PIN_ENV = {"TOKEN_PIN": "246810"}

@@ -14,8 +14,8 @@ import pytest
 
 from exchange.cli import COMMANDS, cli
 from signing import Level, PadesSigner, PadesSpec
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from tests.plugin import PROJECT_ROOT
 
 HEAVY = ("pyhanko", "signxml", "lxml", "aiohttp", "PIL", "fontTools", "sqlalchemy")

@@ -17,8 +17,8 @@ from signing import (
     add_text_fields,
     fill_text_fields,
 )
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from tests.plugin import run_cli
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from tests.plugin import SoftHsmToken, run_cli
 
 

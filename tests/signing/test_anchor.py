@@ -17,7 +17,7 @@ from pypdf.generic import (
 )
 
 from signing.anchor import AnchorNotFound, Box, TextHit, find_text, signature_box_between
-from signing.devassets import SampleLayout, make_sample_cong_van_with_layout
+from signing.dev.assets import SampleLayout, make_sample_cong_van_with_layout
 
 A4_WIDTH = 595.28
 NAME = "Nguyễn Thị Hương Giang"

@@ -27,8 +27,8 @@ from signing import (
     open_pkcs11_key,
     parse_pkcs11_uri,
 )
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from tests.plugin import SoftHsmToken, pdfsig, pyhanko_timestamps, pyhanko_verdicts
 
 

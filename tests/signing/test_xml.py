@@ -30,8 +30,8 @@ from signxml.exceptions import InvalidSignature
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 from signxml.xades.xades import XAdESSignatureConfiguration, XAdESVerifier
 
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from signing.errors import CertificateUnusable, InputUnreadable, ServiceUnavailable, UsageError
 from signing.keys import InMemoryKey, KeySigner
 from signing.pkcs11 import open_pkcs11_key, parse_pkcs11_uri

@@ -27,8 +27,8 @@ from pyhanko.sign import signers
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.devpki import DevPki, Identity, KeySpec, SignerSpec
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki, Identity, KeySpec, SignerSpec
+from signing.dev.services import DevServices
 from signing.tsa import HttpTimestamper
 from validation.cms import validate_cms
 from validation.document import detect_format, validate_bytes

@@ -28,8 +28,8 @@ from cryptography.x509 import (
 from cryptography.x509.oid import NameOID
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 
-from signing.devpki import DevPki, Identity
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki, Identity
+from signing.dev.services import DevServices
 from signing.tsa import HttpTimestamper
 from tests.validation.test_cms import (
     DATA,

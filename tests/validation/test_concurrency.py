@@ -13,8 +13,8 @@ from typing import Any
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from signing import PadesSigner, PadesSpec, XmlSignatureSpec, sign_xml
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from tests.plugin import Decree30Documents
 from tests.validation.test_pdf_forgeries import duplicate_entry, padded_signature_dictionary
 from validation import TrustAnchors, ValidationPolicy, report_json, validate_bytes

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pyhanko.sign.ades.report import AdESStatus
 
 from signing import InMemoryKey, PadesSigner, PadesSpec, XmlSignatureSpec, sign_xml
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from validation import Role, TrustAnchors, ValidationPolicy, validate_bytes
 
 

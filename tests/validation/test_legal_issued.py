@@ -20,7 +20,7 @@ from signing import (
     add_text_fields,
     fill_text_fields,
 )
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from tests.plugin import Decree30Documents
 from tests.validation.pdfforge import rendered_text
 from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes

@@ -10,7 +10,7 @@ from pathlib import Path
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 
 from signing import PadesSigner, PadesSpec, XmlSignatureSpec, sign_xml
-from signing.devpki import DevPki, SignerSpec
+from signing.dev.pki import DevPki, SignerSpec
 from tests.validation.test_cms import DATA, openssl_sign
 from validation import SignatureReport, TrustAnchors, ValidationPolicy, validate_bytes
 

@@ -49,8 +49,8 @@ from signing import (
     open_pkcs11_key,
     parse_pkcs11_uri,
 )
-from signing.devpki import DevPki, SignerSpec
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki, SignerSpec
+from signing.dev.services import DevServices
 from signing.keys import DevelopmentModeWarning
 from tests.plugin import SoftHsmToken
 from validation.document import validate_bytes

@@ -8,7 +8,7 @@ import pytest
 from pyhanko.sign.ades.report import AdESStatus
 
 import validation.pdfstructure as structure
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from tests.plugin import Decree30Documents
 from tests.validation.test_pdf_review import _object_stream_forgery, _policy
 from validation import validate_bytes

@@ -18,7 +18,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESStatus
 
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from tests.plugin import Decree30Documents
 from tests.validation.pdfforge import (
     FONT,

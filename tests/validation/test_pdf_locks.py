@@ -17,8 +17,8 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from signing import fill_text_fields
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from tests.plugin import Decree30Documents, pyhanko_verdicts
 from validation import TrustAnchors, ValidationPolicy, validate_bytes
 

@@ -16,8 +16,8 @@ from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from signing import AppearanceSpec, PadesSigner, PadesSpec, PageBox, Profile
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from tests.plugin import Decree30Documents
 from tests.validation.pdfforge import rendered_pixels
 from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes

@@ -20,8 +20,8 @@ from signing import (
     Profile,
     fill_text_fields,
 )
-from signing.devassets import draw_seal_png
-from signing.devpki import DevPki, SignerSpec
+from signing.dev.assets import draw_seal_png
+from signing.dev.pki import DevPki, SignerSpec
 from tests.plugin import Decree30Documents
 from tests.validation.pdfforge import (
     FONT,

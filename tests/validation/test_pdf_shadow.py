@@ -13,7 +13,7 @@ from pyhanko.sign.ades.report import AdESFailure, AdESStatus
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
 from signing import AppearanceSpec, ExistingField, PadesSigner, PadesSpec, Profile
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from validation import TrustAnchors, ValidationPolicy, validate_bytes
 
 

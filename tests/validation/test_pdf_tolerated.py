@@ -7,7 +7,7 @@ import pytest
 from pyhanko.sign.ades.report import AdESStatus
 
 from signing import PadesSigner, PadesSpec
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from tests.validation.pdfforge import FONT, stream_object, write_pdf
 from validation import TrustAnchors, ValidationPolicy, validate_bytes
 

@@ -11,7 +11,7 @@ import pytest
 from lxml import html as lxml_html
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from validation import (
     AgencyRule,
     DocumentReport,

@@ -15,8 +15,8 @@ from signing import (
     PadesSpec,
     Profile,
 )
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from tests.plugin import pdfsig
 from validation import TrustAnchors, ValidationPolicy, validate_bytes
 

@@ -19,8 +19,8 @@ from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.devpki import DevPki, Identity
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki, Identity
+from signing.dev.services import DevServices
 from tests.plugin import corpus_available, corpus_dir, corpus_params
 from tests.validation.test_cms import make_twin, with_certificates
 from validation.document import detect_format, validate_bytes

@@ -31,8 +31,8 @@ from signxml.verifier import SignatureConfiguration, XMLVerifier
 from signxml.xades.xades import XAdESSigner
 
 from signing import XmlSignatureSpec, sign_xml
-from signing.devpki import DevPki, SignerSpec
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki, SignerSpec
+from signing.dev.services import DevServices
 from signing.xml import XmlSignatureKind
 from tests.plugin import corpus_available, corpus_dir, corpus_params, require_corpus
 from validation.document import validate_bytes

@@ -20,8 +20,8 @@ from lxml import etree
 from pyhanko.sign.ades.report import AdESFailure, AdESStatus
 
 from signing import XmlSignatureSpec, sign_xml
-from signing.devpki import DevPki
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
 from signing.xml import Canonicalization, XmlSignatureKind
 from tests.validation.test_xml import (
     DS,

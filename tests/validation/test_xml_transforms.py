@@ -24,8 +24,8 @@ from cryptography.x509 import Certificate
 from lxml import etree
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 
-from signing.devpki import DevPki, Identity
-from signing.devservices import DevServices
+from signing.dev.pki import DevPki, Identity
+from signing.dev.services import DevServices
 from signing.xml import XmlSignatureKind
 from tests.validation.test_xml import (
     DS,

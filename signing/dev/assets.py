@@ -696,7 +696,7 @@ def _assemble(writer: PdfFileWriter, ts: _Typesetter, doc: SampleDocument) -> by
     meta = writer.document_meta
     meta.title = doc.subject
     meta.author = doc.agency
-    meta.creator = "lienthong devassets (development only)"
+    meta.creator = "lienthong development assets (development only)"
     out = BytesIO()
     writer.write(out)
     return out.getvalue()

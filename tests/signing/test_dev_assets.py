@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from signing.anchor import Box, find_text
-from signing.devassets import (
+from signing.dev.assets import (
     SampleDocument,
     SampleLayout,
     draw_seal_png,

@@ -31,7 +31,7 @@ from cryptography.x509 import ocsp
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.devpki import DevPki
+from signing.dev.pki import DevPki
 from signing.keys import DevelopmentModeWarning
 
 MAX_REQUEST = 64 * 1024

@@ -3,7 +3,7 @@
 Development only (it warns with :class:`DevelopmentModeWarning`): the keys are generated
 here and kept unencrypted. The demo keeps one under its data directory; the tests generate a
 fresh one per session. Certificates point their CRL distribution points and OCSP/CA-issuer
-URLs at ``base_url``, where :mod:`signing.devservices` answers.
+URLs at ``base_url``, where :mod:`signing.dev.services` answers.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from signing.devpki import Identity
+from signing.dev.pki import Identity
 from signing.errors import TokenError
 
 SOFTHSM_MODULE_CANDIDATES = (
