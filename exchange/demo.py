@@ -3,8 +3,10 @@
 A development PKI and two SoftHSM2 tokens (kept under the data directory and reused), a
 sample công văn, and the Decree 30 sequence: empty number/date fields in the draft → personal
 signature (blue image, box 7c) → number and date filled → agency signature (red seal over the
-left third of the personal signature) with a timestamp from the local development TSA.
-Everything here is development-only and says so.
+left third of the personal signature) with a timestamp from the local development TSA →
+validation data of both signatures in the DSS (B-LT), so that the document verifies offline,
+in the hard revocation mode, days later. Each run has its own folder (``runs/<time>``, the
+newest also as ``latest``). Everything here is development-only and says so.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from signing import (
     PinOptions,
     Profile,
     add_text_fields,
+    add_validation_data,
+    atomic_output,
     decree30_date_parts,
     fill_text_fields,
     open_key,
+    pkcs11_uri,
 )
 from signing.dev.assets import (
     SampleDocument,
@@ -50,16 +55,30 @@ DEV_PORT = 8397
 TOKENS = (("Personal", "signature", "personal"), ("Agency", "seal", "agency"))
 
 
+FINAL_NAME = "cong-van.pdf"
+"""The issued document, in each run's folder."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DemoResult:
+    """What a run left behind, and what the caller needs to try the tokens and the
+    verification itself."""
+
     output: Path
+    """The issued document (B-LT): ``<run_dir>/cong-van.pdf``."""
+    run_dir: Path
+    """This run's folder under ``<data_dir>/runs``; ``<data_dir>/latest`` points to it."""
     data_dir: Path
     report: DocumentReport
-    commands: tuple[str, ...]
-
-
-def _key_uri(token: str, obj: str, module: str) -> str:
-    return f"pkcs11:token={token};object={obj}?module-path={module}"
+    """The offline verdict on ``output``."""
+    softhsm_conf: Path
+    module: str
+    agency_key: str
+    """PKCS#11 URI of the agency's key on its development token."""
+    trust_root: Path
+    """The development root certificate (PEM)."""
+    pin: str
+    """The development tokens' PIN."""
 
 
 def _ensure_pki(directory: Path, say: Callable[[str], None]) -> DevPki:
@@ -89,9 +108,9 @@ def _ensure_tokens(home: SoftHsmHome, pki: DevPki, say: Callable[[str], None]) -
 
 
 async def _judge(pdf: bytes, name: str, pki: DevPki) -> DocumentReport:
-    """The validation room's verdict, trusting the development root, revocation checked
-    online against the development responder."""
-    policy = ValidationPolicy(anchors=TrustAnchors({"development": (pki.root.asn1,)}))
+    """The validation room's verdict, trusting the development root, offline and in the hard
+    revocation mode: only what the document carries counts, as for a reader days later."""
+    policy = ValidationPolicy(anchors=TrustAnchors({"development": (pki.root.asn1,)}), offline=True)
     return await validate_bytes(pdf, policy, name=name)
 
 
@@ -102,7 +121,7 @@ class _Setup:
     module: str
     signature_png: bytes
     seal_png: bytes
-    out_dir: Path
+    runs_dir: Path
 
 
 def _setup(data_dir: Path, say: Callable[[str], None]) -> _Setup:
@@ -122,35 +141,38 @@ def _setup(data_dir: Path, say: Callable[[str], None]) -> _Setup:
         signature_png.write_bytes(draw_signature_png(DEV_PERSON))
     if not seal_png.exists():
         seal_png.write_bytes(draw_seal_png(DEV_ORG.upper()))
-    out_dir = data_dir / "out"
-    out_dir.mkdir(exist_ok=True)
+    runs_dir = data_dir / "runs"
+    runs_dir.mkdir(exist_ok=True)
     return _Setup(
         home=home,
         pki=pki,
         module=softhsm_module(),
         signature_png=signature_png.read_bytes(),
         seal_png=seal_png.read_bytes(),
-        out_dir=out_dir,
+        runs_dir=runs_dir,
     )
 
 
 async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
     data_dir = await asyncio.to_thread(data_dir.resolve)
     setup = await asyncio.to_thread(_setup, data_dir, say)
-    out_dir, module, pki = setup.out_dir, setup.module, setup.pki
+    module, pki = setup.module, setup.pki
+    started = datetime.now(VIETNAM)
+    run_dir = await asyncio.to_thread(_new_run_dir, setup.runs_dir, started)
+    say(f"this run's files go to {run_dir}")
 
     async def save(name: str, data: bytes) -> Path:
-        path = out_dir / name
-        await asyncio.to_thread(path.write_bytes, data)
+        path = run_dir / name
+        await asyncio.to_thread(_write, path, data)
         return path
 
     doc = SampleDocument()
     say("writing a sample công văn (draft) with empty number and date fields")
-    draft = add_text_fields(make_sample_cong_van(doc))
-    await save("1-draft.pdf", draft)
+    draft_path = await save("1-draft.pdf", add_text_fields(make_sample_cong_van(doc)))
+    draft = draft_path.read_bytes()
 
-    os.environ.setdefault("LIENTHONG_DEMO_PIN", DEV_PIN)
-    pins = PinOptions(env="LIENTHONG_DEMO_PIN")
+    # the development tokens' PIN, given directly: nothing depends on the caller's environment
+    pins = PinOptions(prompt=lambda: DEV_PIN)
     personal_spec = PadesSpec(
         level=Level.B_B,
         appearance=AppearanceSpec(
@@ -160,14 +182,13 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
         ),
     )
     say(f"signing as {DEV_PERSON} (token Personal, personal profile)")
-    async with open_key(_key_uri("Personal", "signature", module), pins) as key:
+    async with open_key(pkcs11_uri("Personal", "signature", module), pins) as key:
         personal, _ = await PadesSigner(key, personal_spec).sign_bytes(draft)
     await save("2-personal.pdf", personal)
 
-    now = datetime.now(VIETNAM)
-    number = now.strftime("%H%M")
-    say(f"numbering: Số {number}/{doc.notation_suffix}, {now:%d/%m/%Y}")
-    numbered = fill_text_fields(personal, {"so": number, **decree30_date_parts(now.date())})
+    number = started.strftime("%H%M")
+    say(f"numbering: Số {number}/{doc.notation_suffix}, {started:%d/%m/%Y}")
+    numbered = fill_text_fields(personal, {"so": number, **decree30_date_parts(started.date())})
     await save("3-numbered.pdf", numbered)
 
     with contextlib.ExitStack() as stack:
@@ -186,20 +207,55 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
             f"sealing as {DEV_ORG} (token Agency, agency profile, timestamp from "
             f"{services.tsa_url})"
         )
-        async with open_key(_key_uri("Agency", "seal", module), pins) as key:
-            final, _ = await PadesSigner(key, agency_spec).sign_bytes(numbered)
-        output = await save(f"cong-van-{datetime.now(VIETNAM):%Y%m%d-%H%M%S}.pdf", final)
-        say("validating the result (signatures, timestamp, revocation, Decree 30 Art. 5)")
-        report = await _judge(final, str(output), pki)
-    commands = (
-        f"export SOFTHSM2_CONF={setup.home.conf}",
-        f"lienthong token list --module {module}",
-        f"lienthong sign pdf IN.pdf -o OUT.pdf --key '{_key_uri('Agency', 'seal', module)}' "
-        "--pin-env LIENTHONG_DEMO_PIN",
-        f"lienthong verify {output} --trust {data_dir / 'pki' / 'root.cert.pem'} "
-        "--revocation soft   (the development OCSP responder runs only during the demo)",
+        async with open_key(pkcs11_uri("Agency", "seal", module), pins) as key:
+            sealed, _ = await PadesSigner(key, agency_spec).sign_bytes(numbered)
+        await save("4-sealed.pdf", sealed)
+        # B-LT: the certificates, CRLs and OCSP answers of both signatures go into the DSS
+        # now, while the development responder runs, so the document verifies offline later
+        say("adding the validation data (certificates, CRLs, OCSP) of both signatures: B-LT")
+        final = await add_validation_data(sealed, trust_roots=(pki.root.asn1,))
+        output = await save(FINAL_NAME, final)
+    await asyncio.to_thread(_point_latest, data_dir, run_dir)
+    say("validating the result offline (signatures, timestamp, revocation, Decree 30 Art. 5)")
+    report = await _judge(final, str(output), pki)
+    return DemoResult(
+        output=output,
+        run_dir=run_dir,
+        data_dir=data_dir,
+        report=report,
+        softhsm_conf=setup.home.conf,
+        module=module,
+        agency_key=pkcs11_uri("Agency", "seal", module),
+        trust_root=data_dir / "pki" / "root.cert.pem",
+        pin=DEV_PIN,
     )
-    return DemoResult(output=output, data_dir=data_dir, report=report, commands=commands)
+
+
+def _new_run_dir(runs: Path, started: datetime) -> Path:
+    """``runs/YYYYMMDD-HHMMSS`` (with a suffix if two runs start in the same second)."""
+    base = f"{started:%Y%m%d-%H%M%S}"
+    for n in range(100):
+        path = runs / (base if n == 0 else f"{base}-{n}")
+        try:
+            path.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(runs / base)
+
+
+def _write(path: Path, data: bytes) -> None:
+    with atomic_output(path) as out:
+        out.write(data)
+
+
+def _point_latest(data_dir: Path, run_dir: Path) -> None:
+    """``latest`` beside ``runs``: a symbolic link to the newest run, replaced atomically."""
+    link = data_dir / "latest"
+    tmp = data_dir / f".latest.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_dir.relative_to(data_dir))
+    tmp.replace(link)
 
 
 def run_demo_sync(data_dir: Path, say: Callable[[str], None]) -> DemoResult:

@@ -48,8 +48,15 @@ from signing.numbering import (
     fill_text_fields,
     fill_text_fields_file,
 )
-from signing.pades import Level, PadesSigner, PadesSpec, SignedPdf, sign_pdf_files
-from signing.pkcs11 import Pkcs11Config, open_pkcs11_key, parse_pkcs11_uri
+from signing.pades import (
+    Level,
+    PadesSigner,
+    PadesSpec,
+    SignedPdf,
+    add_validation_data,
+    sign_pdf_files,
+)
+from signing.pkcs11 import PinSource, Pkcs11Config, open_pkcs11_key, parse_pkcs11_uri, pkcs11_uri
 from signing.pkcs11 import list_tokens as list_tokens
 from signing.tsa import HttpTimestamper
 from signing.xml import XmlSignatureSpec, sign_xml, sign_xml_file
@@ -79,6 +86,7 @@ __all__ = [
     "PinLocked",
     "PinMissing",
     "PinOptions",
+    "PinSource",
     "Pkcs11Config",
     "PlacementError",
     "Profile",
@@ -93,6 +101,7 @@ __all__ = [
     "XmlSignatureSpec",
     "add_text_fields",
     "add_text_fields_file",
+    "add_validation_data",
     "atomic_output",
     "decree30_date_parts",
     "fill_text_fields",
@@ -104,6 +113,7 @@ __all__ = [
     "open_key",
     "open_pkcs11_key",
     "parse_pkcs11_uri",
+    "pkcs11_uri",
     "prepare_pdf",
     "sign_pdf_files",
     "sign_xml",

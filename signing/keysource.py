@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -12,9 +12,7 @@ from asn1crypto import pem, x509
 
 from signing.errors import InputNotFound, InputUnreadable, PinMissing, UsageError
 from signing.keys import KeySigner, load_pkcs12
-from signing.pkcs11 import DEFAULT_MODULE, open_pkcs11_key, parse_pkcs11_uri
-
-PinSource = Callable[[], str]
+from signing.pkcs11 import DEFAULT_MODULE, PinSource, open_pkcs11_key, parse_pkcs11_uri
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,7 @@ from asn1crypto import cms, tsp, x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError, PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.attributes import CMSAttributeProvider, SignedAttributeProviderSpec
 from pyhanko.sign.fields import MDPPerm
@@ -28,6 +29,8 @@ from pyhanko.sign.general import SigningError as PyhankoSigningError
 from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import (
     InsufficientRevinfoError,
@@ -196,18 +199,7 @@ class PadesSigner:
                 "give --chain with the root CA, or --trust",
                 f"mức {self.spec.level} cần chứng thư gốc của chuỗi: dùng --chain hoặc --trust",
             )
-        return ValidationContext(
-            trust_roots=roots,
-            other_certs=list(self.key.chain),
-            allow_fetching=True,
-            fetchers=fetchers,
-            revinfo_policy=CertRevTrustPolicy(
-                RevocationCheckingPolicy(
-                    ee_certificate_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
-                    intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
-                )
-            ),
-        )
+        return _fetching_context(roots, self.key.chain, fetchers)
 
     async def sign_stream(
         self, source: BinaryIO, output: BinaryIO, *, pdf_bytes: Callable[[], bytes] | None = None
@@ -381,6 +373,74 @@ class PadesSigner:
         out = io.BytesIO()
         result = await self.sign_stream(io.BytesIO(data), out, pdf_bytes=lambda: data)
         return out.getvalue(), result
+
+
+def _fetching_context(
+    roots: Sequence[x509.Certificate], others: Sequence[x509.Certificate], fetchers: Fetchers
+) -> ValidationContext:
+    """Where B-LT gets its validation data: paths to ``roots``, revocation fetched online for
+    every certificate that declares where to find it."""
+    return ValidationContext(
+        trust_roots=list(roots),
+        other_certs=list(others),
+        allow_fetching=True,
+        fetchers=fetchers,
+        revinfo_policy=CertRevTrustPolicy(
+            RevocationCheckingPolicy(
+                ee_certificate_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
+                intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
+            )
+        ),
+    )
+
+
+async def add_validation_data(
+    data: bytes, *, trust_roots: Sequence[x509.Certificate], fetch_timeout: float = 10.0
+) -> bytes:
+    """Take every signature of the document to B-LT: one incremental update whose DSS holds the
+    certificates, CRLs and OCSP responses that validate each signature and its timestamp,
+    fetched now from the addresses in the certificates. A signature made without a timestamp
+    stays B-B with validation data (it is then judged at the validation time, so the data
+    must still be current then).
+
+    Later revisions that add only a DSS keep every signature valid (PAdES, Decree 30's legal
+    check alike)."""
+    if not trust_roots:
+        raise UsageError(
+            "adding validation data needs the root certificate of the signers' chains",
+            "thêm dữ liệu kiểm tra cần chứng thư gốc của chuỗi chứng thư người ký",
+        )
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = [
+            EmbeddedPdfSignature(reader, ref.get_object(), name)
+            for name, value, ref in fields.enumerate_sig_fields(reader, filled_status=True)
+            if value is not None
+        ]
+    except (PdfReadError, PdfError, ValueError, KeyError) as exc:
+        raise InputUnreadable(
+            f"not a readable PDF: {exc}", f"tệp PDF không đọc được: {exc}"
+        ) from exc
+    if not signatures:
+        raise UsageError("the document has no signature", "văn bản chưa có chữ ký nào")
+    async with AIOHttpFetcherBackend(per_request_timeout=fetch_timeout) as fetchers:
+        others = [c for sig in signatures for c in sig.other_embedded_certs]
+        context = _fetching_context(trust_roots, others, fetchers)
+        paths = []
+        for sig in signatures:
+            with translate_errors(sig.signer_cert.subject.human_friendly):
+                paths.extend(await collect_validation_info(sig, context))
+    writer = IncrementalPdfFileWriter.from_reader(reader)
+    writer.IO_CHUNK_SIZE = IO_CHUNK
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer, None, validation_context=context, paths=paths, embed_roots=True
+    )
+    out = io.BytesIO()
+    try:
+        writer.write(out)
+    except PdfError as exc:
+        raise InputUnreadable(f"cannot update the PDF: {exc}") from exc
+    return out.getvalue()
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pkcs11
 from asn1crypto import x509
@@ -41,6 +41,7 @@ from signing.keys import CertifiedKey, complete_chain
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 
 PinSource = Callable[[], str]
+"""Gives the PIN (or a PKCS#12 password) when a key needs one; called at most once per login."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +64,18 @@ class Pkcs11Config:
     """``pin-source=file:…`` of the URI: a file holding the PIN."""
     pss: bool = field(default=False)
     """For RSA keys: RSASSA-PSS instead of PKCS#1 v1.5."""
+
+
+def pkcs11_uri(token: str, key: str, /, module: str | None = None) -> str:
+    """The RFC 7512 URI naming the private key labelled ``key`` on the token ``token``:
+    the inverse of :func:`parse_pkcs11_uri` for these attributes (percent-encoding what the
+    URI syntax reserves, spaces and diacritics included)."""
+    # RFC 7512 2.3: pchar minus ';' in the path; '&' is reserved in the query
+    path_safe = ":[]@!$'()*+,=-._~"
+    uri = f"pkcs11:token={quote(token, safe=path_safe)};object={quote(key, safe=path_safe)}"
+    if module is not None:
+        uri += f"?module-path={quote(module, safe='/:[]@!$()*+,;=-._~')}"
+    return uri
 
 
 def parse_pkcs11_uri(uri: str, *, default_module: str = DEFAULT_MODULE) -> Pkcs11Config:

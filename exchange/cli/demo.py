@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 import click
 
-from exchange.demo import run_demo_sync
+from exchange.demo import DemoResult, run_demo_sync
 from validation import render_text
+
+PIN_VARIABLE = "LIENTHONG_DEMO_PIN"
 
 
 @click.command()
@@ -29,10 +34,40 @@ def demo(ctx: click.Context, /, data_dir: Path) -> None:
     lang = ctx.obj["lang"]
     result = run_demo_sync(data_dir, say)
     click.echo("")
+    click.echo(f"Thư mục của lần chạy / this run's folder: {result.run_dir}")
     click.echo(f"Văn bản đã ký / signed document: {result.output}")
     click.echo("")
     click.echo(render_text([result.report], lang))
     click.echo("")
     click.echo("Try next / thử tiếp:")
-    for command in result.commands:
+    for command in try_next(result, program()):
         click.echo(f"  {command}")
+
+
+def program() -> str:
+    """How to call this program from the current directory: ``lienthong`` when it is on
+    PATH, else the script beside the running interpreter (``.venv/bin/lienthong``)."""
+    on_path = shutil.which("lienthong")
+    script = Path(sys.executable).parent / "lienthong"
+    if on_path is not None and (not script.exists() or Path(on_path).samefile(script)):
+        return "lienthong"
+    if not script.exists():
+        return "lienthong"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
+def try_next(result: DemoResult, prog: str) -> tuple[str, ...]:
+    """Shell lines that run as printed (the demo's tokens, PIN and files)."""
+    q = shlex.quote
+    tried = result.run_dir / "try-signed.pdf"
+    return (
+        f"export SOFTHSM2_CONF={q(str(result.softhsm_conf))}",
+        f"export {PIN_VARIABLE}={q(result.pin)}   # the development tokens' PIN",
+        f"{prog} token list --module {q(result.module)}",
+        f"{prog} sign pdf {q(str(result.run_dir / '1-draft.pdf'))} -o {q(str(tried))} "
+        f"--key {q(result.agency_key)} --pin-env {PIN_VARIABLE}",
+        f"{prog} verify {q(str(result.output))} --trust {q(str(result.trust_root))} --offline",
+    )

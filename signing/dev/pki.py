@@ -33,6 +33,11 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 DEV_ORG = "Sở Thông tin và Truyền thông tỉnh Thái Bình"
 DEV_PERSON = "Nguyễn Thị Hương Giang"
 
+REVOCATION_VALIDITY = timedelta(days=30)
+"""How long the development CRLs and OCSP responses stay current (their nextUpdate): long
+enough that a document carrying them in its DSS is verifiable offline days later, in the
+hard revocation mode, without a timestamp of its own."""
+
 
 def generate_key(spec: KeySpec) -> PrivateKey:
     if spec == "ec256":
@@ -248,14 +253,14 @@ class DevPki:
     def crl(
         self, ca: Literal["root", "issuing"] = "issuing", *, now: datetime | None = None
     ) -> bytes:
-        """A fresh DER CRL of ``ca``, valid for a week."""
+        """A fresh DER CRL of ``ca``, current for :data:`REVOCATION_VALIDITY`."""
         now = now or datetime.now(UTC).replace(microsecond=0)
         issuer = self.root if ca == "root" else self.issuing
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(issuer.cert.subject)
             .last_update(now - timedelta(minutes=5))
-            .next_update(now + timedelta(days=7))
+            .next_update(now + REVOCATION_VALIDITY)
             .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),

@@ -31,7 +31,7 @@ from cryptography.x509 import ocsp
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.dev.pki import DevPki
+from signing.dev.pki import REVOCATION_VALIDITY, DevPki
 from signing.keys import DevelopmentModeWarning
 
 MAX_REQUEST = 64 * 1024
@@ -100,7 +100,7 @@ class DevServices:
                 algorithm=req.hash_algorithm,
                 cert_status=ocsp.OCSPCertStatus.REVOKED if revoked_at else ocsp.OCSPCertStatus.GOOD,
                 this_update=now - timedelta(minutes=1),
-                next_update=now + timedelta(hours=12),
+                next_update=now + REVOCATION_VALIDITY,
                 revocation_time=revoked_at,
                 revocation_reason=x509.ReasonFlags.key_compromise if revoked_at else None,
             )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.plugin import pdfsig, run_cli
+from signing import VIETNAM
+from tests.plugin import PROJECT_ROOT, pdfsig, run_cli
 
 
 @pytest.mark.slow
@@ -24,6 +27,21 @@ def test_demo_signs_a_cong_van_and_reuses_its_pki(tmp_path: Path) -> None:
     assert match, first.out
     output = Path(match.group(1))
     assert output.is_file()
+    # one folder per run, its path printed, the newest also reachable as "latest"
+    run_dir = output.parent
+    assert f"this run's folder: {run_dir}" in first.out
+    assert run_dir.parent == (data / "runs").resolve()
+    assert output.name == "cong-van.pdf"
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "1-draft.pdf",
+        "2-personal.pdf",
+        "3-numbered.pdf",
+        "4-sealed.pdf",
+        "cong-van.pdf",
+    ]
+    assert (data / "latest").resolve() == run_dir
+    # B-LT: the validation data of both signatures is in the document's DSS
+    assert "the file carries validation data (DSS)" in first.out
     assert "VALID (TOTAL-PASSED)" in first.out and "NOT VALID" not in first.out
     assert "Legal value (Decree 30/2020 Art. 5): YES" in first.out
     assert "form filling" in first.out  # number and date, filled after the personal signature
@@ -65,3 +83,58 @@ def test_demo_signs_a_cong_van_and_reuses_its_pki(tmp_path: Path) -> None:
     )
     assert second.code == 0, second.err
     assert "creating" not in second.err
+    second_output = Path(re.findall(r"signed document: (\S+\.pdf)", second.out)[0])
+    assert second_output.parent != run_dir and output.is_file()  # the first run is kept
+    assert (data / "latest").resolve() == second_output.parent
+
+
+def _try_next(out: str) -> list[str]:
+    lines = out.split("Try next / thử tiếp:\n", 1)[1].splitlines()
+    return [line.strip() for line in lines if line.strip()]
+
+
+@pytest.mark.slow
+@pytest.mark.hsm
+def test_the_demo_document_verifies_offline_a_day_later_and_its_commands_run_as_printed(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "demo"
+    result = run_cli("demo", "--data-dir", str(data))
+    assert result.code == 0, result.err
+    output = Path(re.findall(r"signed document: (\S+\.pdf)", result.out)[0])
+    root = data / "pki" / "root.cert.pem"
+
+    # the strict check, a day later: offline, hard revocation mode, nothing but the document
+    later = (datetime.now(VIETNAM) + timedelta(days=1)).isoformat(timespec="seconds")
+    verdict = run_cli("verify", str(output), "--trust", str(root), "--offline", "--at", later)
+    assert verdict.code == 0, verdict.out + verdict.err
+    first_line = verdict.out.splitlines()[0]
+    assert first_line.endswith("VALID (TOTAL-PASSED)"), verdict.out
+    assert "Legal value (Decree 30/2020 Art. 5): YES" in verdict.out
+    assert verdict.out.count("not revoked (embedded in the document)") == 2
+    assert "TRY_LATER" not in verdict.out
+
+    # the same document without its DSS revision (B-T only) is what the issue saw
+    sealed = output.parent / "4-sealed.pdf"
+    bare = run_cli("verify", str(sealed), "--trust", str(root), "--offline", "--at", later)
+    assert bare.code == 2 and "TRY_LATER" in bare.out
+
+    # the "try next" lines, pasted into a shell that has none of the demo's environment
+    commands = _try_next(result.out)
+    assert any(c.startswith("export LIENTHONG_DEMO_PIN=") for c in commands)
+    assert all("lienthong " not in c or c.startswith(".venv/bin/lienthong ") for c in commands[2:])
+    assert any(" verify " in c and c.endswith("--offline") for c in commands)
+    shell = shutil.which("bash")
+    assert shell is not None
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LIENTHONG_LANG": "en"}
+    ran = subprocess.run(
+        [shell, "-e", "-c", "\n".join(commands)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, f"{ran.stdout}\n{ran.stderr}"
+    assert (output.parent / "try-signed.pdf").is_file()
+    assert "VALID (TOTAL-PASSED)" in ran.stdout  # the last line is the offline verify
