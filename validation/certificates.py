@@ -60,7 +60,7 @@ from pyhanko_certvalidator.ltv.errors import TimeSlideFailure
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.validate import async_validate_path
 
-from validation.report import Finding, RevocationInfo, SubIndication
+from validation.report import Finding, RevocationInfo, SubIndication, people_time
 
 __all__ = [
     "NO_CHAIN",
@@ -147,7 +147,7 @@ def revocation_unknown_accepted(detail: str | None) -> Finding:
         en="the revocation status of the certificate could not be established; accepted "
         f"because the revocation check is soft{suffix_en}",
         vi="không xác định được trạng thái thu hồi của chứng thư số; vẫn chấp nhận vì chế độ "
-        f"kiểm tra thu hồi là mềm{suffix_en}",
+        "kiểm tra thu hồi là mềm",
     )
 
 
@@ -164,7 +164,7 @@ def _no_poe(detail: str) -> Finding:
     return _finding(
         "cert.no_poe",
         f"nothing proves the signature existed at the time it must be judged: {detail}",
-        f"không có bằng chứng chữ ký tồn tại tại thời điểm cần kiểm tra: {detail}",
+        "không có bằng chứng chữ ký tồn tại tại thời điểm cần kiểm tra",
     )
 
 
@@ -213,7 +213,7 @@ async def judge_certificate(
     """Build and validate the path at the context's moment (``when``), and say what is wrong
     in the vocabulary of ETSI EN 319 102-1: the table in the module docstring."""
     unchecked = RevocationInfo()
-    stamp = when.isoformat(timespec="seconds")
+    stamp = people_time(when)
     try:
         path = await find_path(cert, context)
     except RevokedError as exc:
@@ -225,7 +225,7 @@ async def judge_certificate(
                 exc.original_path,
                 unchecked,
             )
-        day = exc.revocation_dt.isoformat(timespec="seconds")
+        day = people_time(exc.revocation_dt)
         whose_en = "certificate" if exc.is_ee_cert else "issuing CA's certificate"
         whose_vi = "chứng thư số" if exc.is_ee_cert else "chứng thư số của CA cấp phát"
         if exc.is_ee_cert and claimed is not None and exc.revocation_dt < claimed:
@@ -235,10 +235,10 @@ async def judge_certificate(
                 _finding(
                     "cert.revoked",
                     f"the certificate was revoked on {day}, and the signer's own claimed "
-                    f"signing time ({claimed.isoformat(timespec='seconds')}) is after that "
+                    f"signing time ({people_time(claimed)}) is after that "
                     f"({detail})",
                     f"chứng thư số đã bị thu hồi ngày {day}, và chính thời điểm ký do người ký "
-                    f"tự khai ({claimed.isoformat(timespec='seconds')}) còn sau ngày đó",
+                    f"tự khai ({people_time(claimed)}) còn sau ngày đó",
                 ),
                 exc.original_path,
                 RevocationInfo(status="revoked", detail=detail),
@@ -270,7 +270,7 @@ async def judge_certificate(
         )
     except ExpiredError as exc:
         if exc.is_ee_cert and not exc.is_side_validation:
-            day = exc.expired_dt.isoformat(timespec="seconds")
+            day = people_time(exc.expired_dt)
             return PathVerdict(
                 AdESIndeterminate.OUT_OF_BOUNDS_NO_POE,
                 _finding(
@@ -291,7 +291,7 @@ async def judge_certificate(
         )
     except NotYetValidError as exc:
         if exc.is_ee_cert and not exc.is_side_validation:
-            day = exc.valid_from.isoformat(timespec="seconds")
+            day = people_time(exc.valid_from)
             return PathVerdict(
                 AdESFailure.NOT_YET_VALID,
                 _finding(
@@ -393,5 +393,5 @@ def chain_failure(detail: str) -> Finding:
     return _finding(
         "cert.chain_failure",
         f"the certificate chain does not validate: {detail}",
-        f"chuỗi chứng thư số không hợp lệ: {detail}",
+        "chuỗi chứng thư số không hợp lệ",
     )

@@ -90,6 +90,7 @@ from validation.report import (
     SubIndication,
     TimestampInfo,
     Unparseable,
+    people_time,
 )
 
 _PEM_TYPES = frozenset({"PKCS7", "CMS", "PKCS #7 SIGNED DATA"})
@@ -1090,7 +1091,7 @@ def twin_findings(twins: int) -> tuple[Finding, ...]:
 def later_than_validation(when: datetime, *, severity: Severity = "warning") -> Finding:
     """A timestamp whose time is after the validation time proves nothing at that time (the
     words of the PDF validator's finding)."""
-    stamp = when.isoformat(timespec="seconds")
+    stamp = people_time(when)
     return Finding(
         code=LATER_THAN_VALIDATION,
         en=f"the timestamp ({stamp}) is later than the validation time: it is not used as proof",
@@ -1238,9 +1239,9 @@ async def judge_timestamp_token(
             findings.append(
                 Finding(
                     code="tsp.time_outside_certificate",
-                    en=f"the timestamp's time {gen_time.isoformat()} is outside the validity of "
+                    en=f"the timestamp's time {people_time(gen_time)} is outside the validity of "
                     f"the TSA certificate ({why})",
-                    vi=f"thời điểm của dấu thời gian {gen_time.isoformat()} nằm ngoài thời hạn "
+                    vi=f"thời điểm của dấu thời gian {people_time(gen_time)} nằm ngoài thời hạn "
                     f"hiệu lực của chứng thư đơn vị cấp dấu thời gian ({why})",
                 )
             )
@@ -1666,9 +1667,9 @@ def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | Non
                 Finding(
                     code="cms.timestamp",
                     severity="info",
-                    en=f"signature timestamp by {ts.tsa} at {ts.time.isoformat()}: the "
+                    en=f"signature timestamp by {ts.tsa} at {people_time(ts.time)}: the "
                     "certificate is judged at that time",
-                    vi=f"dấu thời gian của chữ ký do {ts.tsa} cấp lúc {ts.time.isoformat()}: "
+                    vi=f"dấu thời gian của chữ ký do {ts.tsa} cấp lúc {people_time(ts.time)}: "
                     "chứng thư số được kiểm tra tại thời điểm đó",
                 )
             )

@@ -254,15 +254,16 @@ def _missing(role: Literal["personal", "agency"], present: Sequence[SignatureRep
             en=f"no signature of {who_en}: Decree 30 Art. 5 needs it",
             vi=f"không có chữ ký số của {who_vi}: Điều 5 Nghị định 30 yêu cầu",
         )
-    ids = ", ".join(s.id for s in present)
+    # each signature with its one verdict word ("personal-1 cannot be determined"), not
+    # "not valid" followed by a different verdict
     words = ", ".join(
-        f"{s.id}: {VERDICT_WORDS[s.indication]['en']}"
+        f"{s.id} {VERDICT_WORDS[s.indication]['en']}"
         + (f" ({s.sub_indication.name})" if s.sub_indication else "")
         for s in present
     )
-    words_vi = ", ".join(f"{s.id}: {VERDICT_WORDS[s.indication]['vi']}" for s in present)
+    words_vi = ", ".join(f"{s.id} {VERDICT_WORDS[s.indication]['vi']}" for s in present)
     return Finding(
         code=f"legal.{role}_signature_not_valid",
-        en=f"the signature of {who_en} ({ids}) is not valid: {words}",
-        vi=f"chữ ký số của {who_vi} ({ids}) không hợp lệ: {words_vi}",
+        en=f"no valid signature of {who_en}: {words}",
+        vi=f"không có chữ ký số hợp lệ của {who_vi}: {words_vi}",
     )

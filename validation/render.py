@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from pyhanko.sign.ades.report import AdESStatus
 
 from validation.report import (
     INDICATION_NAMES,
     VERDICT_WORDS,
+    VIETNAM,
     DocumentReport,
     Finding,
     SignatureReport,
+    people_time,
     reports_json,
 )
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
+__all__ = ["VIETNAM", "render_html", "render_json", "render_text"]
 
 _LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -36,6 +39,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "claimed": "Thời điểm ký (theo máy người ký)",
         "timestamp": "Dấu thời gian",
         "no_timestamp": "không có dấu thời gian",
+        "issued_by": "do {tsa} cấp",
+        "timestamp_valid": "hợp lệ",
+        "timestamp_not_valid": "không dùng làm bằng chứng được",
+        "intact": "nguyên vẹn",
+        "changed": "ĐÃ BỊ THAY ĐỔI",
         "integrity": "Toàn vẹn",
         "cert_valid": "Chứng thư còn hiệu lực lúc ký",
         "trusted": "Chuỗi tin cậy",
@@ -61,6 +69,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "claimed": "Claimed signing time (signer's clock)",
         "timestamp": "Timestamp",
         "no_timestamp": "no timestamp",
+        "issued_by": "issued by {tsa}",
+        "timestamp_valid": "valid",
+        "timestamp_not_valid": "not usable as proof",
+        "intact": "intact",
+        "changed": "CHANGED",
         "integrity": "Integrity",
         "cert_valid": "Certificate valid at signing time",
         "trusted": "Trusted chain",
@@ -133,7 +146,17 @@ _SOURCES = {
 
 
 def _when(value: datetime | None) -> str:
-    return "—" if value is None else value.astimezone(VIETNAM).isoformat(timespec="seconds")
+    return "—" if value is None else people_time(value)
+
+
+# asn1crypto's ``Name.human_friendly`` reads "Common Name: …, Organization: …, Country: VN"
+# (or with "; " between the parts when a value holds a comma); people read just the names.
+_NAME_LABEL = re.compile(r"(^|, |; )(?:[A-Z][A-Za-z]*(?:[ /][A-Z][A-Za-z]*)*|\d+(?:\.\d+)+): ")
+
+
+def _names(distinguished_name: str) -> str:
+    """The values of a certificate name without asn1crypto's English labels."""
+    return _NAME_LABEL.sub(r"\1", distinguished_name)
 
 
 def _flag(value: bool | None, lang: str) -> str:
@@ -157,18 +180,22 @@ def _signature_lines(sig: SignatureReport, lang: str) -> list[tuple[str, str]]:
         rows.append((w["counter_signs"], sig.counter_signs))
     if sig.signer is not None:
         rows.append((w["signer"], sig.signer.common_name))
-        rows.append((w["issuer"], sig.signer.issuer))
+        rows.append((w["issuer"], _names(sig.signer.issuer)))
     rows.append((w["claimed"], _when(sig.claimed_signing_time)))
     if sig.timestamp is not None:
-        ok = w["yes"] if sig.timestamp.valid else w["no"]
-        rows.append((w["timestamp"], f"{_when(sig.timestamp.time)} ({sig.timestamp.tsa}; {ok})"))
+        status = w["timestamp_valid"] if sig.timestamp.valid else w["timestamp_not_valid"]
+        issued = w["issued_by"].format(tsa=_names(sig.timestamp.tsa))
+        rows.append((w["timestamp"], f"{_when(sig.timestamp.time)}, {issued}: {status}"))
     elif sig.kind == "signature":
         rows.append((w["timestamp"], w["no_timestamp"]))
-    rows.append((w["integrity"], _flag(sig.integrity, lang)))
+    integrity = (
+        w["unknown"] if sig.integrity is None else w["intact"] if sig.integrity else w["changed"]
+    )
+    rows.append((w["integrity"], integrity))
     rows.append((w["cert_valid"], _flag(sig.certificate_valid_at_signing_time, lang)))
     trusted = _flag(sig.trusted, lang)
     if sig.trust_anchor:
-        trusted += f" ({sig.trust_anchor})"
+        trusted += f" ({_names(sig.trust_anchor)})"
     rows.append((w["trusted"], trusted))
     revocation = _REVOCATION[lang][sig.revocation.status]
     if sig.revocation.source:
@@ -181,9 +208,23 @@ def _signature_lines(sig: SignatureReport, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
+_MARKS = {"error": "✗", "warning": "⚠", "info": "·"}
+
+
 def _finding(f: Finding, lang: str) -> str:
-    mark = {"error": "✗", "warning": "!", "info": "·"}[f.severity]
-    return f"{mark} {f.message(lang)}"
+    return f"{_MARKS[f.severity]} {f.message(lang)}"
+
+
+def _once(findings: Iterable[Finding], shown: set[tuple[str, str]]) -> list[Finding]:
+    """The findings not shown yet (same code and text): a file that cannot be read is both
+    the reason the legal check fails and a finding of the document, and is printed once."""
+    fresh = []
+    for f in findings:
+        key = (f.code, f.en)
+        if key not in shown:
+            shown.add(key)
+            fresh.append(f)
+    return fresh
 
 
 def render_text(reports: Sequence[DocumentReport], lang: str = "vi") -> str:
@@ -192,9 +233,10 @@ def render_text(reports: Sequence[DocumentReport], lang: str = "vi") -> str:
     for report in reports:
         out.append(f"{report.file}: {_verdict(report.indication, report.sub_indication, lang)}")
         out.append(f"  {w['legal_ok'] if report.legal.valid else w['legal_bad']}")
-        for reason in report.legal.reasons:
+        shown: set[tuple[str, str]] = set()
+        for reason in _once(report.legal.reasons, shown):
             out.append(f"    {_finding(reason, lang)}")
-        for finding in report.findings:
+        for finding in _once(report.findings, shown):
             out.append(f"  {_finding(finding, lang)}")
         if not report.signatures:
             out.append(f"  {w['no_signatures']}")
@@ -203,7 +245,7 @@ def render_text(reports: Sequence[DocumentReport], lang: str = "vi") -> str:
             width = max(len(k) for k, _ in _signature_lines(sig, lang))
             for key, value in _signature_lines(sig, lang):
                 out.append(f"      {key:<{width}}  {value}")
-            for finding in sig.findings:
+            for finding in _once(sig.findings, set()):
                 out.append(f"      {_finding(finding, lang)}")
         out.append(f"  {w['time']}: {_when(report.validation_time)}")
         out.append("")
@@ -218,11 +260,20 @@ _CSS = """
 body{font-family:"Liberation Serif","Times New Roman",serif;margin:2em;color:#111}
 h1{font-size:1.4em} h2{font-size:1.2em;margin-top:1.5em}
 .ok{color:#0a6b2b} .bad{color:#b00020} .unsure{color:#9a6700}
+.finding{margin:.25em 0;padding:.1em .5em;border-left:4px solid transparent}
+.finding.error{color:#b00020;border-color:#b00020}
+.finding.warning{color:#7a4f00;background:#fff4d6;border-color:#e0a100}
+.finding.info{color:#555}
 .box{border:1px solid #ccc;border-radius:6px;padding:.6em 1em;margin:.8em 0}
 table{border-collapse:collapse} td{padding:.15em .8em .15em 0;vertical-align:top}
-td:first-child{color:#555;white-space:nowrap} .finding{margin:.2em 0}
+td:first-child{color:#555;white-space:nowrap}
 @media print{body{margin:0} .box{break-inside:avoid}}
 """
+
+
+def _html_finding(f: Finding, lang: str) -> str:
+    """A finding in its severity's colour and mark (warnings stand out from plain text)."""
+    return f'<p class="finding {f.severity}">{html.escape(_finding(f, lang))}</p>'
 
 
 def _css_class(status: AdESStatus) -> str:
@@ -248,8 +299,9 @@ def render_html(reports: Sequence[DocumentReport], lang: str = "vi") -> str:
         legal_cls = "ok" if report.legal.valid else "bad"
         legal = w["legal_ok"] if report.legal.valid else w["legal_bad"]
         parts.append(f'<p class="{legal_cls}"><strong>{esc(legal)}</strong></p>')
-        for reason in (*report.legal.reasons, *report.findings):
-            parts.append(f'<p class="finding">{esc(_finding(reason, lang))}</p>')
+        shown: set[tuple[str, str]] = set()
+        for reason in _once((*report.legal.reasons, *report.findings), shown):
+            parts.append(_html_finding(reason, lang))
         if not report.signatures:
             parts.append(f"<p>{esc(w['no_signatures'])}</p>")
         for sig in report.signatures:
@@ -263,8 +315,8 @@ def render_html(reports: Sequence[DocumentReport], lang: str = "vi") -> str:
             for key, value in _signature_lines(sig, lang):
                 parts.append(f"<tr><td>{esc(key)}</td><td>{esc(value)}</td></tr>")
             parts.append("</table>")
-            for finding in sig.findings:
-                parts.append(f'<p class="finding">{esc(_finding(finding, lang))}</p>')
+            for finding in _once(sig.findings, set()):
+                parts.append(_html_finding(finding, lang))
             parts.append("</div>")
         parts.append(f"<p>{esc(w['time'])}: {esc(_when(report.validation_time))}</p>")
     parts.append("</body></html>\n")

@@ -47,13 +47,23 @@ import enum
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from asn1crypto import x509
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 
 SCHEMA = "lienthong-validation/1"
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+"""Vietnam time (UTC+7, no daylight saving): the time people read."""
+
+
+def people_time(value: datetime) -> str:
+    """A time as a Vietnamese reader writes it, in Vietnam time: ``01/12/2026 22:44:54
+    (GMT+7)``. Reports for people and finding texts use it; JSON keeps ISO 8601."""
+    return value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S (GMT+7)")
+
 
 SubIndication = AdESFailure | AdESIndeterminate
 

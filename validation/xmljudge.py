@@ -75,6 +75,7 @@ from validation.report import (
     Role,
     SignatureReport,
     SubIndication,
+    people_time,
 )
 from validation.xmlc14n import DEFAULT_C14N, canonical
 from validation.xmlread import DS, XADES, Examined, Stamp
@@ -306,7 +307,7 @@ async def _judge_stamps(
 def _later_than_validation(when: datetime) -> Finding:
     """A timestamp whose time lies after the validation time proves nothing at that time (the
     same code and wording as for PDF, :mod:`validation.pdf`)."""
-    stamp = when.isoformat(timespec="seconds")
+    stamp = people_time(when)
     return Finding(
         code="time.after_validation_time",
         severity="warning",
@@ -324,9 +325,9 @@ def _timestamp_findings(stamps: Sequence[TokenOutcome], used: TokenOutcome | Non
             Finding(
                 code="xml.timestamp",
                 severity="info",
-                en=f"signature timestamp by {ts.tsa} at {ts.time.isoformat()}: the certificate "
+                en=f"signature timestamp by {ts.tsa} at {people_time(ts.time)}: the certificate "
                 "is judged at that time",
-                vi=f"dấu thời gian của chữ ký do {ts.tsa} cấp lúc {ts.time.isoformat()}: chứng "
+                vi=f"dấu thời gian của chữ ký do {ts.tsa} cấp lúc {people_time(ts.time)}: chứng "
                 "thư số được kiểm tra tại thời điểm đó",
             )
         )

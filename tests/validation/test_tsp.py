@@ -25,7 +25,7 @@ from tests.plugin import corpus_available, corpus_dir, corpus_params
 from tests.validation.test_cms import make_twin, with_certificates
 from validation.document import detect_format, validate_bytes
 from validation.policy import TrustAnchors, ValidationPolicy, load_certificates
-from validation.report import INDICATION_NAMES, Role, SignatureReport, Unparseable
+from validation.report import INDICATION_NAMES, Role, SignatureReport, Unparseable, people_time
 from validation.tsp import TimeStampResp, is_timestamp_reply, validate_timestamp
 
 DATA = "Biên bản họp ngày 28/11/2026 — bản lưu.\n".encode()
@@ -468,7 +468,7 @@ async def test_token_after_the_validation_time_proves_nothing(
     assert s.timestamp is not None and s.timestamp.time == gen_time and not s.timestamp.valid
     assert (s.integrity, s.signature_valid, s.trusted) == (True, True, True)
     [late] = [f for f in s.findings if f.code == "time.after_validation_time"]
-    stamp = gen_time.isoformat(timespec="seconds")
+    stamp = people_time(gen_time)
     assert late.en == (
         f"the timestamp ({stamp}) is later than the validation time: it is not used as proof"
     )
