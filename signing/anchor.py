@@ -58,6 +58,13 @@ class TextHit:
     """Baseline plus the font size."""
     text: str
     """The matched text as extracted (NFC), with the page's own whitespace."""
+    size: float = 0.0
+    """Font size of the match's last character, in points (as drawn: matrices applied)."""
+    font: str = ""
+    """``/BaseFont`` of the match's last character (``ABCDEF+LiberationSerif-Italic``)."""
+    next_x0: float | None = None
+    """Where the next character on the line after the match starts (``None``: nothing
+    follows it on its line)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +139,7 @@ def _hits_in_line(line: _Line, needle: str, page: int) -> Iterator[TextHit]:
         else:
             middle = [run.text for run in runs[1:-1]]
             text = " ".join([runs[0].text[first[4] :], *middle, runs[-1].text[: last[4] + 1]])
+        after = chars[start + n] if start + n < len(chars) else None
         yield TextHit(
             page=page,
             x0=first[1],
@@ -139,6 +147,9 @@ def _hits_in_line(line: _Line, needle: str, page: int) -> Iterator[TextHit]:
             x1=last[2],
             y1=max(run.baseline + run.size for run in runs),
             text=text,
+            size=line.runs[last[3]].size,
+            font=line.runs[last[3]].font,
+            next_x0=None if after is None else after[1],
         )
         start += n
 

@@ -37,6 +37,8 @@ class TextRun:
     baseline: float
     size: float
     advances: tuple[float, ...]
+    font: str = ""
+    """The font's ``/BaseFont`` (``ABCDEF+LiberationSerif-Italic``), ``""`` if it has none."""
 
     @property
     def width(self) -> float:
@@ -201,7 +203,17 @@ def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
         # the run's origin is where its first glyph is drawn.
         text = _nfc(text.replace("\n", " ").lstrip())
         advances = tuple(_advance(c, widths, default) * hscale / 1000 for c in text)
-        runs.append(TextRun(text=text, x=m[4], baseline=m[5], size=size, advances=advances))
+        base = font.get("/BaseFont") if hasattr(font, "get") else None
+        runs.append(
+            TextRun(
+                text=text,
+                x=m[4],
+                baseline=m[5],
+                size=size,
+                advances=advances,
+                font=str(base or ""),
+            )
+        )
 
     visitor: Callable[[Any, Any, Any, Any, Any], None] = visit
     reader.pages[index].extract_text(visitor_text=visitor)

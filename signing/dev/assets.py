@@ -554,7 +554,9 @@ def _header(ts: _Typesetter, doc: SampleDocument, flow: _Flow) -> _HeaderResult:
     national = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
     motto = "Độc lập - Tự do - Hạnh phúc"
     date_parts = (f"{doc.place}, ngày", "tháng", f"năm {doc.year}")
-    blank_date = 9 * _MM
+    # Each blank fits what the system fills in with a word space either side: two digits
+    # of the italic date line, four of the number (which runs into its "/ký hiệu").
+    blank_date = 7.5 * _MM
     date_size = 14.0
     date_width = sum(ts.width(p, Style.ITALIC, date_size) for p in date_parts) + 2 * blank_date
 
@@ -595,7 +597,7 @@ def _header(ts: _Typesetter, doc: SampleDocument, flow: _Flow) -> _HeaderResult:
     # Box 3 and box 4 share a baseline.
     y = min(left_bottom, right_bottom) - 21
     number_size = 13.0
-    blank_number = 14 * _MM
+    blank_number = 10.5 * _MM
     prefix, suffix = "Số:", f"/{doc.notation_suffix}"
     total = ts.width(prefix, Style.REGULAR, number_size) + blank_number
     total += ts.width(suffix, Style.REGULAR, number_size)
