@@ -7,6 +7,7 @@ algorithms through the same contexts built here, so one policy means one behavio
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from asn1crypto import algos, crl, keys, ocsp, x509
+from asn1crypto.core import Asn1Value
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
@@ -34,6 +36,7 @@ from pyhanko_certvalidator.revinfo.archival import (
 )
 from pyhanko_certvalidator.revinfo.manager import RevinfoManager
 
+from validation.judgments import TIME_TOLERANCE, Scope, scope_digest
 from validation.policy import ValidationPolicy
 from validation.report import Finding
 
@@ -198,6 +201,60 @@ class ContextFactory:
         self._crls = process_legacy_crl_input([*policy.crls, *crls])
         self._ocsps = process_legacy_ocsp_input([*policy.ocsp_responses, *ocsps])
         self._algorithms = AlgorithmPolicy(policy)
+        self._shared: tuple[list[bytes], tuple[Asn1Value, ...]] | None = None
+
+    def scope(
+        self,
+        cert: x509.Certificate,
+        *,
+        certs: Iterable[x509.Certificate] = (),
+        usage: KeyUsageConstraints,
+        revocation: Literal["hard", "soft"] | None = None,
+        retroactive_revinfo: bool = False,
+    ) -> Scope:
+        """What a judgment of ``cert`` in an offline :meth:`context` with these arguments
+        depends on, except the moment and the claimed signing time
+        (:mod:`validation.judgments`)."""
+        if self._shared is None:
+            anchors = tuple(self._trust.iter_certs())
+            crl_data = tuple(c.crl_data for c in self._crls)
+            ocsp_data = tuple(o.ocsp_response_data for o in self._ocsps)
+            algorithms = self._algorithms
+            parts = [
+                b"anchors",
+                *(c.dump() for c in anchors),
+                b"pool",
+                *(c.dump() for c in self._certs),
+                b"crls",
+                *(c.dump() for c in crl_data),
+                b"ocsps",
+                *(o.dump() for o in ocsp_data),
+                b"algorithms",
+                repr(
+                    (sorted(algorithms.forbidden), algorithms.min_rsa, algorithms.min_ec)
+                ).encode(),
+            ]
+            self._shared = (parts, (*anchors, *self._certs, *crl_data, *ocsp_data))
+        shared_parts, shared_materials = self._shared
+        own = tuple(self.canonical(c) for c in certs)
+        rules = (
+            revocation or self.policy.revocation,
+            retroactive_revinfo,
+            TIME_TOLERANCE.total_seconds(),
+            _usage_key(usage),
+        )
+        digest = scope_digest(
+            [
+                b"certificate",
+                cert.dump(),
+                b"own",
+                *(c.dump() for c in own),
+                *shared_parts,
+                b"rules",
+                repr(rules).encode(),
+            ]
+        )
+        return Scope(digest=digest, materials=(cert, *own, *shared_materials))
 
     def canonical(self, cert: x509.Certificate) -> x509.Certificate:
         """One object per certificate: a copy met again (in a signature, a timestamp, the
@@ -233,12 +290,24 @@ class ContextFactory:
             certificate_registry=registry,
             revinfo_manager=manager,
             moment=moment or validation_time(self.policy),
+            time_tolerance=TIME_TOLERANCE,
             allow_fetching=fetchers is not None,
             revinfo_policy=revocation_policy(
                 self.policy, mode=revocation, retroactive=retroactive_revinfo
             ),
             algorithm_usage_policy=self._algorithms,
         )
+
+
+def _usage_key(usage: KeyUsageConstraints) -> tuple[tuple[str, object], ...]:
+    """The key usage rules as a value that prints the same whatever the set order."""
+    items: list[tuple[str, object]] = [("class", type(usage).__qualname__)]
+    for item in dataclasses.fields(usage):
+        value = getattr(usage, item.name)
+        if isinstance(value, set | frozenset):
+            value = tuple(sorted(map(str, value)))
+        items.append((item.name, value))
+    return tuple(items)
 
 
 @contextlib.asynccontextmanager

@@ -121,6 +121,7 @@ from validation.context import (
     validation_time,
 )
 from validation.hexstrings import install_fast_hex_strings
+from validation.judgments import judgments
 from validation.pdfcoverage import byte_coverage, structure_findings
 from validation.pdfcrypto import (
     Crypto,
@@ -1078,15 +1079,9 @@ class _Judge:
             attempts.append((online, "soft"))
         trust = PathVerdict(None, None, None, RevocationInfo())
         for fetch, rule in attempts:
-            context = self.contexts.context(
-                certs=other_certs,
-                moment=moment,
-                online=fetch,
-                revocation=rule,
-                retroactive_revinfo=True,
+            trust = await self._judge_once(
+                cert, other_certs, moment, usage, rule, claimed, online=fetch
             )
-            trust = await judge_certificate(cert, context, usage, moment, claimed=claimed)
-            trust.context = context
             if trust.sub is not AdESIndeterminate.TRY_LATER or (fetch, rule) == attempts[-1]:
                 trust.revocation = self._revocation(cert, trust, fetch, rule)
                 break
@@ -1095,6 +1090,43 @@ class _Judge:
         if trust.path is not None:
             with contextlib.suppress(*BAD_INPUT):
                 self._certs.extend(c.dump() for c in trust.path.iter_certs(include_root=True))
+        return trust
+
+    async def _judge_once(
+        self,
+        cert: x509.Certificate,
+        other_certs: tuple[x509.Certificate, ...],
+        moment: datetime,
+        usage: KeyUsageConstraints,
+        rule: Literal["hard", "soft"],
+        claimed: datetime | None,
+        *,
+        online: bool,
+    ) -> PathVerdict:
+        """One attempt; an offline one may come from the process's judgment cache."""
+        scope = None
+        if not online:
+            scope = self.contexts.scope(
+                cert,
+                certs=other_certs,
+                usage=usage,
+                revocation=rule,
+                retroactive_revinfo=True,
+            )
+            known = judgments.get(scope, moment, claimed)
+            if known is not None:
+                return known
+        context = self.contexts.context(
+            certs=other_certs,
+            moment=moment,
+            online=online,
+            revocation=rule,
+            retroactive_revinfo=True,
+        )
+        trust = await judge_certificate(cert, context, usage, moment, claimed=claimed)
+        if scope is not None:
+            judgments.put(scope, moment, trust, claimed)
+        trust.context = context
         return trust
 
     def _revocation(
