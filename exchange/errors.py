@@ -118,3 +118,11 @@ class StorageError(ExchangeError):
     code = "exchange.storage"
     status = 507
     exit_code = 73
+
+
+class AuditChainBroken(ExchangeError):
+    """The audit log's hash chain does not hold: entries were edited or deleted."""
+
+    code = "exchange.audit_chain_broken"
+    status = 500
+    exit_code = 65

@@ -1,47 +1,64 @@
-"""Alembic environment: one metadata for all rooms, URL from LIENTHONG_DATABASE_URL."""
+"""Alembic environment: one metadata for all rooms (``exchange.db.metadata``), async engines,
+SQLite and PostgreSQL.
+
+Run from the program (``lienthong db upgrade``: the connection is handed in through
+``config.attributes["connection"]``) or by ``alembic`` itself, with the URL from
+``LIENTHONG_DATABASE_URL`` or the settings. On PostgreSQL the migrations hold an advisory
+lock for their transaction, so two processes upgrading at once take turns.
+"""
 
 from __future__ import annotations
 
-import os
+import asyncio
 
 from alembic import context
-from sqlalchemy import MetaData, engine_from_config, pool
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
-# Every room's tables will be registered on this metadata (with a naming convention, so
-# constraint names are stable across SQLite and PostgreSQL).
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-target_metadata = MetaData(naming_convention=NAMING)
+from exchange.db import metadata
+from exchange.db.engine import open_engine
+from exchange.settings import async_url, load_settings
 
+MIGRATION_LOCK = 0x6C74_6462  # "ltdb": the advisory lock key of the migrations
+target_metadata = metadata
 config = context.config
-url = os.environ.get("LIENTHONG_DATABASE_URL", "sqlite:///var/lienthong.db")
-config.set_main_option("sqlalchemy.url", url)
+
+
+def _url() -> str:
+    import os
+
+    explicit = os.environ.get("LIENTHONG_DATABASE_URL")
+    return async_url(explicit) if explicit else load_settings().database
+
+
+def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=sqlite,  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    async with open_engine(_url()) as engine, engine.begin() as connection:
+        await connection.run_sync(_run)
 
 
 def run_offline() -> None:
-    context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
-def run_online() -> None:
-    engine = engine_from_config(
-        config.get_section(config.config_ini_section, {}),
-        prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
-    )
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata)
-        with context.begin_transaction():
-            context.run_migrations()
-
-
 if context.is_offline_mode():
     run_offline()
+elif isinstance(config.attributes.get("connection"), Connection):
+    _run(config.attributes["connection"])
 else:
-    run_online()
+    asyncio.run(_run_async())

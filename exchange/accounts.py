@@ -1,0 +1,522 @@
+"""Users, roles, API tokens and logins.
+
+Passwords are hashed with argon2id. A bearer token is ``lt_<public id>_<secret>``: the public
+id finds the row, and only the SHA-256 of the secret is kept (the secret has 256 bits, so a
+slow hash adds nothing); it is shown once, when it is issued. A login gives a session token
+of the same form, which carries the user's roles as they are at each request, so disabling a
+user stops their sessions at once.
+
+No user enumeration: an unknown name, a disabled account and a wrong password get the same
+error, after the same work (a password check against a dummy hash when there is no user),
+and throttling counts attempts per name whether or not the name exists. Each attempt is
+counted *before* the password is checked, so parallel guesses cannot slip past the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from exchange import audit
+from exchange.db.engine import transaction
+from exchange.db.models import Agency, ApiToken, LoginThrottle, User
+from exchange.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyAttempts
+from exchange.errors import Unauthenticated as _Unauthenticated
+
+
+class Role(enum.StrEnum):
+    CLERK = "clerk"
+    """Văn thư: registers, numbers, seals and sends; registers incoming documents."""
+    SIGNER = "signer"
+    """Lãnh đạo: signs drafts."""
+    ARCHIVIST = "archivist"
+    """Lưu trữ: receives closed dossiers, reads the history."""
+    ADMIN = "admin"
+    """Quản trị: users, tokens, registers, the directory."""
+
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD = 10
+BEARER_PREFIX = "lt"
+
+_hasher = PasswordHasher()  # argon2id, the library's (RFC 9106) defaults
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when there is no such user, so that the answer takes as long."""
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def unauthenticated() -> _Unauthenticated:
+    return _Unauthenticated(
+        "The user name, password or token is wrong, or the account is disabled.",
+        "Tên đăng nhập, mật khẩu hoặc mã truy cập không đúng, hoặc tài khoản đã bị khóa.",
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Principal:
+    """Who is asking: the agency every query is scoped to, and the roles."""
+
+    agency_id: int
+    organ_id: str
+    roles: frozenset[Role]
+    actor: audit.Actor
+    user_id: int | None = None
+    token_id: int | None = None
+
+    def require(self, *allowed: Role) -> None:
+        """:class:`Forbidden` unless the principal has one of ``allowed``."""
+        if not self.roles.intersection(allowed):
+            wanted = ", ".join(r.value for r in allowed)
+            raise Forbidden(
+                f"This needs one of the roles: {wanted}.",
+                f"Việc này cần một trong các vai trò: {wanted}.",
+            )
+
+
+async def operator(session: AsyncSession, organ_id: str, actor: audit.Actor) -> Principal:
+    """The principal of an administrator at the command line, acting for ``organ_id``
+    (which this node must host)."""
+    agency = await session.scalar(
+        select(Agency).where(Agency.organ_id == organ_id, Agency.hosted.is_(True))
+    )
+    if agency is None:
+        raise NotFound(
+            f"This node hosts no agency {organ_id}.", f"Nút này không phục vụ cơ quan {organ_id}."
+        )
+    return Principal(
+        agency_id=agency.id, organ_id=agency.organ_id, roles=frozenset(Role), actor=actor
+    )
+
+
+def parse_roles(values: Iterable[str]) -> frozenset[Role]:
+    roles = set()
+    for value in values:
+        for part in value.replace(",", " ").split():
+            try:
+                roles.add(Role(part.strip().lower()))
+            except ValueError:
+                known = ", ".join(r.value for r in Role)
+                raise BadRequest(
+                    f"Unknown role {part!r} (known: {known}).",
+                    f"Vai trò không hợp lệ {part!r} (các vai trò: {known}).",
+                ) from None
+    if not roles:
+        raise BadRequest("At least one role is needed.", "Cần ít nhất một vai trò.")
+    return frozenset(roles)
+
+
+def _roles_text(roles: Iterable[Role]) -> str:
+    return " ".join(sorted(r.value for r in roles))
+
+
+def _roles_of(text: str) -> frozenset[Role]:
+    return frozenset(Role(r) for r in text.split())
+
+
+def check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise BadRequest(
+            "A user name has 3 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter "
+            "or digit.",
+            "Tên đăng nhập gồm 3 đến 64 ký tự a-z, 0-9, '.', '_' và '-', bắt đầu bằng chữ hoặc số.",
+        )
+    return name
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise BadRequest(
+            f"The password must have at least {MIN_PASSWORD} characters.",
+            f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.",
+        )
+    return password
+
+
+# -- users -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserView:
+    id: int
+    username: str
+    full_name: str
+    organ_id: str
+    roles: tuple[str, ...]
+    created_at: datetime
+    disabled: bool
+
+
+def _view(user: User, organ_id: str) -> UserView:
+    return UserView(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        organ_id=organ_id,
+        roles=tuple(sorted(user.roles.split())),
+        created_at=user.created_at,
+        disabled=user.disabled_at is not None,
+    )
+
+
+async def add_user(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    username: str,
+    password: str,
+    roles: frozenset[Role],
+    full_name: str = "",
+) -> UserView:
+    name = check_username(username)
+    check_password(password)
+    if len(full_name) > 100:
+        raise BadRequest(
+            "The full name is longer than 100 characters.", "Họ tên dài quá 100 ký tự."
+        )
+    if await session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Conflict(f"The user name {name!r} is taken.", f"Tên đăng nhập {name!r} đã được dùng.")
+    digest = await asyncio.to_thread(_hasher.hash, password)
+    user = User(
+        agency_id=principal.agency_id,
+        username=name,
+        full_name=full_name.strip(),
+        roles=_roles_text(roles),
+        password_hash=digest,
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal.actor,
+        action="user.add",
+        agency=principal.organ_id,
+        details={"user": name, "roles": user.roles},
+    )
+    return _view(user, principal.organ_id)
+
+
+async def list_users(session: AsyncSession, principal: Principal) -> list[UserView]:
+    users = await session.scalars(
+        select(User).where(User.agency_id == principal.agency_id).order_by(User.username)
+    )
+    return [_view(u, principal.organ_id) for u in users]
+
+
+async def _user(session: AsyncSession, principal: Principal, username: str) -> User:
+    user = await session.scalar(
+        select(User).where(User.agency_id == principal.agency_id, User.username == username.lower())
+    )
+    if user is None:
+        raise NotFound("No such user.", "Không có người dùng này.")
+    return user
+
+
+async def get_user(session: AsyncSession, principal: Principal, username: str) -> UserView:
+    return _view(await _user(session, principal, username), principal.organ_id)
+
+
+async def disable_user(session: AsyncSession, principal: Principal, username: str) -> UserView:
+    """Disable the account and revoke its tokens (sessions included)."""
+    user = await _user(session, principal, username)
+    now = datetime.now(UTC)
+    if user.disabled_at is None:
+        user.disabled_at = now
+        await session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        await audit.record(
+            session,
+            actor=principal.actor,
+            action="user.disable",
+            agency=principal.organ_id,
+            details={"user": user.username},
+        )
+    return _view(user, principal.organ_id)
+
+
+# -- tokens -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedToken:
+    public_id: str
+    secret: str
+    """The whole bearer token, shown once."""
+    name: str
+    roles: tuple[str, ...]
+    expires_at: datetime | None
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def _new_token(
+    session: AsyncSession,
+    *,
+    kind: str,
+    agency_id: int,
+    user_id: int | None,
+    name: str,
+    roles: str,
+    expires_at: datetime | None,
+) -> tuple[ApiToken, str]:
+    public_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    row = ApiToken(
+        public_id=public_id,
+        secret_sha256=_sha256(secret),
+        kind=kind,
+        agency_id=agency_id,
+        user_id=user_id,
+        name=name,
+        roles=roles,
+        created_at=datetime.now(UTC),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    return row, f"{BEARER_PREFIX}_{public_id}_{secret}"
+
+
+async def issue_token(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    name: str,
+    roles: frozenset[Role],
+    expires_at: datetime | None = None,
+) -> IssuedToken:
+    """A machine token of ``agency`` with its own roles."""
+    label = name.strip()
+    if not label or len(label) > 100:
+        raise BadRequest(
+            "A token needs a name of at most 100 characters.",
+            "Mã truy cập cần một tên dài tối đa 100 ký tự.",
+        )
+    row, secret = await _new_token(
+        session,
+        kind="machine",
+        agency_id=principal.agency_id,
+        user_id=None,
+        name=label,
+        roles=_roles_text(roles),
+        expires_at=expires_at,
+    )
+    await audit.record(
+        session,
+        actor=principal.actor,
+        action="token.issue",
+        agency=principal.organ_id,
+        details={"token": row.public_id, "name": label, "roles": row.roles},
+    )
+    return IssuedToken(
+        public_id=row.public_id,
+        secret=secret,
+        name=label,
+        roles=tuple(sorted(roles)),
+        expires_at=expires_at,
+    )
+
+
+async def revoke_token(session: AsyncSession, principal: Principal, public_id: str) -> None:
+    row = await session.scalar(
+        select(ApiToken).where(
+            ApiToken.agency_id == principal.agency_id, ApiToken.public_id == public_id
+        )
+    )
+    if row is None:
+        raise NotFound("No such token.", "Không có mã truy cập này.")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        await audit.record(
+            session,
+            actor=principal.actor,
+            action="token.revoke",
+            agency=principal.organ_id,
+            details={"token": public_id},
+        )
+
+
+async def authenticate(session: AsyncSession, bearer: str, *, origin: str) -> Principal:
+    """The principal of a bearer token; :func:`unauthenticated` for anything else."""
+    parts = bearer.split("_", 2)
+    if len(parts) != 3 or parts[0] != BEARER_PREFIX:
+        raise unauthenticated()
+    row = await session.scalar(select(ApiToken).where(ApiToken.public_id == parts[1]))
+    given = _sha256(parts[2])
+    if row is None or not hmac.compare_digest(row.secret_sha256, given):
+        raise unauthenticated()
+    now = datetime.now(UTC)
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        raise unauthenticated()
+    agency = await session.get(Agency, row.agency_id)
+    if agency is None or not agency.hosted:
+        raise unauthenticated()
+    if row.user_id is not None:
+        user = await session.get(User, row.user_id)
+        if user is None or user.disabled_at is not None:
+            raise unauthenticated()
+        roles, actor = _roles_of(user.roles), f"user:{user.username}"
+    else:
+        roles, actor = _roles_of(row.roles), f"token:{row.name}"
+    return Principal(
+        agency_id=agency.id,
+        organ_id=agency.organ_id,
+        roles=roles,
+        actor=audit.Actor(name=actor, origin=origin),
+        user_id=row.user_id,
+        token_id=row.id,
+    )
+
+
+# -- login ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginPolicy:
+    max_failures: int = 5
+    """Attempts allowed per account name and per address within ``window``."""
+    window: timedelta = timedelta(minutes=15)
+    session_lifetime: timedelta = timedelta(hours=8)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    token: str
+    expires_at: datetime
+    username: str
+    organ_id: str
+    roles: tuple[str, ...]
+
+
+async def _count_attempt(
+    session: AsyncSession, keys: Sequence[str], policy: LoginPolicy, now: datetime
+) -> bool:
+    """Count one attempt on each key; False if any key is over its limit already."""
+    allowed = True
+    for key in keys:
+        row = await session.get(LoginThrottle, key, with_for_update=True)
+        if row is None:
+            session.add(LoginThrottle(key=key, failures=1, window_start=now))
+            continue
+        if now - row.window_start >= policy.window:
+            row.failures, row.window_start = 0, now
+        if row.failures >= policy.max_failures:
+            allowed = False
+        else:
+            row.failures += 1
+    await session.flush()
+    return allowed
+
+
+async def login(
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    username: str,
+    password: str,
+    origin: str,
+    policy: LoginPolicy,
+) -> Session:
+    """A session token for a correct name and password (three short transactions: count the
+    attempt, check the password outside any transaction, then record the outcome)."""
+    name = username.strip().lower()[:64]
+    keys = (f"user:{name}", f"addr:{origin}")
+    now = datetime.now(UTC)
+    async with transaction(factory) as session:
+        allowed = await _count_attempt(session, keys, policy, now)
+        user = await session.scalar(select(User).where(User.username == name)) if allowed else None
+        if not allowed:
+            await audit.record(
+                session,
+                actor=audit.Actor(name=f"user:{name}", origin=origin),
+                action="login.throttled",
+                agency=None,
+            )
+    if not allowed:
+        raise TooManyAttempts(
+            "Too many failed logins: wait a while and try again.",
+            "Đăng nhập sai quá nhiều lần: hãy đợi một lúc rồi thử lại.",
+        )
+    ok = await asyncio.to_thread(
+        _password_matches, user.password_hash if user else _dummy_hash(), password
+    )
+    usable = ok and user is not None and user.disabled_at is None
+    async with transaction(factory) as session:
+        actor = audit.Actor(name=f"user:{name}", origin=origin)
+        if not usable or user is None:
+            await audit.record(session, actor=actor, action="login.failed", agency=None)
+            result = None
+        else:
+            agency = await session.get(Agency, user.agency_id)
+            if agency is None or not agency.hosted:
+                raise unauthenticated()
+            # a success forgets the account's failures (the address keeps its count)
+            row = await session.get(LoginThrottle, keys[0], with_for_update=True)
+            if row is not None:
+                row.failures = 0
+            expires = now + policy.session_lifetime
+            token_row, secret = await _new_token(
+                session,
+                kind="session",
+                agency_id=agency.id,
+                user_id=user.id,
+                name="login",
+                roles="",
+                expires_at=expires,
+            )
+            await audit.record(
+                session,
+                actor=actor,
+                action="login",
+                agency=agency.organ_id,
+                details={"token": token_row.public_id},
+            )
+            result = Session(
+                token=secret,
+                expires_at=expires,
+                username=user.username,
+                organ_id=agency.organ_id,
+                roles=tuple(sorted(user.roles.split())),
+            )
+    if result is None:
+        raise unauthenticated()
+    return result
+
+
+def _password_matches(digest: str, password: str) -> bool:
+    try:
+        return _hasher.verify(digest, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    if principal.token_id is None:
+        return
+    row = await session.get(ApiToken, principal.token_id)
+    if row is not None and row.kind == "session" and row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        await audit.record(
+            session, actor=principal.actor, action="logout", agency=principal.organ_id
+        )

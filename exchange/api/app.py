@@ -1,0 +1,39 @@
+"""The app factory: everything the HTTP API needs is built from the settings it is given."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from exchange.api import accounts, audit, directory, files, problems, registers
+from exchange.service import open_services
+from exchange.settings import Settings
+
+API_VERSION = "1"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The lienthong API of ``settings``. The database is opened (and its schema checked)
+    when the application starts, and closed when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_services(settings) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="lienthong",
+        summary="Liên thông văn bản điện tử: issue, sign, send and receive official documents.",
+        version=API_VERSION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    problems.install(app)
+    for module in (accounts, registers, files, directory, audit):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,39 @@
+"""The exchange room's database: one metadata, the models, engines and transactions."""
+
+from exchange.db.base import NAMING, Base, UtcDateTime, metadata
+from exchange.db.engine import open_engine, sessions, transaction
+from exchange.db.migrate import SchemaState, require_current_schema, schema_state, upgrade
+from exchange.db.models import (
+    Agency,
+    AgencyCertificate,
+    ApiToken,
+    AuditEntry,
+    LoginThrottle,
+    Register,
+    RegisterEntry,
+    StoredFile,
+    User,
+)
+
+__all__ = [
+    "NAMING",
+    "Agency",
+    "AgencyCertificate",
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "LoginThrottle",
+    "Register",
+    "RegisterEntry",
+    "SchemaState",
+    "StoredFile",
+    "User",
+    "UtcDateTime",
+    "metadata",
+    "open_engine",
+    "require_current_schema",
+    "schema_state",
+    "sessions",
+    "transaction",
+    "upgrade",
+]

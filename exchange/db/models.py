@@ -1,0 +1,185 @@
+"""The tables of the exchange room. Each row that belongs to an agency carries ``agency_id``;
+every query the services make filters on it (one agency never reads another's rows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange.db.base import Base, UtcDateTime
+
+
+class Agency(Base):
+    """An agency of the directory: hosted on this node (a tenant) or reached elsewhere."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organ_id: Mapped[str] = mapped_column(String(35), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organization_in_charge: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    email: Mapped[str] = mapped_column(String(100), default="")
+    telephone: Mapped[str] = mapped_column(String(20), default="")
+    fax: Mapped[str] = mapped_column(String(20), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    node_url: Mapped[str | None] = mapped_column(String(500))
+    mail_address: Mapped[str | None] = mapped_column(String(254))
+    hosted: Mapped[bool] = mapped_column(Boolean, default=False)
+    """True when the agency's users, registers and documents live on this node."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AgencyCertificate(Base):
+    """A certificate an agency signs its packages and documents with (DER)."""
+
+    __tablename__ = "agency_certificates"
+    __table_args__ = (UniqueConstraint("agency_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    subject: Mapped[str] = mapped_column(String(1000))
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class User(Base):
+    """A person who logs in: one agency, one or more roles (space-separated, see
+    :class:`exchange.accounts.Role`)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    """Lower case; unique on the node, since a login names no agency."""
+    full_name: Mapped[str] = mapped_column(String(100), default="")
+    roles: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """A bearer token: a machine's (own roles, issued by an administrator) or a login
+    session's (the user's roles). Only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("kind IN ('machine', 'session')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    roles: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed logins per account name and per address, shared by every API process."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Register(Base):
+    """A register (sổ đăng ký) with its yearly sequence: outgoing numbers or arrival numbers.
+
+    ``year`` is the Vietnam-time year ``next_number`` belongs to; the first allocation in a
+    new year starts again at 1 (Art. 15(1), Art. 22(2))."""
+
+    __tablename__ = "registers"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "code"),
+        CheckConstraint("kind IN ('outgoing', 'incoming')", name="kind"),
+        CheckConstraint("next_number >= 1", name="next_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    code: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(Integer)
+    next_number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RegisterEntry(Base):
+    """One number given out by a register. Number and notation are unique in the agency and
+    year (NULL notations, the arrival numbers, are kept apart by the register's own
+    constraint)."""
+
+    __tablename__ = "register_entries"
+    __table_args__ = (
+        UniqueConstraint("register_id", "year", "number"),
+        UniqueConstraint("agency_id", "year", "number", "notation"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    notation: Mapped[str | None] = mapped_column(String(30))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class StoredFile(Base):
+    """A file an agency keeps, its bytes in the blob store under ``sha256``. The row is
+    written only after the blob is complete."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (Index("ix_stored_files_agency_sha256", "agency_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log (see :mod:`exchange.audit`)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    agency: Mapped[str | None] = mapped_column(String(35), index=True)
+    """The OrganId of the agency the action belongs to (None: the node itself)."""
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str | None] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(100))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,138 @@
+"""The service's settings, read once at the process edge: ``LIENTHONG_*`` environment variables
+and an optional TOML file (``LIENTHONG_CONFIG`` or the command line's ``--config``).
+
+Unknown keys in the file are errors (a misspelt key must not be silently ignored). Environment
+variables win over the file. Inner code never sees this class: :func:`load_settings` returns
+it once and the app factory and the commands pass it (or the values they need) down.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from exchange.errors import ConfigurationError
+
+CONFIG_ENV = "LIENTHONG_CONFIG"
+"""The environment variable naming the TOML settings file."""
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("lienthong_config_file", default=None)
+"""The file given to :func:`load_settings`, if any (it wins over ``$LIENTHONG_CONFIG``)."""
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/lienthong`` (``~/.local/share/lienthong``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lienthong"
+
+
+class Settings(BaseSettings):
+    """What one lienthong node needs to run."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LIENTHONG_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """Where the SQLite database and the blob store live."""
+    database_url: str | None = None
+    """SQLAlchemy URL; ``sqlite:///…`` or ``postgresql://…`` (the async driver is added).
+    Default: ``lienthong.db`` in the data directory."""
+    blob_dir: Path | None = None
+    """The blob store's directory; default ``blobs`` in the data directory."""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8730, ge=1, le=65535)
+    production: bool = False
+    """Production mode refuses the development-only parts."""
+    login_max_failures: int = Field(default=5, ge=1)
+    """Failed logins allowed per account (and per address) within ``login_window_seconds``."""
+    login_window_seconds: int = Field(default=900, ge=1)
+    """How long failures are remembered, and how long a throttled login stays refused."""
+    session_hours: int = Field(default=8, ge=1, le=24 * 30)
+    """How long a token from the login endpoint is valid."""
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    """The largest file the blob store accepts from one request."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("only SQLite and PostgreSQL databases are supported")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _CONFIG_FILE.get() or os.environ.get(CONFIG_ENV)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
+        return tuple(sources)
+
+    @property
+    def database(self) -> str:
+        """The async SQLAlchemy URL."""
+        return async_url(self.database_url or f"sqlite:///{self.data_dir / 'lienthong.db'}")
+
+    @property
+    def blobs(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+
+def async_url(url: str) -> str:
+    """``url`` with the async driver lienthong uses (aiosqlite, asyncpg)."""
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if url.startswith("postgresql+psycopg"):
+        return "postgresql+asyncpg" + url[url.index("://") :]
+    return url
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """The settings from the environment, ``config_file`` (or ``$LIENTHONG_CONFIG``) and
+    ``overrides``; any problem is one :class:`ConfigurationError`."""
+    named = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    if named is not None and not named.is_file():
+        raise ConfigurationError(
+            f"The settings file {named} does not exist.", f"Không có tệp cấu hình {named}."
+        )
+    token = _CONFIG_FILE.set(named)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "?"
+        if first["type"] == "extra_forbidden":
+            raise ConfigurationError(
+                f"Unknown setting {where!r}.", f"Khóa cấu hình không hợp lệ: {where!r}."
+            ) from exc
+        raise ConfigurationError(
+            f"Setting {where!r} is invalid: {first['msg']}.",
+            f"Giá trị cấu hình {where!r} không hợp lệ: {first['msg']}.",
+        ) from exc
+    except (OSError, ValueError) as exc:  # an unreadable or malformed TOML file
+        raise ConfigurationError(
+            f"The settings file cannot be read: {exc}.", f"Không đọc được tệp cấu hình: {exc}."
+        ) from exc
+    finally:
+        _CONFIG_FILE.reset(token)
