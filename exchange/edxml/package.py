@@ -57,6 +57,8 @@ class PackageVerdict:
     signer_certificate: bytes | None
     """DER of the certificate that made the (first) signature, when the signature names one
     in its ``KeyInfo`` and the validator identified it; compare it with the directory."""
+    findings: tuple[Finding, ...] = ()
+    """What this module adds to the report's findings (a package without any signature)."""
 
     @property
     def indication(self) -> AdESStatus:
@@ -74,7 +76,7 @@ class PackageVerdict:
     def reasons(self) -> tuple[Finding, ...]:
         """Why it did not pass (the document's findings, then the signatures'); empty when it
         passed without remarks."""
-        found = list(self.report.findings)
+        found = [*self.findings, *self.report.findings]
         for sig in self.report.signatures:
             found.extend(sig.findings)
         return tuple(found)
@@ -90,7 +92,15 @@ async def verify_package(
     signature = report.signatures[0] if report.signatures else None
     if signature is not None and signature.signer is not None:
         certificate = _certificate_with_sha256(data, signature.signer.sha256)
-    return PackageVerdict(report=report, signer_certificate=certificate)
+    findings = () if report.signatures else (NO_SIGNATURE,)
+    return PackageVerdict(report=report, signer_certificate=certificate, findings=findings)
+
+
+NO_SIGNATURE = Finding(
+    code="edxml.no_signature",
+    en="the package carries no XMLDSig signature: who sent it cannot be checked",
+    vi="gói tin không có chữ ký XMLDSig: không kiểm tra được cơ quan gửi",
+)
 
 
 def _certificate_with_sha256(data: bytes, sha256: str) -> bytes | None:
