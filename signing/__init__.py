@@ -39,6 +39,12 @@ from signing.keys import (
     load_pkcs12,
 )
 from signing.keysource import PinOptions, load_certificates, open_key
+from signing.mode import (
+    DevelopmentPartRefused,
+    development_part,
+    enter_production_mode,
+    production_mode,
+)
 from signing.numbering import (
     DEFAULT_FIELDS,
     TextFieldSpec,
@@ -69,6 +75,7 @@ __all__ = [
     "CertificateNotFound",
     "CertificateUnusable",
     "DevelopmentModeWarning",
+    "DevelopmentPartRefused",
     "ExistingField",
     "FileKeyWarning",
     "HttpTimestamper",
@@ -104,6 +111,8 @@ __all__ = [
     "add_validation_data",
     "atomic_output",
     "decree30_date_parts",
+    "development_part",
+    "enter_production_mode",
     "fill_text_fields",
     "fill_text_fields_file",
     "finish_pdf",
@@ -115,6 +124,7 @@ __all__ = [
     "parse_pkcs11_uri",
     "pkcs11_uri",
     "prepare_pdf",
+    "production_mode",
     "sign_pdf_files",
     "sign_xml",
     "sign_xml_file",

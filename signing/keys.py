@@ -29,6 +29,7 @@ from signing.errors import (
     InputUnreadable,
     PinIncorrect,
 )
+from validation import DevelopmentModeWarning as DevelopmentModeWarning  # re-exported
 
 KeyAlgorithm = Literal["rsa", "ec"]
 
@@ -39,12 +40,14 @@ HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
-class DevelopmentModeWarning(UserWarning):
-    """A development-only part is in use (a file key, the development PKI or TSA, …)."""
+class FileKeyWarning(UserWarning):
+    """A key read from a file (PKCS#12) is weaker than one that never leaves a token. A
+    legitimate production key source, so an ordinary warning, not a development one."""
 
-
-class FileKeyWarning(DevelopmentModeWarning):
-    """A key read from a file is weaker than one that never leaves a token."""
+    def __init__(self, en: str, vi: str | None = None) -> None:
+        super().__init__(en)
+        self.en = en
+        self.vi = vi or en
 
 
 @runtime_checkable
@@ -268,8 +271,10 @@ def load_pkcs12(path: Path, password: bytes | None, *, pss: bool = False) -> InM
             f"{path} không chứa chứng thư số của khóa",
         )
     warnings.warn(
-        f"signing with a key read from the file {path}: a key on a USB token or HSM is safer",
-        FileKeyWarning,
+        FileKeyWarning(
+            f"signing with a key read from the file {path}: a key on a USB token or HSM is safer",
+            f"ký bằng khóa đọc từ tệp {path}: khóa trên USB token hoặc HSM an toàn hơn",
+        ),
         stacklevel=2,
     )
     cert = x509.Certificate.load(bundle.cert.certificate.public_bytes(serialization.Encoding.DER))

@@ -90,10 +90,14 @@ class SoftHsmToken:
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("LIENTHONG_REQUIRE_CORPUS") == "1" and not corpus_available():
         raise pytest.UsageError(f"CI: the shared corpus is mandatory: {corpus_missing_reason()}")
+    # the tests use the development parts on purpose; tests of the warnings use pytest.warns
+    config.addinivalue_line("filterwarnings", "ignore::validation.DevelopmentModeWarning")
     session_dir = Path(tempfile.mkdtemp(prefix="lienthong-tests-"))
     config.stash[_SESSION_DIR] = session_dir
     home = SoftHsmHome(session_dir / "softhsm")
-    home.ensure()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DevelopmentModeWarning)
+        home.ensure()
     os.environ["SOFTHSM2_CONF"] = str(home.conf)
 
 

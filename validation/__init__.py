@@ -6,7 +6,7 @@ the validation could not run. Other rooms import only the names below.
 """
 
 from validation.document import detect_format, validate_bytes, validate_files
-from validation.errors import InputMissing, PolicyError, ValidationError
+from validation.errors import DevelopmentModeWarning, InputMissing, PolicyError, ValidationError
 from validation.evidence import write_evidence
 from validation.legal import NUMBER_DATE_FIELDS, DocumentKind, legal_verdict
 from validation.pagetext import TextRun, text_runs
@@ -33,6 +33,7 @@ __all__ = [
     "NUMBER_DATE_FIELDS",
     "SCHEMA",
     "AgencyRule",
+    "DevelopmentModeWarning",
     "DocumentKind",
     "DocumentReport",
     "Evidence",

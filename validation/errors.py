@@ -37,3 +37,15 @@ class OutputNotWritable(ValidationError):
 
     code = "validation.output_not_writable"
     exit_code = 73
+
+
+class DevelopmentModeWarning(UserWarning):
+    """A development-only part is in use (the development PKI, TSA, tokens, artwork, a key
+    generated in this process…): fine for a demo or a test, never for documents that
+    count. Each part warns with its own subclass; in production mode they are refused
+    instead. Defined in the lowest room so that every room can mark its own."""
+
+    def __init__(self, en: str, vi: str | None = None) -> None:
+        super().__init__(en)
+        self.en = en
+        self.vi = vi or en

@@ -25,12 +25,15 @@ from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
 from signing.anchor import Box
 from signing.fonts import Style, font_path, font_program
+from signing.mode import development_part
+from validation import DevelopmentModeWarning
 
 __all__ = [
     "PAGE_HEIGHT",
     "PAGE_WIDTH",
     "SEAL_RED",
     "SIGNATURE_BLUE",
+    "DevAssetsWarning",
     "SampleDocument",
     "SampleLayout",
     "draw_seal_png",
@@ -38,6 +41,14 @@ __all__ = [
     "make_sample_cong_van",
     "make_sample_cong_van_with_layout",
 ]
+
+
+class DevAssetsWarning(DevelopmentModeWarning):
+    """Synthetic artwork or the sample document: no real signature, seal or công văn."""
+
+
+def _warn(what_en: str, what_vi: str) -> None:
+    development_part(DevAssetsWarning, what_en, what_vi, stacklevel=4)
 
 
 SIGNATURE_BLUE = (0, 51, 170)
@@ -153,6 +164,10 @@ def draw_signature_png(name: str, *, width_px: int = 600, height_px: int = 240) 
     """
     if width_px <= 0 or height_px <= 0:
         raise ValueError("image size must be positive")
+    _warn(
+        "drawing a synthetic signature image (development only)",
+        "đang vẽ ảnh chữ ký giả (chỉ để thử nghiệm)",
+    )
     rng = _seeded("signature:" + unicodedata.normalize("NFC", name))
     big_w, big_h = width_px * _SUPERSAMPLE, height_px * _SUPERSAMPLE
     mask = Image.new("L", (big_w, big_h), 0)
@@ -195,6 +210,10 @@ def draw_seal_png(agency_name: str, *, diameter_px: int = 600, centre_text: str 
     """
     if diameter_px <= 0:
         raise ValueError("diameter must be positive")
+    _warn(
+        "drawing a synthetic seal image (development only)",
+        "đang vẽ ảnh con dấu giả (chỉ để thử nghiệm)",
+    )
     text = unicodedata.normalize("NFC", agency_name).upper().strip()
     big = diameter_px * _SUPERSAMPLE
     c = big / 2
@@ -714,6 +733,10 @@ def make_sample_cong_van_with_layout(
     """
     if pages < 1:
         raise ValueError("pages must be at least 1")
+    _warn(
+        "writing the sample công văn (development only)",
+        "đang tạo công văn mẫu (chỉ để thử nghiệm)",
+    )
     doc = doc or SampleDocument()
     writer = PdfFileWriter()
     ts = _Typesetter(writer)

@@ -9,7 +9,6 @@ URLs at ``base_url``, where :mod:`signing.dev.services` answers.
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from signing.keys import DevelopmentModeWarning, InMemoryKey
+from signing.keys import InMemoryKey
+from signing.mode import development_part
+from validation import DevelopmentModeWarning
 
 KeySpec = Literal["rsa2048", "rsa3072", "ec256", "rsa1024"]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -32,6 +33,16 @@ PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 # Dev PKI identities are Vietnamese on purpose: names with diacritics must survive every path.
 DEV_ORG = "Sở Thông tin và Truyền thông tỉnh Thái Bình"
 DEV_PERSON = "Nguyễn Thị Hương Giang"
+
+
+class DevPkiWarning(DevelopmentModeWarning):
+    """The development PKI is in use: its keys are kept unencrypted, its root is trusted
+    by nobody."""
+
+
+class InMemoryKeyWarning(DevelopmentModeWarning):
+    """A development key held in this process signs (no token, no file a CA issued)."""
+
 
 REVOCATION_VALIDITY = timedelta(days=30)
 """How long the development CRLs and OCSP responses stay current (their nextUpdate): long
@@ -136,10 +147,11 @@ class DevPki:
         signers: Iterable[SignerSpec] = DEFAULT_SIGNERS,
         now: datetime | None = None,
     ) -> DevPki:
-        warnings.warn(
+        development_part(
+            DevPkiWarning,
             "generating a development PKI: never use its certificates for real documents",
-            DevelopmentModeWarning,
-            stacklevel=2,
+            "đang tạo hệ thống chứng thư số thử nghiệm: không dùng chứng thư của nó cho văn bản "
+            "thật",
         )
         now = now or datetime.now(UTC).replace(microsecond=0)
         base_url = base_url.rstrip("/")
@@ -279,6 +291,11 @@ class DevPki:
 
     def in_memory_key(self, name: str, *, pss: bool = False) -> InMemoryKey:
         """A signer as an in-memory key (development and benchmarks)."""
+        development_part(
+            InMemoryKeyWarning,
+            f"signing with the development key {name!r} held in memory",
+            f"ký bằng khóa thử nghiệm {name!r} giữ trong bộ nhớ",
+        )
         ident = self.signers[name]
         return InMemoryKey(ident.key, ident.asn1, [self.issuing.asn1, self.root.asn1], pss=pss)
 
@@ -321,6 +338,12 @@ class DevPki:
 
     @classmethod
     def load(cls, directory: Path) -> DevPki:
+        development_part(
+            DevPkiWarning,
+            f"using the development PKI in {directory}: never for real documents",
+            f"đang dùng hệ thống chứng thư số thử nghiệm trong {directory}: không dùng cho văn "
+            "bản thật",
+        )
         meta = json.loads((directory / "pki.json").read_text(encoding="utf-8"))
 
         def ident(name: str) -> Identity:

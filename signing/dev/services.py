@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -32,9 +31,15 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.dev.pki import REVOCATION_VALIDITY, DevPki
-from signing.keys import DevelopmentModeWarning
+from signing.mode import development_part
+from validation import DevelopmentModeWarning
 
 MAX_REQUEST = 64 * 1024
+
+
+class DevServicesWarning(DevelopmentModeWarning):
+    """The development timestamp authority and OCSP/CRL server run: their answers prove
+    nothing outside development."""
 
 
 class DevServices:
@@ -181,11 +186,13 @@ def serve_dev_services(
 ) -> Iterator[DevServices]:
     """Run the development services until the block ends. With ``pki=None`` the server
     starts empty (its URL is known), so a PKI can be generated for it and attached."""
-    warnings.warn(
+    development_part(
+        DevServicesWarning,
         "starting the development timestamp authority and OCSP/CRL server: "
         "its timestamps and answers prove nothing outside development",
-        DevelopmentModeWarning,
-        stacklevel=3,
+        "đang chạy máy chủ dấu thời gian và OCSP/CRL thử nghiệm: dấu thời gian và trả lời của "
+        "nó không có giá trị ngoài môi trường thử nghiệm",
+        stacklevel=4,
     )
     holder: list[DevServices] = []
 

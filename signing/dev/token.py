@@ -19,6 +19,13 @@ from cryptography.hazmat.primitives import serialization
 
 from signing.dev.pki import Identity
 from signing.errors import TokenError
+from signing.mode import development_part
+from validation import DevelopmentModeWarning
+
+
+class DevTokenWarning(DevelopmentModeWarning):
+    """SoftHSM2 tokens made here: software tokens with a known PIN, for development only."""
+
 
 SOFTHSM_MODULE_CANDIDATES = (
     "/usr/lib/softhsm/libsofthsm2.so",
@@ -49,6 +56,12 @@ class SoftHsmHome:
         return self.root / "softhsm2.conf"
 
     def ensure(self) -> None:
+        development_part(
+            DevTokenWarning,
+            f"using development SoftHSM2 tokens in {self.root} (software keys, known PIN)",
+            f"đang dùng token SoftHSM2 thử nghiệm trong {self.root} (khóa phần mềm, mã PIN ai "
+            "cũng biết)",
+        )
         tokens = (self.root / "tokens").resolve()  # the conf is read from any directory
         tokens.mkdir(parents=True, exist_ok=True)
         if not self.conf.exists():
