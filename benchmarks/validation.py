@@ -9,10 +9,14 @@ Run from the repository root::
 
 1. in the process, validations per second of a one-page PAdES B-LT công văn (offline: the
    revocation data is embedded) with :func:`validation.validate_bytes`, and of the same file
-   with a plain pyHanko ``validate_pdf_signature`` loop (the baseline; target: at least 2x the
+   with a plain pyHanko ``validate_pdf_signature`` loop (the baseline; target: at least 5x the
    baseline, with the same verdict); of a 100-page B-LT công văn, both ways; and of a small
    XAdES B-B document with :func:`validation.validate_bytes`;
-2. whole programs, seconds per run from start to exit: ``lienthong --help``, ``lienthong
+2. seconds to validate a 1,000-page Decree 30 document (personal signature, number fill,
+   agency seal: three revisions; target at most 0.2 s);
+3. time and peak memory (VmHWM of a child process that validates nothing else) to validate a
+   signed 200 MiB PDF from its path, as ``lienthong verify`` does (target at most 250 MiB);
+4. whole programs, seconds per run from start to exit: ``lienthong --help``, ``lienthong
    verify`` of the one-page PDF and of the XAdES document, and, where installed, poppler's
    ``pdfsig`` on the PDF and ``xmlsec1 --verify`` on the XML (each checked once for the
    expected verdict). The bare interpreter and ``import validation`` are shown as floors.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import shutil
 import statistics
@@ -49,14 +54,40 @@ from pyhanko.sign.ades.report import AdESStatus
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from signing import Level, PadesSigner, PadesSpec, XmlSignatureSpec, sign_xml
-from signing.dev.assets import make_sample_cong_van
-from signing.dev.pki import DevPki
+from benchmarks.signing import MIB, REPO, write_big_pdf
+from signing import (
+    Anchor,
+    AppearanceSpec,
+    Level,
+    PadesSigner,
+    PadesSpec,
+    Profile,
+    XmlSignatureSpec,
+    add_text_fields,
+    fill_text_fields,
+    sign_xml,
+)
+from signing.dev.assets import (
+    SampleDocument,
+    draw_seal_png,
+    draw_signature_png,
+    make_sample_cong_van,
+)
+from signing.dev.pki import DEV_ORG, DEV_PERSON, DevPki
 from signing.dev.services import serve_dev_services
 from signing.keys import DevelopmentModeWarning
-from validation import TrustAnchors, ValidationPolicy, hexstrings, validate_bytes
+from validation import (
+    TrustAnchors,
+    ValidationPolicy,
+    hexstrings,
+    load_certificates,
+    validate_bytes,
+    validate_files,
+)
 
 TARGET_RATIO = 5.0  # validations per second against the plain pyHanko loop, all our checks on
+TARGET_PAGES_SECONDS = 0.2  # a 1,000-page Decree 30 document
+TARGET_BIG_MIB = 250.0  # peak memory validating a 200 MiB PDF
 PDFSIG = "pdfsig (OCSP: local)"
 """poppler cannot use the revocation data in the file: it asks the development responder."""
 
@@ -125,18 +156,46 @@ def _thread_timer(once: Callable[[], object]) -> Timer:
     return timed
 
 
-async def _documents(pki: DevPki, tsa_url: str) -> dict[str, bytes]:
+async def decree30_document(pki: DevPki, tsa_url: str, pages: int) -> bytes:
+    """A document through the Decree 30 steps: a personal signature over the signer's name,
+    the number and date filled in, the agency seal (both B-LT)."""
+    doc = SampleDocument()
+    draft = add_text_fields(make_sample_cong_van(doc, pages=pages))
+    personal_spec = PadesSpec(
+        level=Level.B_LT,
+        tsa_urls=(tsa_url,),
+        appearance=AppearanceSpec(
+            profile=Profile.PERSONAL,
+            image_png=draw_signature_png(DEV_PERSON),
+            placement=Anchor(text=doc.signer_name, above=doc.position),
+        ),
+    )
+    personal, _ = await PadesSigner(pki.in_memory_key("personal"), personal_spec).sign_bytes(draft)
+    numbered = fill_text_fields(personal, {"so": "125", "ngay": "05", "thang": "02"})
+    agency_spec = PadesSpec(
+        level=Level.B_LT,
+        tsa_urls=(tsa_url,),
+        appearance=AppearanceSpec(
+            profile=Profile.AGENCY, image_png=draw_seal_png(DEV_ORG.upper()), seal_diameter_mm=36
+        ),
+    )
+    final, _ = await PadesSigner(pki.in_memory_key("agency"), agency_spec).sign_bytes(numbered)
+    return final
+
+
+async def _documents(pki: DevPki, tsa_url: str, pages: int) -> dict[str, bytes]:
     spec = PadesSpec(level=Level.B_LT, tsa_urls=(tsa_url,))
     signer = PadesSigner(pki.in_memory_key("agency"), spec)
     one, _ = await signer.sign_bytes(make_sample_cong_van())
     hundred, _ = await signer.sign_bytes(make_sample_cong_van(pages=100))
+    many = await decree30_document(pki, tsa_url, pages)
     xml = await sign_xml(
         '<?xml version="1.0" encoding="UTF-8"?><CongVan><TrichYeu>Về việc liên thông'
         "</TrichYeu></CongVan>".encode(),
         pki.in_memory_key("agency"),
         XmlSignatureSpec(kind="xades-b-b"),
     )
-    return {"pdf-1": one, "pdf-100": hundred, "xml": xml}
+    return {"pdf-1": one, "pdf-100": hundred, "decree30": many, "xml": xml}
 
 
 def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
@@ -204,6 +263,119 @@ async def in_process(
 def _rate(per_second: Sequence[float]) -> str:
     spread = Spread.of(per_second)
     return f"{spread.low:.0f} / {spread.median:.0f}/s"
+
+
+# -- many pages ---------------------------------------------------------------------------------
+
+
+async def many_pages(data: bytes, pages: int, policy: ValidationPolicy, rounds: int) -> None:
+    report = await validate_bytes(data, policy)
+    assert report.indication is AdESStatus.PASSED, report.signatures
+    assert report.legal.valid, report.legal
+
+    async def once() -> object:
+        return await validate_bytes(data, policy)
+
+    seconds = (await interleaved({"pages": _async_timer(once)}, 1, rounds))["pages"]
+    spread = Spread.of(seconds)
+    ok = "ok" if spread.median <= TARGET_PAGES_SECONDS else "MISSED"
+    print(
+        f"{f'PDF, {pages:,} pages, Decree 30':<32}{spread.low:>8.3f} / {spread.median:.3f} s"
+        f"   target <= {TARGET_PAGES_SECONDS} s {ok} (3 revisions; TOTAL-PASSED, legal valid)"
+    )
+
+
+# -- a big file ----------------------------------------------------------------------------------
+
+BIG_CHILD = "--validate-big-child"
+
+
+def _proc_status_mib(name: str) -> float | None:
+    try:
+        text = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(f"{name}:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def child_validate_big(path: Path, root: Path, crls: list[Path], warmup: Path) -> int:
+    """In a child process: validate ``warmup`` (imports, first-use caches), reset the peak
+    (VmHWM, Linux) and validate ``path`` from its path; print one JSON line of figures."""
+    policy = ValidationPolicy(
+        anchors=TrustAnchors({"public": load_certificates(root)}),
+        crls=tuple(p.read_bytes() for p in crls),
+        offline=True,
+        revocation="hard",
+    )
+    asyncio.run(validate_files([warmup], policy))
+    before = _proc_status_mib("VmRSS") or 0.0
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+        reset = True
+    except OSError:
+        reset = False
+    start = time.perf_counter()
+    [report] = asyncio.run(validate_files([path], policy))
+    seconds = time.perf_counter() - start
+    peak = _proc_status_mib("VmHWM") or 0.0
+    figures = {
+        "seconds": seconds,
+        "rss_before_mib": before,
+        "peak_mib": peak,
+        "peak_reset": reset,
+        "indication": report.indication.name,
+    }
+    print(json.dumps(figures))
+    return 0
+
+
+async def big_file(pki: DevPki, folder: Path, size_mib: int) -> Path:
+    """A signed PDF of about ``size_mib`` MiB (random images, streamed to disk)."""
+    plain, signed = folder / "big.pdf", folder / "big.signed.pdf"
+    await asyncio.to_thread(write_big_pdf, plain, size_mib * MIB)
+    await PadesSigner(pki.in_memory_key("agency"), PadesSpec()).sign_file(plain, signed)
+    plain.unlink()
+    return signed
+
+
+def big_file_figures(signed: Path, pki: DevPki, folder: Path, warmup: bytes) -> None:
+    root, small = folder / "big-root.pem", folder / "big-warmup.pdf"
+    root.write_bytes(pki.root.cert_pem())
+    small.write_bytes(warmup)
+    crls = []
+    for name, crl in (("issuing", pki.crl("issuing")), ("root", pki.crl("root"))):
+        crl_path = folder / f"big-{name}.crl"
+        crl_path.write_bytes(crl)
+        crls += ["--crl", str(crl_path)]
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    command = [
+        sys.executable, "-m", "benchmarks.validation", BIG_CHILD, str(signed),
+        "--trust", str(root), *crls, "--warmup", str(small),
+    ]  # fmt: skip
+    proc = subprocess.run(  # noqa: S603 - our own arguments
+        command,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"the validating child failed ({proc.returncode}):\n{proc.stderr}")
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert figures["indication"] == "PASSED", figures
+    size = signed.stat().st_size / MIB
+    peak = figures["peak_mib"]
+    ok = "ok" if peak <= TARGET_BIG_MIB else "MISSED"
+    since = "since warm-up" if figures["peak_reset"] else "of the whole child"
+    print(
+        f"{f'PDF, {size:,.0f} MiB, from its path':<32}{figures['seconds']:>8.2f} s, "
+        f"peak {peak:,.0f} MiB (VmHWM {since}; {figures['rss_before_mib']:,.0f} MiB before)"
+        f"   target <= {TARGET_BIG_MIB:.0f} MiB {ok}"
+    )
 
 
 # -- whole programs ----------------------------------------------------------------------------
@@ -357,32 +529,53 @@ async def whole_programs(docs: dict[str, bytes], pki: DevPki, port: int, rounds:
 
 
 async def run(args: argparse.Namespace) -> int:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DevelopmentModeWarning)
-        with serve_dev_services() as services:
-            pki = DevPki.generate(services.url)
-            services.attach(pki)
-            docs = await _documents(pki, services.tsa_url)
-            port = urlsplit(services.url).port or 80
-    # from here on, nothing listens: validation must be offline
-    policy = ValidationPolicy(
-        anchors=TrustAnchors({"public": (pki.root.asn1,)}), offline=True, revocation="hard"
-    )
     n, rounds, process_rounds = (
         (10, 3, 3) if args.quick else (args.iterations, args.rounds, args.process_rounds)
     )
-    pyc = "off (PYTHONDONTWRITEBYTECODE)" if sys.flags.dont_write_bytecode else "on"
-    print(
-        f"validation benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-        f"bytecode cache for the project's sources {pyc}\n"
-    )
-    await in_process(docs, pki, policy, n, rounds)
-    print()
-    await whole_programs(docs, pki, port, process_rounds)
+    pages = args.pages
+    big_mib = args.big_mib if args.big_mib is not None else (20 if args.quick else 200)
+    with (
+        tempfile.TemporaryDirectory(prefix="lienthong-bench-") as tmp,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", DevelopmentModeWarning)
+        folder = Path(tmp)
+        with serve_dev_services() as services:
+            pki = DevPki.generate(services.url)
+            services.attach(pki)
+            docs = await _documents(pki, services.tsa_url, pages)
+            big = await big_file(pki, folder, big_mib) if big_mib else None
+            port = urlsplit(services.url).port or 80
+        # from here on, nothing listens: validation must be offline
+        policy = ValidationPolicy(
+            anchors=TrustAnchors({"public": (pki.root.asn1,)}), offline=True, revocation="hard"
+        )
+        pyc = "off (PYTHONDONTWRITEBYTECODE)" if sys.flags.dont_write_bytecode else "on"
+        print(
+            f"validation benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+            f"bytecode cache for the project's sources {pyc}\n"
+        )
+        await in_process(docs, pki, policy, n, rounds)
+        print()
+        print(f"Big documents: seconds per validation, min / median over {rounds} rounds")
+        await many_pages(docs["decree30"], pages, policy, rounds)
+        if big is not None:
+            big_file_figures(big, pki, folder, docs["pdf-1"])
+        print()
+        await whole_programs(docs, pki, port, process_rounds)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [BIG_CHILD]:
+        child = argparse.ArgumentParser()
+        child.add_argument("path", type=Path)
+        child.add_argument("--trust", type=Path, required=True)
+        child.add_argument("--crl", type=Path, action="append", default=[])
+        child.add_argument("--warmup", type=Path, required=True)
+        ns = child.parse_args(argv[1:])
+        return child_validate_big(ns.path, ns.trust, ns.crl, ns.warmup)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a smoke run")
     parser.add_argument(
@@ -391,6 +584,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds in the process")
     parser.add_argument(
         "--process-rounds", type=int, default=10, help="rounds of whole-program runs"
+    )
+    parser.add_argument("--pages", type=int, default=1000, help="pages of the big document")
+    parser.add_argument(
+        "--big-mb",
+        dest="big_mib",
+        type=int,
+        help="MiB of the big file (200; quick 20), 0: skip",
     )
     return asyncio.run(run(parser.parse_args(argv)))
 
