@@ -53,6 +53,11 @@ COMMANDS = {
         summary="Chạy thử: ký một công văn mẫu / sign a sample công văn end to end "
         "(development only).",
     ),
+    "edxml": LazyCommand(
+        module="exchange.cli.edxml",
+        attribute="edxml",
+        summary="Gói tin edXML / edXML packages (QCVN 102:2016): build, verify, inspect.",
+    ),
     "number": LazyCommand(
         module="exchange.cli.number",
         attribute="number",

@@ -1,0 +1,215 @@
+"""``lienthong edxml``: build, verify and inspect edXML (QCVN 102:2016) packages.
+
+The edXML package and the rooms below are imported when a command runs, so that ``--help``
+and usage errors answer at once. The exchange room's errors (a package refused with its
+element path) become one line and their exit code here; the signing and validation rooms'
+errors are left to :func:`exchange.cli.main`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from exchange.cli.options import default_module, key_options, pin_options
+from exchange.errors import ExchangeError
+
+if TYPE_CHECKING:
+    from exchange.edxml import PackageVerdict, ParsedPackage
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_FAILED = 1
+EXIT_INDETERMINATE = 2
+
+
+def _one_line(func: F) -> F:
+    """An :class:`ExchangeError` becomes one line on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ExchangeError as exc:
+            lang = _lang(click.get_current_context())
+            label = "lỗi" if lang == "vi" else "error"
+            click.echo(f"lienthong: {label}: {exc.message(lang)}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _lang(ctx: click.Context) -> str:
+    """The language the program was asked to speak (``--lang``, ``$LIENTHONG_LANG``)."""
+    obj = ctx.find_root().obj
+    lang = obj.get("lang") if isinstance(obj, dict) else None
+    return str(lang or os.environ.get("LIENTHONG_LANG", "vi"))
+
+
+@click.group()
+def edxml() -> None:
+    """Gói tin edXML / edXML packages (QCVN 102:2016): build, verify, inspect."""
+
+
+@edxml.command("build")
+@click.argument("spec_path", metavar="SPEC", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@key_options
+@_one_line
+def build(
+    spec_path: Path,
+    output: Path,
+    key_ref: str,
+    chain: Path | None,
+    pin_env: str | None,
+    pin_file: Path | None,
+    pss: bool,
+) -> None:
+    """Tạo và ký gói tin / build and sign a package from a JSON or TOML description.
+
+    SPEC describes the header (from, to, code, subject, promulgation, signer, …) and the
+    attachment files (relative to SPEC), or a status message (kind = "status"). The package
+    is signed with enveloped XMLDSig by KEY, as the agency signs it.
+    """
+    from exchange.edxml import build_message, sign_package
+    from exchange.edxml.spec import load_spec
+    from signing import atomic_output, open_key
+
+    message = load_spec(spec_path)
+    unsigned = build_message(message)
+
+    async def run() -> bytes:
+        async with open_key(
+            key_ref,
+            pin_options(pin_env, pin_file),
+            chain=chain,
+            pss=pss,
+            default_module=default_module(),
+        ) as key:
+            return await sign_package(unsigned, key)
+
+    signed = asyncio.run(run())
+    with atomic_output(output) as handle:
+        handle.write(signed)
+    click.echo(f"{output}: {message.kind} package signed ({len(signed)} bytes)")
+
+
+def _trust_option(func: F) -> F:
+    decorators = [
+        click.option(
+            "--trust",
+            "trust",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Trust anchor (PEM or DER certificate); repeat for several.",
+        ),
+        click.option(
+            "--offline", is_flag=True, help="Never fetch CRLs, OCSP responses or certificates."
+        ),
+        click.option(
+            "--revocation",
+            type=click.Choice(["hard", "soft"]),
+            default="hard",
+            show_default=True,
+            help="hard: refuse a certificate whose revocation status is unknown; soft: accept it.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _read_and_verify(
+    path: Path, trust: tuple[Path, ...], offline: bool, revocation: str
+) -> tuple[ParsedPackage, PackageVerdict]:
+    from exchange.edxml import EdxmlUnreadable, parse_package, verify_package
+    from validation import TrustAnchors, ValidationPolicy
+
+    if not path.is_file():
+        raise _NotFound(path)
+    parsed = parse_package(path)
+    policy = ValidationPolicy(
+        anchors=TrustAnchors.from_files({"public": list(trust)}),
+        offline=offline,
+        revocation="soft" if revocation == "soft" else "hard",
+    )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # pragma: no cover - it was read a moment ago
+        raise EdxmlUnreadable("", f"cannot read {path}", f"không đọc được {path}") from exc
+    verdict = asyncio.run(verify_package(data, policy, name=path.name))
+    return parsed, verdict
+
+
+class _NotFound(ExchangeError):
+    code = "exchange.not_found"
+    exit_code = 66
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} does not exist", f"{path} không tồn tại")
+
+
+@edxml.command("verify")
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@_trust_option
+@click.pass_context
+@_one_line
+def verify(
+    ctx: click.Context, path: Path, trust: tuple[Path, ...], offline: bool, revocation: str
+) -> None:
+    """Kiểm tra chữ ký gói tin / verify a package's signature.
+
+    Exit 0 when the signature is TOTAL-PASSED, 1 when TOTAL-FAILED, 2 when INDETERMINATE
+    (no signature, an untrusted certificate, a non-XMLDSig signature element); 65 when the
+    package cannot be read.
+    """
+    from pyhanko.sign.ades.report import AdESStatus
+
+    from exchange.edxml.describe import verdict_lines
+
+    parsed, verdict = _read_and_verify(path, trust, offline, revocation)
+    first, *reasons = verdict_lines(parsed, verdict, lang=_lang(ctx))
+    click.echo(f"{path}: {first}")
+    for line in reasons:
+        click.echo(line)
+    if verdict.indication == AdESStatus.PASSED:
+        return
+    sys.exit(EXIT_FAILED if verdict.indication == AdESStatus.FAILED else EXIT_INDETERMINATE)
+
+
+@edxml.command("inspect")
+@click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@_trust_option
+@click.pass_context
+@_one_line
+def inspect(
+    ctx: click.Context,
+    path: Path,
+    output_format: str,
+    trust: tuple[Path, ...],
+    offline: bool,
+    revocation: str,
+) -> None:
+    """Xem nội dung gói tin / show every header field, the attachments and the signature
+    verdict of a package or status message."""
+    from exchange.edxml.describe import package_json, package_text
+
+    parsed, verdict = _read_and_verify(path, trust, offline, revocation)
+    if output_format == "json":
+        click.echo(json.dumps(package_json(parsed, verdict), ensure_ascii=False, indent=2))
+    else:
+        click.echo(package_text(parsed, verdict, lang=_lang(ctx)))
