@@ -113,7 +113,7 @@ class FileBlobStore:
         digest = hashlib.sha256()
         size = 0
         try:
-            async for chunk in chunks:
+            async for chunk in chunks:  # the source's own errors pass through unchanged
                 size += len(chunk)
                 if max_size is not None and size > max_size:
                     raise PayloadTooLarge(
@@ -121,12 +121,15 @@ class FileBlobStore:
                         f"Tệp lớn hơn mức cho phép ({max_size} byte).",
                     )
                 digest.update(chunk)
-                await asyncio.to_thread(handle.write, chunk)
+                try:
+                    await asyncio.to_thread(handle.write, chunk)
+                except OSError as exc:
+                    raise _storage_error(exc) from exc
             sha256 = digest.hexdigest()
-            await asyncio.to_thread(self._commit, temp, handle, sha256)
-        except OSError as exc:
-            await asyncio.to_thread(self._discard, temp, handle)
-            raise _storage_error(exc) from exc
+            try:
+                await asyncio.to_thread(self._commit, temp, handle, sha256)
+            except OSError as exc:
+                raise _storage_error(exc) from exc
         except BaseException:
             await asyncio.to_thread(self._discard, temp, handle)
             raise
