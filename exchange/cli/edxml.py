@@ -129,23 +129,17 @@ def _trust_option(func: F) -> F:
 def _read_and_verify(
     path: Path, trust: tuple[Path, ...], offline: bool, revocation: str
 ) -> tuple[ParsedPackage, PackageVerdict]:
-    from exchange.edxml import EdxmlUnreadable, parse_package, verify_package
+    from exchange.edxml import read_package
     from validation import TrustAnchors, ValidationPolicy
 
     if not path.is_file():
         raise _NotFound(path)
-    parsed = parse_package(path)
     policy = ValidationPolicy(
         anchors=TrustAnchors.from_files({"public": list(trust)}),
         offline=offline,
         revocation="soft" if revocation == "soft" else "hard",
     )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:  # pragma: no cover - it was read a moment ago
-        raise EdxmlUnreadable("", f"cannot read {path}", f"không đọc được {path}") from exc
-    verdict = asyncio.run(verify_package(data, policy, name=path.name))
-    return parsed, verdict
+    return asyncio.run(read_package(path, policy))
 
 
 class _NotFound(ExchangeError):

@@ -49,7 +49,13 @@ from exchange.edxml.model import (
     TraceHeaderList,
     document_id_for,
 )
-from exchange.edxml.package import PackageVerdict, build_signed, sign_package, verify_package
+from exchange.edxml.package import (
+    PackageVerdict,
+    build_signed,
+    read_package,
+    sign_package,
+    verify_package,
+)
 from exchange.edxml.parse import Limits, ParsedPackage, SignatureElement, parse_package
 
 __all__ = [
@@ -97,6 +103,7 @@ __all__ = [
     "check_emittable",
     "document_id_for",
     "parse_package",
+    "read_package",
     "sign_package",
     "verify_package",
 ]

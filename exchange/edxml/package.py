@@ -10,16 +10,20 @@ service can check it is one the directory lists for the sending agency.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.ades.report import AdESStatus
 
 from exchange.edxml.build import build_message
+from exchange.edxml.errors import EdxmlUnreadable
 from exchange.edxml.model import Message
+from exchange.edxml.parse import Limits, ParsedPackage, parse_package
 from signing import KeySigner, XmlSignatureSpec, sign_xml
 from validation import (
     DocumentReport,
@@ -103,6 +107,23 @@ NO_SIGNATURE = Finding(
 )
 
 
+async def read_package(
+    path: Path, policy: ValidationPolicy, *, limits: Limits | None = None
+) -> tuple[ParsedPackage, PackageVerdict]:
+    """What a receiver does with a package file: read it (bounded, in a worker thread: lxml
+    blocks) into typed objects, then judge its signature. A package the reader refuses raises
+    its :class:`~exchange.edxml.errors.EdxmlError`; a bad signature is a verdict."""
+    parsed = await asyncio.to_thread(parse_package, path, limits=limits)
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        raise EdxmlUnreadable(
+            "", f"cannot read {path}: {exc.strerror}", f"không đọc được {path}: {exc.strerror}"
+        ) from exc
+    verdict = await verify_package(data, policy, name=path.name)
+    return parsed, verdict
+
+
 def _certificate_with_sha256(data: bytes, sha256: str) -> bytes | None:
     """The ``ds:X509Certificate`` of ``data`` whose SHA-256 is ``sha256``, as DER."""
     try:
@@ -124,6 +145,7 @@ __all__ = [
     "PACKAGE_SIGNATURE",
     "PackageVerdict",
     "build_signed",
+    "read_package",
     "sign_package",
     "verify_package",
 ]

@@ -162,3 +162,20 @@ async def test_sign_package_keeps_the_message(pki: DevPki) -> None:
     unsigned = build_edoc(sample_edoc())
     signed = await sign_package(unsigned, agency_key(pki))
     assert parse_package(signed).message == parse_package(unsigned).message
+
+
+async def test_read_package_parses_and_judges_a_file(
+    signed_package: bytes, pki_files: Path, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from exchange.edxml import EdxmlUnreadable, read_package
+
+    path = tmp_path / "in.edxml"
+    path.write_bytes(signed_package)
+    parsed, verdict = await read_package(path, policy(pki_files))
+    assert parsed.sha256 == hashlib.sha256(signed_package).hexdigest()
+    assert verdict.passed
+    path.write_bytes(b"<edXML")
+    with pytest.raises(EdxmlUnreadable):
+        await read_package(path, policy(pki_files))
