@@ -70,7 +70,7 @@ from signing.dev.token import SoftHsmHome, softhsm_module
 from signing.errors import SigningError
 from signing.keys import DevelopmentModeWarning, KeySigner, load_pkcs12
 from signing.pades import PadesSigner, PadesSpec
-from signing.pkcs11 import Pkcs11Config, open_pkcs11_key, parse_pkcs11_uri
+from signing.pkcs11 import Pkcs11Config, open_pkcs11_key, parse_pkcs11_uri, pkcs11_uri
 
 REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -297,7 +297,7 @@ def prepare_softhsm(pki: DevPki, workdir: Path) -> TokenSetup:
     except SigningError as exc:
         return TokenSetup(None, skipped=f"SoftHSM2 unavailable: {exc}")
     os.environ["SOFTHSM2_CONF"] = str(home.conf)
-    uri = f"pkcs11:token={SOFTHSM_LABEL};object=personal?module-path={module}"
+    uri = pkcs11_uri(SOFTHSM_LABEL, "personal", module)
     return TokenSetup(parse_pkcs11_uri(uri))
 
 

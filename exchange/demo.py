@@ -38,15 +38,18 @@ from signing import (
     open_key,
     pkcs11_uri,
 )
-from signing.dev.assets import (
+from signing.dev import (
+    DEV_ORG,
+    DEV_PERSON,
+    DevPki,
     SampleDocument,
+    SoftHsmHome,
     draw_seal_png,
     draw_signature_png,
     make_sample_cong_van,
+    serve_dev_services,
+    softhsm_module,
 )
-from signing.dev.pki import DEV_ORG, DEV_PERSON, DevPki
-from signing.dev.services import serve_dev_services
-from signing.dev.token import SoftHsmHome, softhsm_module
 from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes
 
 DEV_PIN = "123456"

@@ -62,6 +62,7 @@ from signing.pades import (
     add_validation_data,
     sign_pdf_files,
 )
+from signing.pkcs11 import DEFAULT_MODULE as DEFAULT_PKCS11_MODULE
 from signing.pkcs11 import PinSource, Pkcs11Config, open_pkcs11_key, parse_pkcs11_uri, pkcs11_uri
 from signing.pkcs11 import list_tokens as list_tokens
 from signing.tsa import HttpTimestamper
@@ -69,6 +70,7 @@ from signing.xml import XmlSignatureSpec, sign_xml, sign_xml_file
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "DEFAULT_PKCS11_MODULE",
     "VIETNAM",
     "Anchor",
     "AppearanceSpec",

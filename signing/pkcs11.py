@@ -71,7 +71,7 @@ def pkcs11_uri(token: str, key: str, /, module: str | None = None) -> str:
     the inverse of :func:`parse_pkcs11_uri` for these attributes (percent-encoding what the
     URI syntax reserves, spaces and diacritics included)."""
     # RFC 7512 2.3: pchar minus ';' in the path; '&' is reserved in the query
-    path_safe = ":[]@!$'()*+,=-._~"
+    path_safe = ":[]@!$()*+,=-._~"  # no quote: the URI may be printed inside '…'
     uri = f"pkcs11:token={quote(token, safe=path_safe)};object={quote(key, safe=path_safe)}"
     if module is not None:
         uri += f"?module-path={quote(module, safe='/:[]@!$()*+,;=-._~')}"
@@ -94,7 +94,10 @@ def parse_pkcs11_uri(uri: str, *, default_module: str = DEFAULT_MODULE) -> Pkcs1
     for part in filter(None, path.split(";")):
         name, sep, raw = part.partition("=")
         if not sep:
-            raise UsageError(f"malformed PKCS#11 URI attribute {part!r}")
+            raise UsageError(
+                f"malformed PKCS#11 URI attribute {part!r}",
+                f"thuộc tính URI PKCS#11 sai dạng {part!r}",
+            )
         value = unquote(raw)
         if name == "token":
             values["token_label"] = value
@@ -108,11 +111,17 @@ def parse_pkcs11_uri(uri: str, *, default_module: str = DEFAULT_MODULE) -> Pkcs1
             values["key_id"] = unquote(raw, encoding="latin-1").encode("latin-1")
         elif name == "type":
             if value != "private":
-                raise UsageError(f"the PKCS#11 URI must name a private key, not type={value}")
+                raise UsageError(
+                    f"the PKCS#11 URI must name a private key, not type={value}",
+                    f"URI PKCS#11 phải chỉ tới khóa bí mật, không phải type={value}",
+                )
         elif name in {"manufacturer", "model", "library-manufacturer", "library-description"}:
             continue
         else:
-            raise UsageError(f"unknown PKCS#11 URI attribute {name!r}")
+            raise UsageError(
+                f"unknown PKCS#11 URI attribute {name!r}",
+                f"URI PKCS#11 có thuộc tính không biết {name!r}",
+            )
     for part in filter(None, query.split("&")):
         name, _, raw = part.partition("=")
         value = unquote(raw)
@@ -120,15 +129,22 @@ def parse_pkcs11_uri(uri: str, *, default_module: str = DEFAULT_MODULE) -> Pkcs1
             values["module_path"] = value
         elif name == "pin-source":
             if not value.startswith("file:"):
-                raise UsageError("pin-source in a PKCS#11 URI must be a file: URI")
+                raise UsageError(
+                    "pin-source in a PKCS#11 URI must be a file: URI",
+                    "pin-source trong URI PKCS#11 phải là URI file:",
+                )
             values["pin_file"] = value.removeprefix("file:").removeprefix("//")
         elif name == "pin-value":
             raise UsageError(
-                "a PIN inside the PKCS#11 URI is refused: use --pin-env or --pin-file",
-                "không nhận mã PIN trong URI PKCS#11: dùng --pin-env hoặc --pin-file",
+                "a PIN inside the PKCS#11 URI is refused: give it separately",
+                "không nhận mã PIN trong URI PKCS#11: hãy đưa mã PIN riêng",
+                needs="pin",
             )
         else:
-            raise UsageError(f"unknown PKCS#11 URI query attribute {name!r}")
+            raise UsageError(
+                f"unknown PKCS#11 URI query attribute {name!r}",
+                f"URI PKCS#11 có thuộc tính truy vấn không biết {name!r}",
+            )
     return Pkcs11Config(**values)
 
 
@@ -146,7 +162,7 @@ def load_module(path: str) -> Any:
             except Exception as exc:  # the module's own loader raises several kinds
                 raise ModuleNotLoadable(
                     f"cannot load the PKCS#11 module {path}: {exc}",
-                    f"không nạp được mô-đun PKCS#11 {path}: {exc}",
+                    f"không nạp được mô-đun PKCS#11 {path}",
                 ) from exc
             _libs[path] = lib
         return lib
@@ -156,7 +172,10 @@ def _find_token(lib: Any, config: Pkcs11Config) -> Any:
     try:
         slots = lib.get_slots(token_present=True)
     except p11e.PKCS11Error as exc:
-        raise TokenError(f"cannot list the token slots: {type(exc).__name__}") from exc
+        raise TokenError(
+            f"cannot list the token slots: {type(exc).__name__}",
+            f"không liệt kê được các khe token ({type(exc).__name__})",
+        ) from exc
     wanted = []
     for slot in slots:
         if config.slot_id is not None and slot.slot_id != config.slot_id:
@@ -204,8 +223,9 @@ def _login(token: Any, pin_source: PinSource | None) -> Any:
     if needs_login:
         if pin_source is None:
             raise PinMissing(
-                f"token {token.label!r} needs a PIN: give --pin-env or --pin-file",
-                f"token {token.label!r} cần mã PIN: dùng --pin-env hoặc --pin-file",
+                f"token {token.label!r} needs a PIN",
+                f"token {token.label!r} cần mã PIN",
+                needs="pin",
             )
         pin = pin_source()
     try:
@@ -340,7 +360,10 @@ class Pkcs11Key(CertifiedKey):
         try:
             pkcs1, pss, hash_mech = _DIGEST_MECHANISMS[digest_algorithm]
         except KeyError:
-            raise UsageError(f"unsupported digest algorithm {digest_algorithm}") from None
+            raise UsageError(
+                f"unsupported digest algorithm {digest_algorithm}",
+                f"không hỗ trợ hàm băm {digest_algorithm}",
+            ) from None
         try:
             if self._algorithm == "ec":
                 # SoftHSM2 (and several tokens) have no hash-and-ECDSA mechanism: hash here,
@@ -438,7 +461,10 @@ def list_tokens(module_path: str, pin_source: PinSource | None = None) -> list[T
     try:
         slots = lib.get_slots(token_present=True)
     except p11e.PKCS11Error as exc:
-        raise TokenError(f"cannot list the token slots: {type(exc).__name__}") from exc
+        raise TokenError(
+            f"cannot list the token slots: {type(exc).__name__}",
+            f"không liệt kê được các khe token ({type(exc).__name__})",
+        ) from exc
     for slot in slots:
         try:
             token = slot.get_token()
@@ -451,7 +477,9 @@ def list_tokens(module_path: str, pin_source: PinSource | None = None) -> list[T
         try:
             session = token.open(user_pin=pin_source() if pin_source and login_required else None)
         except p11e.PinIncorrect as exc:
-            raise PinIncorrect(f"wrong PIN for token {token.label!r}") from exc
+            raise PinIncorrect(
+                f"wrong PIN for token {token.label!r}", f"sai mã PIN của token {token.label!r}"
+            ) from exc
         except p11e.PKCS11Error:
             session = None
         if session is not None:

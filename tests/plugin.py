@@ -29,6 +29,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature, async_validate
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from signing import pkcs11_uri
 from signing.dev.assets import draw_seal_png, draw_signature_png, make_sample_cong_van
 from signing.dev.pki import DEFAULT_SIGNERS, DEV_ORG, DEV_PERSON, DevPki, SignerSpec
 from signing.dev.services import DevServices, serve_dev_services
@@ -82,9 +83,7 @@ class SoftHsmToken:
     pin: str
 
     def uri(self, key: str) -> str:
-        return (
-            f"pkcs11:token={self.label.replace(' ', '%20')};object={key}?module-path={self.module}"
-        )
+        return pkcs11_uri(self.label, key, self.module)
 
 
 def pytest_configure(config: pytest.Config) -> None:

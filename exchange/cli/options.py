@@ -17,9 +17,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def default_module() -> str:
-    from signing.pkcs11 import DEFAULT_MODULE
+    from signing import DEFAULT_PKCS11_MODULE
 
-    return os.environ.get("LIENTHONG_PKCS11_MODULE", DEFAULT_MODULE)
+    return os.environ.get("LIENTHONG_PKCS11_MODULE", DEFAULT_PKCS11_MODULE)
 
 
 def key_options(func: F) -> F:

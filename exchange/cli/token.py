@@ -33,7 +33,7 @@ def token() -> None:
 )
 def token_list(module: str, pin_env: str | None, pin_file: Path | None) -> None:
     """Liệt kê token, khóa, chứng thư / list slots, tokens, keys and certificates."""
-    from signing import PinOptions, list_tokens
+    from signing import PinOptions, list_tokens, pkcs11_uri
 
     tokens = list_tokens(module, PinOptions(env=pin_env, file=pin_file).source())
     if not tokens:
@@ -44,10 +44,7 @@ def token_list(module: str, pin_env: str | None, pin_file: Path | None) -> None:
             f"slot {info.slot_id}: token {info.label!r} serial {info.serial} "
             f"({info.manufacturer} {info.model}){'; PIN needed' if info.login_required else ''}"
         )
-        uri_token = info.label.replace(" ", "%20")
         for obj in sorted(info.objects, key=lambda o: (o.kind, o.label)):
             click.echo(f"  {obj.kind:<12} {obj.label!r} id={obj.id_hex}  {obj.detail}")
             if obj.kind == "private key":
-                click.echo(
-                    f"    --key 'pkcs11:token={uri_token};object={obj.label}?module-path={module}'"
-                )
+                click.echo(f"    --key '{pkcs11_uri(info.label, obj.label, module)}'")
