@@ -145,9 +145,9 @@ def message_from_spec(spec: Mapping[str, Any], *, base: Path) -> Message:
     _known(type_spec, {"type", "type_name", "type_detail"}, "document_type")
     with within("MessageHeader.DocumentType"):
         document_type = DocumentType(
-            type=int(type_spec.get("type", 2)),
+            type=_int(type_spec.get("type", 2), "Type") or 0,
             type_name=_str(type_spec, "type_name"),
-            type_detail=type_spec.get("type_detail"),
+            type_detail=_int(type_spec.get("type_detail"), "TypeDetail"),
         )
     signer_spec = _table(spec.get("signer", {}), "signer")
     _known(signer_spec, {"full_name", "position", "competence"}, "signer")
@@ -170,12 +170,25 @@ def message_from_spec(spec: Mapping[str, Any], *, base: Path) -> Message:
     other_spec["priority"] = priority_of(
         "MessageHeader.OtherInfo.Priority", other_spec.get("priority", 0)
     )
-    other_spec["appendixes"] = tuple(other_spec.get("appendixes", ()))
+    other_spec["appendixes"] = tuple(
+        str(a) for a in _list(other_spec.get("appendixes", []), "other_info.appendixes")
+    )
+    for key, element in (
+        ("promulgation_amount", "PromulgationAmount"),
+        ("page_amount", "PageAmount"),
+    ):
+        other_spec[key] = _int(other_spec.get(key), f"MessageHeader.OtherInfo.{element}")
+    direction = other_spec.get("direction")
+    if direction is not None and not isinstance(direction, bool):
+        raise EdxmlBadFormat(
+            "MessageHeader.OtherInfo.Direction", "not true or false", "không phải true hoặc false"
+        )
     with within("MessageHeader.OtherInfo"):
         other = OtherInfo(**other_spec)
     recipients = spec.get("to", [])
-    if not isinstance(recipients, list):
+    if isinstance(recipients, Mapping):
         recipients = [recipients]
+    recipients = _list(recipients, "to")
     values: dict[str, Any] = {
         "from_": sender,
         "to": tuple(_organ(r, f"MessageHeader.To[{n}]") for n, r in enumerate(recipients, start=1)),
@@ -187,16 +200,17 @@ def message_from_spec(spec: Mapping[str, Any], *, base: Path) -> Message:
         "content": _str(spec, "content"),
         "signer": signer,
         "due_date": _date(spec.get("due_date"), "MessageHeader.DueDate"),
-        "to_places": tuple(str(p) for p in spec.get("to_places", ())),
+        "to_places": tuple(str(p) for p in _list(spec.get("to_places", []), "to_places")),
         "other_info": other,
         "response_for": tuple(
             _response_for(r, f"MessageHeader.ResponseFor[{n}]")
-            for n, r in enumerate(spec.get("response_for", ()), start=1)
+            for n, r in enumerate(_list(spec.get("response_for", []), "response_for"), start=1)
         ),
         "steering_type": steering_of("MessageHeader.SteeringType", spec.get("steering_type", 0)),
         "trace": TraceHeaderList(bussiness=_bussiness(spec.get("bussiness", {}), document_id)),
         "attachments": tuple(
-            _attachment(a, base, n) for n, a in enumerate(spec.get("attachments", ()), start=1)
+            _attachment(a, base, n)
+            for n, a in enumerate(_list(spec.get("attachments", []), "attachments"), start=1)
         ),
     }
     with within("MessageHeader"):
@@ -256,6 +270,28 @@ def _table(value: Any, where: str) -> Mapping[str, Any]:
             f"{where} trong tệp mô tả gói tin phải là một bảng khóa",
         )
     return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise BadRequest(
+            f"{where} in the package description must be a list",
+            f"{where} trong tệp mô tả gói tin phải là một danh sách",
+        )
+    return value
+
+
+def _int(value: Any, path: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise EdxmlBadFormat(path, f"{value!r} is not a number", f"{value!r} không phải số")
+    try:
+        return int(value)
+    except ValueError:
+        raise EdxmlBadFormat(
+            path, f"{str(value)[:20]!r} is not a number", f"{str(value)[:20]!r} không phải số"
+        ) from None
 
 
 def _known(spec: Mapping[str, Any], keys: set[str], where: str) -> None:
