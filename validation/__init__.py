@@ -14,6 +14,7 @@ from validation.policy import AgencyRule, TrustAnchors, ValidationPolicy, load_c
 from validation.render import render_html, render_json, render_text
 from validation.report import (
     SCHEMA,
+    VIETNAM,
     DocumentReport,
     Evidence,
     Finding,
@@ -32,6 +33,7 @@ from validation.xmlread import path_of as element_path
 __all__ = [
     "NUMBER_DATE_FIELDS",
     "SCHEMA",
+    "VIETNAM",
     "AgencyRule",
     "DevelopmentModeWarning",
     "DocumentKind",

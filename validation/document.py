@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from asn1crypto import cms
 from pyhanko.sign.ades.report import AdESIndeterminate, AdESStatus
@@ -21,6 +22,7 @@ from validation.cms import validate_cms
 from validation.context import DOCUMENT_SIGNING_PURPOSES, fetching, validation_time
 from validation.errors import InputMissing
 from validation.legal import DocumentKind, legal_verdict
+from validation.mapped import mapped, unchanged
 from validation.pdf import validate_pdf
 from validation.policy import ValidationPolicy
 from validation.report import (
@@ -89,12 +91,34 @@ async def validate_bytes(
     ``fetchers`` (CRL, OCSP, certificates): the caller's HTTP client, shared across documents
     and pinned in tests; without it one is opened per document (unless the policy is offline).
     Safe to call concurrently."""
+    return await _validate(
+        data,
+        policy,
+        name=name,
+        detached_data=detached_data,
+        kind=kind,
+        fetchers=fetchers,
+        stream=None,
+    )
+
+
+async def _validate(
+    data: bytes,
+    policy: ValidationPolicy,
+    *,
+    name: str,
+    detached_data: bytes | None,
+    kind: DocumentKind,
+    fetchers: Fetchers | None,
+    stream: BinaryIO | None,
+) -> DocumentReport:
+    """:func:`validate_bytes`; ``stream``: the open file a mapped PDF's ``data`` maps."""
     when = validation_time(policy)
     # one "now" for the whole document, whichever format module judges it
     policy = replace(policy, validation_time=when)
     file_format = detect_format(data)
     try:
-        outcome = await _dispatch(file_format, data, policy, detached_data, fetchers)
+        outcome = await _dispatch(file_format, data, policy, detached_data, fetchers, stream)
     except Unparseable as exc:
         return format_failure(name, file_format, when, exc.finding)
     signatures = tuple(_within_purpose(s) for s in outcome.signatures)
@@ -148,9 +172,10 @@ async def _dispatch(
     policy: ValidationPolicy,
     detached: bytes | None,
     fetchers: Fetchers | None,
+    stream: BinaryIO | None = None,
 ) -> Outcome:
     if kind == "pdf":
-        return await validate_pdf(data, policy, fetchers=fetchers)
+        return await validate_pdf(data, policy, fetchers=fetchers, stream=stream)
     if kind == "xml":
         return await validate_xml(data, policy, fetchers=fetchers)
     if kind == "cms":
@@ -197,7 +222,29 @@ async def _validate_file(
     kind: DocumentKind,
     fetchers: Fetchers | None,
 ) -> DocumentReport:
+    """A PDF is judged from a memory map of the file (:mod:`validation.mapped`: never read
+    whole); other formats are read whole."""
     try:
+        with mapped(path) as pdf:
+            if pdf is not None and detect_format(pdf.data[:1024]) == "pdf":
+                report = await _validate(
+                    # the map does all that the PDF readers do with the bytes (MappedFile)
+                    cast(bytes, pdf.data),
+                    policy,
+                    name=str(path),
+                    detached_data=detached,
+                    kind=kind,
+                    fetchers=fetchers,
+                    stream=pdf.stream,
+                )
+                if unchanged(pdf):
+                    return report
+                changed = Finding(
+                    code="file.changed",
+                    en="the file was changed while it was being checked",
+                    vi="tệp đã bị thay đổi trong khi đang được kiểm tra",
+                )
+                return format_failure(str(path), "pdf", report.validation_time, changed)
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         finding = Finding(

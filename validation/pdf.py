@@ -87,7 +87,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from asn1crypto import cms, tsp, x509
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
@@ -195,9 +195,9 @@ class _Document:
     history: History
 
 
-def _read_document(data: bytes) -> _Document:
+def _read_document(data: bytes, stream: BinaryIO | None) -> _Document:
     structure = read_structure(data)
-    reader = open_pdf(data, structure)
+    reader = open_pdf(data, structure, stream)
     entries = signature_entries(reader, len(data))
     tail = trailing_bytes(data)
     dss, findings = read_dss(reader)
@@ -227,19 +227,24 @@ def _read_document(data: bytes) -> _Document:
 
 
 async def validate_pdf(
-    data: bytes, policy: ValidationPolicy, *, fetchers: Fetchers | None = None
+    data: bytes,
+    policy: ValidationPolicy,
+    *,
+    fetchers: Fetchers | None = None,
+    stream: BinaryIO | None = None,
 ) -> Outcome:
     """Judge every signature and document timestamp in ``data``.
 
     Safe to run concurrently: parsing, the change analysis and the cryptographic checks run in
     worker threads (:func:`asyncio.to_thread`), one step of one document at a time; only the
     certificate paths (which may fetch revocation data) run on the event loop. ``fetchers``:
-    the caller's (tests pin them), else made from the policy for this call.
+    the caller's (tests pin them), else made from the policy for this call. ``stream``: the
+    open file that ``data`` maps (:mod:`validation.mapped`), for pyHanko's reader.
 
     Raises :class:`Unparseable` when the file cannot be read as a PDF (strict parsing) or is
     encrypted with a password we do not have; everything else, forgeries included, is a verdict.
     """
-    document = await asyncio.to_thread(_read_document, data)
+    document = await asyncio.to_thread(_read_document, data, stream)
     async with fetching(policy, fetchers) as live:
         judge = _Judge(policy, live, data=data, document=document)
         reports = await judge.all(document.entries)

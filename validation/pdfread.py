@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from asn1crypto import cms, crl, ocsp, x509
 from pyhanko.pdf_utils import misc, xref
@@ -97,17 +97,18 @@ def unreadable(detail: str) -> Unparseable:
 _SHRINKING_SIZE = "XRef section sizes must be nondecreasing"
 
 
-def _read(data: bytes, structure: Structure) -> PdfFileReader:
+def _read(data: bytes, structure: Structure, stream: BinaryIO | None) -> PdfFileReader:
     """pyHanko's strict reader; but an update whose trailer ``/Size`` is smaller than the one
     before (harmless when the update lists nothing beyond it, and accepted by every major
     reader) is read leniently, then judged strictly: our own structure reader has checked the
-    sections, and pyHanko's remaining strict consistency checks are run by hand."""
+    sections, and pyHanko's remaining strict consistency checks are run by hand. ``stream``:
+    the file ``data`` maps (:mod:`validation.mapped`), else pyHanko reads ``data``."""
     try:
-        return PdfFileReader(io.BytesIO(data), strict=True)
+        return PdfFileReader(io.BytesIO(data) if stream is None else stream, strict=True)
     except misc.PdfStrictReadError as exc:
         if _SHRINKING_SIZE not in str(exc) or structure.problems:
             raise
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    reader = PdfFileReader(io.BytesIO(data) if stream is None else stream, strict=False)
     reader.strict = True
     sections = reader.xrefs._xref_sections  # the chronological sections pyHanko read
     for index, section in enumerate(sections):
@@ -115,9 +116,9 @@ def _read(data: bytes, structure: Structure) -> PdfFileReader:
     return reader
 
 
-def open_pdf(data: bytes, structure: Structure) -> PdfFileReader:
+def open_pdf(data: bytes, structure: Structure, stream: BinaryIO | None = None) -> PdfFileReader:
     try:
-        reader = _read(data, structure)
+        reader = _read(data, structure, stream)
         if reader.encrypted:
             try:
                 opened = reader.decrypt(b"").status.name != "FAILED"
