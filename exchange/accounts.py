@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exchange import audit
@@ -416,10 +418,17 @@ async def _count_attempt(
     """Count one attempt on each key; False if any key is over its limit already."""
     allowed = True
     for key in keys:
-        row = await session.get(LoginThrottle, key, with_for_update=True)
-        if row is None:
-            session.add(LoginThrottle(key=key, failures=1, window_start=now))
-            continue
+        # create the counter if it is new, without failing when a parallel attempt does too
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(LoginThrottle)
+            .values(key=key, failures=0, window_start=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        if row is None:  # pragma: no cover - inserted just above
+            raise RuntimeError("login counter vanished")
         if now - row.window_start >= policy.window:
             row.failures, row.window_start = 0, now
         if row.failures >= policy.max_failures:

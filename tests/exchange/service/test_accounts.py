@@ -183,3 +183,17 @@ async def test_user_management_checks_its_input(client: httpx.AsyncClient, seede
     )
     assert added.status_code == 201 and added.json()["roles"] == ["clerk", "signer"]
     assert (await login(client, "new-one", PASSWORD)).status_code == 200
+
+
+async def test_parallel_guesses_cannot_slip_past_the_limit(services: Services, app: object) -> None:
+    import asyncio
+
+    limit = services.settings.login_max_failures
+
+    async def guess(i: int) -> int:
+        transport = httpx.ASGITransport(app=app, client=(f"203.0.113.{100 + i}", 1))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return (await login(client, "a-admin", f"guess {i}")).status_code
+
+    codes = await asyncio.gather(*(guess(i) for i in range(4 * limit)))
+    assert sorted(codes) == [401] * limit + [429] * (3 * limit)
