@@ -97,6 +97,9 @@ class Limits:
     """A ZIP payload may decompress to at most this many times its own size (deflate reaches
     about 1000:1 on a bomb, ordinary documents stay under 20:1)."""
     max_zip_members: int = 100
+    max_elements: int = 100_000
+    """Elements in the whole file: a real package has a few hundred; millions of tiny ones
+    would cost gigabytes of tree."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,12 +207,21 @@ def _parse(stream: IO[bytes], limits: Limits) -> ParsedPackage:
             remove_comments=True,
             remove_pis=True,
         )
+        elements = 0
         for event, element in events:
-            if root is None:
-                root = element
-                if element.getroottree().docinfo.doctype:
-                    raise _unsafe_dtd()
-            if event == "end" and _local(element) == "Attachment" and _in_attachments(element):
+            if event == "start":
+                elements += 1
+                if elements > limits.max_elements:
+                    raise AttachmentTooLarge(
+                        "",
+                        f"the file has more than {limits.max_elements} elements: refused",
+                        f"tệp có hơn {limits.max_elements} phần tử: bị từ chối",
+                    )
+                if root is None:
+                    root = element
+                    if element.getroottree().docinfo.doctype:
+                        raise _unsafe_dtd()
+            elif _local(element) == "Attachment" and _in_attachments(element, root):
                 payloads.take(element)
     except etree.XMLSyntaxError as exc:
         text = str(exc)
@@ -264,9 +276,17 @@ def _ours(element: etree._Element) -> bool:
     return _namespace(element) in (EDXML_NS, None)
 
 
-def _in_attachments(element: etree._Element) -> bool:
+def _in_attachments(element: etree._Element, root: etree._Element | None) -> bool:
+    """``edXML/AttachmentEncoded/Attachment`` and nowhere else: a copy hidden deeper (in the
+    signature, whose own content it does not sign) is not an attachment."""
     parent = element.getparent()
-    return parent is not None and _local(parent) == "AttachmentEncoded" and _ours(element)
+    return (
+        parent is not None
+        and _local(parent) == "AttachmentEncoded"
+        and _ours(parent)
+        and _ours(element)
+        and parent.getparent() is root
+    )
 
 
 # -- the tree, with paths ------------------------------------------------------------------

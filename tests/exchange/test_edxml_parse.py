@@ -788,3 +788,25 @@ def test_corpus_status_sample_parses() -> None:
     assert message.response_for.document_id == "000.00.00.G22,2015/09/30,7816/VPCP-TTĐT"
     assert message.from_.organ_name == "UBND Tỉnh Nghệ An"  # OrganName before its sibling
     assert message.timestamp == datetime(2015, 9, 20, 11, 8, 36, tzinfo=VIETNAM)
+
+
+def test_payloads_hidden_outside_the_root_attachments_are_not_taken() -> None:
+    # a payload inside the signature (which the enveloped signature does not cover) or any
+    # other wrapper is no attachment: the manifest's reference then has no payload
+    root = etree.fromstring(built())
+    encoded = root.find(f"{ED}AttachmentEncoded")
+    header = root.find(f"{ED}edXMLEnvelope/{ED}edXMLHeader")
+    assert encoded is not None and header is not None
+    ds = "http://www.w3.org/2000/09/xmldsig#"
+    signature = etree.SubElement(header, f"{{{ds}}}Signature")
+    etree.SubElement(signature, f"{{{ds}}}Object").append(encoded)
+    error = refusal(etree.tostring(root))
+    assert error.label == "N.AttachmentEncoded.Attachment[ContentId=1]"
+
+
+def test_too_many_elements_are_refused() -> None:
+    places = "".join("<edXML:Place>x</edXML:Place>" for _ in range(2000))
+    data = built().replace(b"<edXML:ToPlaces>", f"<edXML:ToPlaces>{places}".encode())
+    assert isinstance(refusal(data, Limits(max_elements=1000)), AttachmentTooLarge)
+    # within the default limit the same file is read, and its recipient lines are too long
+    assert refusal(data).label == "R.MessageHeader.ToPlaces"
