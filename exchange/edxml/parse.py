@@ -662,6 +662,12 @@ def _status(header: _Node) -> StatusMessage:
         for c in header.element
         if _local(c) == "ReceivedPackage" and _namespace(c) == LIENTHONG_NS
     ]
+    if len(extension) > 1:
+        raise EdxmlBadValue(
+            header.sub("ReceivedPackage"),
+            "ReceivedPackage appears twice, once is allowed",
+            "ReceivedPackage xuất hiện hai lần, chỉ được một lần",
+        )
     received = None
     if extension:
         received = (extension[0].text or "").strip().lower()

@@ -810,3 +810,49 @@ def test_too_many_elements_are_refused() -> None:
     assert isinstance(refusal(data, Limits(max_elements=1000)), AttachmentTooLarge)
     # within the default limit the same file is read, and its recipient lines are too long
     assert refusal(data).label == "R.MessageHeader.ToPlaces"
+
+
+def test_update_replace_and_no_attachments_round_trip() -> None:
+    from exchange.edxml import DocumentUpdate, Receiver, Replacement, TraceHeader
+
+    staff = StaffInfo(staff="Trần Văn Thư", email="vt@tayninh.gov.vn")
+    hops = (
+        TraceHeader(organ_id="000.00.00.H53", timestamp=NOW),
+        TraceHeader(organ_id="000.00.00.G22", timestamp=NOW),
+    )
+    for bussiness in (
+        Bussiness(
+            doc_type=BussinessDocType.UPDATE,
+            document_id="000.00.00.H53,2026/11/30,125/UBND-VP",
+            reason="Cập nhật văn bản điện tử",
+            paper=True,
+            staff_info=staff,
+            update=DocumentUpdate(
+                document_info=True,
+                document_receiver=False,
+                receivers=(Receiver(organ_id="000.00.00.H41", receiver_type=1),),
+            ),
+        ),
+        Bussiness(
+            doc_type=BussinessDocType.REPLACE,
+            document_id="000.00.00.H53,2026/11/30,125/UBND-VP",
+            reason="Thay thế",
+            staff_info=staff,
+            replacements=(
+                Replacement(
+                    document_id="000.00.00.H53,2026/11/01,99/UBND-VP",
+                    organ_ids=("000.00.00.G22", "000.00.11.H53"),
+                ),
+            ),
+        ),
+    ):
+        edoc = sample_edoc(attachments=(), trace=TraceHeaderList(headers=hops, bussiness=bussiness))
+        data = build_edoc(edoc, now=NOW)
+        assert b"AttachmentEncoded" not in data
+        assert parse_package(data).message == edoc
+
+
+def test_received_package_extension_only_once() -> None:
+    data = build_status(sample_status())
+    doubled = re.sub(rb"(<lt:ReceivedPackage.*?</lt:ReceivedPackage>)", rb"\1\1", data)
+    assert refusal(doubled).label == "M.MessageHeader.ReceivedPackage"
