@@ -146,8 +146,10 @@ def _fields(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(value, Attachment):
         return
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        kind = type(value).__name__
         for f in dataclasses.fields(value):
-            yield from _fields(getattr(value, f.name), f"{prefix}.{_camel(f.name)}")
+            element = _WIRE.get((kind, f.name)) or _camel(f.name)
+            yield from _fields(getattr(value, f.name), f"{prefix}.{element}")
         return
     if isinstance(value, tuple):
         if value and all(isinstance(v, Attachment) for v in value):
@@ -173,6 +175,21 @@ def _fields(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.rstrip("_").split("_"))
 
+
+_WIRE = {
+    ("Code", "number"): "CodeNumber",
+    ("Code", "notation"): "CodeNotation",
+    ("PromulgationInfo", "date"): "PromulgationDate",
+    ("TraceHeaderList", "headers"): "TraceHeader",
+    ("Bussiness", "doc_type"): "BussinessDocType",
+    ("Bussiness", "reason"): "BussinessDocReason",
+    ("Bussiness", "update"): "BussinessDocumentInfo",
+    ("Bussiness", "replacements"): "ReplacementInfo",
+    ("DocumentUpdate", "receivers"): "Receiver",
+    ("Replacement", "organ_ids"): "OrganId",
+    ("OtherInfo", "appendixes"): "Appendix",
+}
+"""Field names whose element name is not the field's in CamelCase."""
 
 _EDOC_NAMES = (
     ("from_", "From"),
