@@ -6,6 +6,7 @@
 - :mod:`~exchange.edxml.parse`: reading what real producers send, bounded and safe;
 - :mod:`~exchange.edxml.package`: the package signature (signing room) and its verdict
   (validation room), with the signer's certificate;
+- :mod:`~exchange.edxml.status`: the status message answering a received package;
 - :mod:`~exchange.edxml.errors`: coded errors carrying the element path (``N.``/``R.``/
   ``M.``/``T.``).
 """
@@ -48,6 +49,7 @@ from exchange.edxml.model import (
     TraceHeader,
     TraceHeaderList,
     document_id_for,
+    response_for,
 )
 from exchange.edxml.package import (
     PackageVerdict,
@@ -57,6 +59,7 @@ from exchange.edxml.package import (
     verify_package,
 )
 from exchange.edxml.parse import Limits, ParsedPackage, SignatureElement, parse_package
+from exchange.edxml.status import status_for
 
 __all__ = [
     "EDXML_NS",
@@ -104,6 +107,8 @@ __all__ = [
     "document_id_for",
     "parse_package",
     "read_package",
+    "response_for",
     "sign_package",
+    "status_for",
     "verify_package",
 ]

@@ -653,6 +653,16 @@ class Edoc:
             names.add(attachment.name.casefold())
 
 
+def response_for(edoc: Edoc) -> ResponseFor:
+    """What a reply or a status message about ``edoc`` names it by."""
+    return ResponseFor(
+        organ_id=edoc.from_.organ_id,
+        document_id=edoc.document_id,
+        code=str(edoc.code),
+        promulgation_date=edoc.promulgation.date,
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatusMessage:
     """A status message: what happened to a received document (§1.4)."""
@@ -726,6 +736,7 @@ __all__ = [
     "check_organ_id",
     "document_id_for",
     "priority_of",
+    "response_for",
     "status_code_of",
     "steering_of",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -75,6 +76,13 @@ class PackageVerdict:
     @property
     def signature(self) -> SignatureReport | None:
         return self.report.signatures[0] if self.report.signatures else None
+
+    def signed_by_one_of(self, certificates: Iterable[bytes]) -> bool:
+        """The package passed and its signer's certificate is one of ``certificates`` (DER),
+        e.g. those the directory lists for the sending agency."""
+        if not self.passed or self.signer_certificate is None:
+            return False
+        return any(der == self.signer_certificate for der in certificates)
 
     @property
     def reasons(self) -> tuple[Finding, ...]:

@@ -179,3 +179,36 @@ async def test_read_package_parses_and_judges_a_file(
     path.write_bytes(b"<edXML")
     with pytest.raises(EdxmlUnreadable):
         await read_package(path, policy(pki_files))
+
+
+async def test_the_receiver_answers_with_a_status_naming_the_package(
+    signed_package: bytes, pki: DevPki, pki_files: Path
+) -> None:
+    import hashlib
+
+    from exchange.edxml import EdxmlBadValue, Organ, StatusCode, status_for
+
+    received = parse_package(signed_package)
+    receiver = Organ(organ_id="000.00.00.G22", organ_name="Văn phòng Chính phủ")
+    status = status_for(received, sender=receiver, code=StatusCode.DELIVERED)
+    assert status.response_for.document_id == "000.00.00.H53,2026/11/30,125/UBND-VP"
+    assert status.response_for.code == "125/UBND-VP"
+    assert status.received_package_sha256 == hashlib.sha256(signed_package).hexdigest()
+    answer = await build_signed(status, agency_key(pki))
+    assert parse_package(answer).message == status
+    with pytest.raises(EdxmlBadValue):
+        status_for(received, sender=Organ(organ_id="000.00.00.G01"), code=StatusCode.DELIVERED)
+    with pytest.raises(EdxmlBadValue):
+        status_for(parse_package(answer), sender=receiver, code=StatusCode.DELIVERED)
+
+
+async def test_signed_by_one_of_the_directory_certificates(
+    signed_package: bytes, pki: DevPki, pki_files: Path
+) -> None:
+    verdict = await verify_package(signed_package, policy(pki_files))
+    agency = pki.signers["agency"].asn1.dump()
+    other = pki.signers["personal"].asn1.dump()
+    assert verdict.signed_by_one_of([other, agency])
+    assert not verdict.signed_by_one_of([other])
+    untrusted = await verify_package(signed_package, ValidationPolicy(revocation="soft"))
+    assert not untrusted.signed_by_one_of([agency])  # named, but not a valid signature
