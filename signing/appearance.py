@@ -18,7 +18,7 @@ import enum
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from PIL import Image
@@ -31,9 +31,9 @@ from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStampStyle
 from signing.anchor import AnchorNotFound, Box, find_text, signature_box_between
 from signing.errors import PlacementError, UsageError
 from signing.fonts import SerifFont
+from validation import VIETNAM as VIETNAM  # re-exported: the one Vietnam time zone
 
 MM = 72 / 25.4
-VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 
 class Profile(enum.StrEnum):
@@ -133,7 +133,9 @@ def _page_index_of(writer: Any, annot_ref: Any) -> int:
         for ref in annots.get_object() if hasattr(annots, "get_object") else annots:
             if isinstance(ref, generic.IndirectObject) and ref.idnum == annot_ref.idnum:
                 return ix
-    raise PlacementError("a signature field's widget is on no page")
+    raise PlacementError(
+        "a signature field's widget is on no page", "ô chữ ký không nằm trên trang nào"
+    )
 
 
 def signature_fields(writer: Any) -> list[tuple[str, bool, Box | None]]:
@@ -173,7 +175,11 @@ def _image(png: bytes) -> Image.Image:
         img = Image.open(io.BytesIO(png))
         img.load()
     except (OSError, ValueError) as exc:
-        raise UsageError(f"the signature image is not a readable PNG: {exc}") from exc
+        raise UsageError(
+            f"the signature image is not a readable PNG: {exc}",
+            "hình chữ ký không phải tệp PNG đọc được",
+            needs="image",
+        ) from exc
     if img.mode in ("RGBA", "LA"):
         return img
     return img.convert("RGBA")
@@ -292,14 +298,18 @@ def resolve_appearance(
     style: BaseStampStyle | None = None
     if profile is Profile.PLAIN:
         if spec.placement is not None and not isinstance(spec.placement, ExistingField):
-            raise UsageError("a plain signature is invisible: it takes no position")
+            raise UsageError(
+                "a plain signature is invisible: it takes no position",
+                "chữ ký plain không hiển thị nên không có vị trí",
+            )
         return ResolvedAppearance(field_name=field_name, box=None, style=None, text_params=params)
 
     if profile in (Profile.PERSONAL, Profile.AGENCY):
         if spec.image_png is None:
             raise UsageError(
-                f"the {profile.value} profile needs an image (--image)",
-                f"mẫu chữ ký {profile.value} cần hình ảnh (--image)",
+                f"the {profile.value} profile needs an image",
+                f"mẫu chữ ký {profile.value} cần hình ảnh",
+                needs="image",
             )
         img = _image(spec.image_png)
         style = _image_style(spec.image_png)
@@ -322,9 +332,13 @@ def resolve_appearance(
             what = (
                 "number and notation" if profile is Profile.ATTACHMENT else "copy form and agency"
             )
+            what_vi = (
+                "số và ký hiệu" if profile is Profile.ATTACHMENT else "hình thức sao và cơ quan sao"
+            )
             raise UsageError(
-                f"the {profile.value} profile needs its text ({what}): use --text",
-                f"mẫu chữ ký {profile.value} cần nội dung ({what}): dùng --text",
+                f"the {profile.value} profile needs its text ({what})",
+                f"mẫu chữ ký {profile.value} cần nội dung ({what_vi})",
+                needs="text_lines",
             )
         style = _text_style(spec.text_lines)
         params.update({f"line{i}": line for i, line in enumerate(spec.text_lines)})
@@ -332,7 +346,8 @@ def resolve_appearance(
             box = box_from_page_box(writer, spec.placement)
         elif isinstance(spec.placement, Anchor):
             raise UsageError(
-                "attachment and copy signatures go top right of page 1, not at an anchor"
+                "attachment and copy signatures go top right of page 1, not at an anchor",
+                "chữ ký phụ lục và bản sao đặt ở góc trên bên phải trang 1, không theo chữ mốc",
             )
         elif spec.placement is None:
             page_w, page_h = _page_size(writer, 0)
@@ -350,8 +365,10 @@ def _seal_box(writer: Any, spec: AppearanceSpec, width: float, height: float) ->
     if not signed:
         raise PlacementError(
             "no visible personal signature to put the seal on: sign with the personal profile "
-            "first, or give --box",
-            "chưa có chữ ký cá nhân hiển thị để đóng dấu lên: ký cá nhân trước, hoặc dùng --box",
+            "first, or say where the seal goes",
+            "chưa có chữ ký cá nhân hiển thị để đóng dấu lên: ký cá nhân trước, hoặc chỉ định "
+            "vị trí con dấu",
+            needs="placement",
         )
     _, personal = signed[-1]
     centre_y = (personal.y0 + personal.y1) / 2

@@ -73,7 +73,10 @@ class ExternalKey(CertifiedKey):
     """A certificate whose key is elsewhere: it can describe itself but not sign here."""
 
     async def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        raise UsageError("this key signs outside lienthong: use the two phases")
+        raise UsageError(
+            "this key signs outside lienthong: use the two phases",
+            "khóa này ký bên ngoài lienthong: hãy ký hai bước",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,7 +98,10 @@ def _unb64(value: Any, what: str) -> bytes:
     try:
         return base64.b64decode(str(value), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InputUnreadable(f"the state file's {what} is not valid base64") from exc
+        raise InputUnreadable(
+            f"the state file's {what} is not valid base64",
+            f"tệp trạng thái có trường không phải base64 hợp lệ ({what})",
+        ) from exc
 
 
 async def prepare_pdf(
@@ -199,7 +205,7 @@ def _check_signature(
                 pad = padding.PKCS1v15()
             public.verify(value, tbs, pad, hash_algo)
         else:
-            raise UsageError("only RSA and EC keys are supported")
+            raise UsageError("only RSA and EC keys are supported", "chỉ hỗ trợ khóa RSA và EC")
     except InvalidSignature as exc:
         raise SignatureValueInvalid(
             "the signature value does not match the document and the certificate "
@@ -215,7 +221,10 @@ async def finish_pdf(state_path: Path, signature_value: bytes, output: Path) -> 
     chain = [x509.Certificate.load(_unb64(c, "chain")) for c in state["chain"]]
     digest_algorithm = str(state["digest_algorithm"])
     if digest_algorithm not in HASHES:
-        raise InputUnreadable(f"unsupported digest algorithm {digest_algorithm!r} in the state")
+        raise InputUnreadable(
+            f"unsupported digest algorithm {digest_algorithm!r} in the state",
+            f"tệp trạng thái dùng thuật toán băm không được hỗ trợ {digest_algorithm!r}",
+        )
     mechanism = algos.SignedDigestAlgorithm.load(
         _unb64(state["signature_algorithm_der"], "signature algorithm")
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from signing.errors import InputNotFound, InputUnreadable, OutputNotWritable
+from validation import os_reason
 
 
 @contextlib.contextmanager
@@ -45,10 +46,8 @@ def _output_error(path: Path, exc: OSError) -> OutputNotWritable:
         return OutputNotWritable(
             f"the disk is full: cannot write {path}", f"đĩa đầy: không ghi được {path}"
         )
-    return OutputNotWritable(
-        f"cannot write {path}: {exc.strerror or exc}",
-        f"không ghi được {path}: {exc.strerror or exc}",
-    )
+    en, vi = os_reason(exc)
+    return OutputNotWritable(f"cannot write {path}: {en}", f"không ghi được {path}: {vi}")
 
 
 def open_input(path: Path) -> BinaryIO:
@@ -60,6 +59,5 @@ def open_input(path: Path) -> BinaryIO:
     except IsADirectoryError as exc:
         raise InputUnreadable(f"{path} is a directory", f"{path} là thư mục") from exc
     except OSError as exc:
-        raise InputUnreadable(
-            f"cannot read {path}: {exc.strerror}", f"không đọc được {path}: {exc.strerror}"
-        ) from exc
+        en, vi = os_reason(exc)
+        raise InputUnreadable(f"cannot read {path}: {en}", f"không đọc được {path}: {vi}") from exc

@@ -30,6 +30,7 @@ from signing.errors import (
     PinIncorrect,
 )
 from validation import DevelopmentModeWarning as DevelopmentModeWarning  # re-exported
+from validation import os_reason
 
 KeyAlgorithm = Literal["rsa", "ec"]
 
@@ -244,9 +245,9 @@ def load_pkcs12(path: Path, password: bytes | None, *, pss: bool = False) -> InM
             f"PKCS#12 file {path} not found", f"không tìm thấy tệp PKCS#12 {path}"
         ) from exc
     except OSError as exc:
+        en, vi = os_reason(exc)
         raise InputUnreadable(
-            f"cannot read PKCS#12 file {path}: {exc.strerror}",
-            f"không đọc được tệp PKCS#12 {path}: {exc.strerror}",
+            f"cannot read PKCS#12 file {path}: {en}", f"không đọc được tệp PKCS#12 {path}: {vi}"
         ) from exc
     try:
         bundle = pkcs12.load_pkcs12(data, password)

@@ -13,6 +13,7 @@ from asn1crypto import pem, x509
 from signing.errors import InputNotFound, InputUnreadable, PinMissing, UsageError
 from signing.keys import KeySigner, load_pkcs12
 from signing.pkcs11 import DEFAULT_MODULE, PinSource, open_pkcs11_key, parse_pkcs11_uri
+from validation import os_reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,7 +27,10 @@ class PinOptions:
 
     def source(self) -> PinSource | None:
         if self.env is not None and self.file is not None:
-            raise UsageError("give either --pin-env or --pin-file, not both")
+            raise UsageError(
+                "the PIN comes from one place: an environment variable or a file, not both",
+                "mã PIN chỉ lấy từ một nguồn: biến môi trường hoặc tệp, không cả hai",
+            )
         if self.env is not None:
             name = self.env
 
@@ -47,9 +51,10 @@ class PinOptions:
                 try:
                     return path.read_text(encoding="utf-8").rstrip("\r\n")
                 except OSError as exc:
+                    en, vi = os_reason(exc)
                     raise PinMissing(
-                        f"cannot read the PIN file {path}: {exc.strerror}",
-                        f"không đọc được tệp mã PIN {path}: {exc.strerror}",
+                        f"cannot read the PIN file {path}: {en}",
+                        f"không đọc được tệp mã PIN {path}: {vi}",
                     ) from exc
 
             return from_file
@@ -63,7 +68,8 @@ def load_certificates(path: Path) -> list[x509.Certificate]:
     except FileNotFoundError as exc:
         raise InputNotFound(f"{path} does not exist", f"không có tệp {path}") from exc
     except OSError as exc:
-        raise InputUnreadable(f"cannot read {path}: {exc.strerror}") from exc
+        en, vi = os_reason(exc)
+        raise InputUnreadable(f"cannot read {path}: {en}", f"không đọc được {path}: {vi}") from exc
     try:
         if pem.detect(data):
             return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
@@ -98,8 +104,10 @@ async def open_key(
     path = Path(reference)
     if path.suffix.lower() not in (".p12", ".pfx"):
         raise UsageError(
-            f"--key must be a pkcs11: URI or a .p12/.pfx file, not {reference!r}",
-            f"--key phải là URI pkcs11: hoặc tệp .p12/.pfx, không phải {reference!r}",
+            f"the key must be a PKCS#11 URI (pkcs11:…) or a PKCS#12 file (.p12/.pfx), "
+            f"not {reference!r}",
+            f"khóa phải là URI PKCS#11 (pkcs11:…) hoặc tệp PKCS#12 (.p12/.pfx), "
+            f"không phải {reference!r}",
         )
     source = pins.source()
     password = source().encode() if source is not None else None

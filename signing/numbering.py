@@ -122,7 +122,10 @@ def _field_box(spec: TextFieldSpec, writer: Any, pdf: bytes) -> _Placed:
         box = box_from_page_box(writer, spec.box)
         return _Placed(box.page, (box.x0, box.y0, box.x1, box.y1), spec.font_size, Style.REGULAR)
     if spec.anchor is None:
-        raise UsageError(f"field {spec.name!r} needs an anchor text or a box")
+        raise UsageError(
+            f"field {spec.name!r} needs an anchor text or a box",
+            f"ô {spec.name!r} cần chữ mốc hoặc vị trí",
+        )
     hits = find_text(pdf, spec.anchor, page=spec.page)
     if not hits:
         raise PlacementError(
@@ -249,7 +252,9 @@ def fill_text_fields(source: bytes, values: Mapping[str, str]) -> bytes:
     try:
         writer.write(out)
     except PdfError as exc:
-        raise InputUnreadable(f"cannot update the PDF: {exc}") from exc
+        raise InputUnreadable(
+            f"cannot update the PDF: {exc}", "không cập nhật được tệp PDF"
+        ) from exc
     return out.getvalue()
 
 

@@ -167,8 +167,9 @@ class PadesSigner:
     ) -> None:
         if spec.level.needs_timestamp and timestamper is None and not spec.tsa_urls:
             raise UsageError(
-                f"level {spec.level} needs a timestamp authority: give --tsa URL",
-                f"mức {spec.level} cần máy chủ cấp dấu thời gian: dùng --tsa URL",
+                f"level {spec.level} needs a timestamp authority",
+                f"mức {spec.level} cần máy chủ cấp dấu thời gian",
+                needs="timestamp_authority",
             )
         self.key = key
         self.spec = spec
@@ -195,9 +196,9 @@ class PadesSigner:
         roots = list(self.spec.trust_roots) or [c for c in self.key.chain if c.self_signed != "no"]
         if not roots:
             raise UsageError(
-                f"level {self.spec.level} needs the root certificate of the signer's chain: "
-                "give --chain with the root CA, or --trust",
-                f"mức {self.spec.level} cần chứng thư gốc của chuỗi: dùng --chain hoặc --trust",
+                f"level {self.spec.level} needs the root certificate of the signer's chain",
+                f"mức {self.spec.level} cần chứng thư gốc của chuỗi chứng thư người ký",
+                needs="root_certificate",
             )
         return _fetching_context(roots, self.key.chain, fetchers)
 
@@ -418,9 +419,7 @@ async def add_validation_data(
             if value is not None
         ]
     except (PdfReadError, PdfError, ValueError, KeyError) as exc:
-        raise InputUnreadable(
-            f"not a readable PDF: {exc}", f"tệp PDF không đọc được: {exc}"
-        ) from exc
+        raise InputUnreadable(f"not a readable PDF: {exc}", "tệp PDF không đọc được") from exc
     if not signatures:
         raise UsageError("the document has no signature", "văn bản chưa có chữ ký nào")
     async with AIOHttpFetcherBackend(per_request_timeout=fetch_timeout) as fetchers:
@@ -439,7 +438,9 @@ async def add_validation_data(
     try:
         writer.write(out)
     except PdfError as exc:
-        raise InputUnreadable(f"cannot update the PDF: {exc}") from exc
+        raise InputUnreadable(
+            f"cannot update the PDF: {exc}", "không cập nhật được tệp PDF"
+        ) from exc
     return out.getvalue()
 
 
@@ -466,9 +467,7 @@ def translate_errors(signer_name: str) -> Iterator[None]:
             f"chứng thư số của {signer_name} không dẫn tới chứng thư gốc tin cậy",
         ) from exc
     except (PdfReadError, PdfError) as exc:
-        raise InputUnreadable(
-            f"the PDF cannot be signed: {exc}", f"không ký được tệp PDF: {exc}"
-        ) from exc
+        raise InputUnreadable(f"the PDF cannot be signed: {exc}", "không ký được tệp PDF") from exc
     except PyhankoSigningError as exc:
         raise _translate_pyhanko(exc) from exc
 
@@ -481,17 +480,18 @@ def _translate_pyhanko(exc: PyhankoSigningError) -> SigningError:
             return cause
         cause = cause.__cause__ or cause.__context__
     if "reserved" in text.lower() or "too small" in text.lower():
-        return SigningError(f"internal: signature space too small ({text})")
-    return SigningError(f"pyHanko refused to sign: {text}", f"không ký được: {text}")
+        return SigningError(
+            f"internal: signature space too small ({text})",
+            "lỗi nội bộ: chỗ dành cho chữ ký quá nhỏ",
+        )
+    return SigningError(f"pyHanko refused to sign: {text}", "thư viện ký PDF từ chối ký văn bản")
 
 
 def open_pdf_writer(source: BinaryIO) -> IncrementalPdfFileWriter:
     try:
         writer = IncrementalPdfFileWriter(source, strict=False)
     except (PdfReadError, PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise InputUnreadable(
-            f"not a readable PDF: {exc}", f"tệp PDF không đọc được: {exc}"
-        ) from exc
+        raise InputUnreadable(f"not a readable PDF: {exc}", "tệp PDF không đọc được") from exc
     # pyHanko copies and hashes in 4 KiB chunks by default; 1 MiB is 3x faster on big files
     writer.IO_CHUNK_SIZE = IO_CHUNK
     if writer.prev.encrypted:

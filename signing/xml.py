@@ -198,7 +198,7 @@ async def sign_xml(
         except TimestampRequestError as exc:
             raise ServiceUnavailable(
                 f"the timestamp authority sent an unusable reply: {exc}",
-                f"máy chủ cấp dấu thời gian trả lời không dùng được: {exc}",
+                "máy chủ cấp dấu thời gian trả lời không dùng được",
             ) from exc
         _add_signature_timestamp(signature, token)
     return await asyncio.to_thread(
@@ -231,8 +231,9 @@ def _timestamper(spec: XmlSignatureSpec, given: TimeStamper | None) -> TimeStamp
         return given
     if not spec.tsa_urls:
         raise UsageError(
-            "XAdES B-T needs a timestamp authority: give --tsa URL",
-            "XAdES B-T cần máy chủ cấp dấu thời gian: dùng --tsa URL",
+            "XAdES B-T needs a timestamp authority",
+            "XAdES B-T cần máy chủ cấp dấu thời gian",
+            needs="timestamp_authority",
         )
     return HttpTimestamper(spec.tsa_urls, timeout=spec.tsa_timeout)
 
@@ -330,7 +331,7 @@ def _signature_parent(root: etree._Element, location: str | None, *, edxml: bool
     except etree.XPathError as exc:
         raise UsageError(
             f"signature location {location!r} is not a valid XPath: {exc}",
-            f"vị trí chữ ký {location!r} không phải XPath hợp lệ: {exc}",
+            f"vị trí chữ ký {location!r} không phải XPath hợp lệ",
         ) from exc
     elements = (
         [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
@@ -484,7 +485,9 @@ class _XAdESSigner(_XMLSigner, XAdESSigner):
 def _signature_value_c14n(signature: etree._Element) -> bytes:
     value = signature.find(f"{{{XMLDSIG_NS}}}SignatureValue")
     if value is None:
-        raise SigningError("signxml wrote no ds:SignatureValue")
+        raise SigningError(
+            "signxml wrote no ds:SignatureValue", "lỗi nội bộ: chữ ký XML thiếu SignatureValue"
+        )
     return etree.tostring(value, method="c14n", exclusive=True, with_comments=False)
 
 
@@ -492,7 +495,10 @@ def _add_signature_timestamp(signature: etree._Element, token: cms.ContentInfo) 
     """Add ``xades:UnsignedProperties/UnsignedSignatureProperties/SignatureTimeStamp``."""
     qualifying = signature.find(f"{{{XMLDSIG_NS}}}Object/{{{XADES_NS}}}QualifyingProperties")
     if qualifying is None:
-        raise SigningError("signxml wrote no xades:QualifyingProperties")
+        raise SigningError(
+            "signxml wrote no xades:QualifyingProperties",
+            "lỗi nội bộ: chữ ký XAdES thiếu QualifyingProperties",
+        )
     unsigned = qualifying.find(f"{{{XADES_NS}}}UnsignedProperties")
     if unsigned is None:
         unsigned = etree.SubElement(qualifying, f"{{{XADES_NS}}}UnsignedProperties")

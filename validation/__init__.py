@@ -6,7 +6,13 @@ the validation could not run. Other rooms import only the names below.
 """
 
 from validation.document import detect_format, validate_bytes, validate_files
-from validation.errors import DevelopmentModeWarning, InputMissing, PolicyError, ValidationError
+from validation.errors import (
+    DevelopmentModeWarning,
+    InputMissing,
+    PolicyError,
+    ValidationError,
+    os_reason,
+)
 from validation.evidence import write_evidence
 from validation.legal import NUMBER_DATE_FIELDS, DocumentKind, legal_verdict
 from validation.pagetext import TextRun, text_runs
@@ -22,6 +28,7 @@ from validation.report import (
     Role,
     SignatureReport,
     Unparseable,
+    people_time,
     report_json,
     reports_json,
 )
@@ -56,7 +63,9 @@ __all__ = [
     "element_path",
     "legal_verdict",
     "load_certificates",
+    "os_reason",
     "parse_untrusted_xml",
+    "people_time",
     "render_html",
     "render_json",
     "render_text",

@@ -1059,9 +1059,8 @@ _MESSAGES: dict[SubIndication, tuple[str, str]] = {
         "thông tin thu hồi chưa đủ mới; hãy kiểm tra lại sau",
     ),
     AdESIndeterminate.SIGNED_DATA_NOT_FOUND: (
-        "the signed data was not supplied: a detached signature needs the file it signs "
-        "(command line: --data FILE)",
-        "chưa có dữ liệu được ký: chữ ký tách rời cần tệp đã được ký (dòng lệnh: --data TỆP)",
+        "the signed data was not supplied: a detached signature needs the file it signs",
+        "chưa có dữ liệu được ký: chữ ký tách rời cần tệp đã được ký",
     ),
 }
 
@@ -1112,8 +1111,8 @@ def verdict_finding(
     )
     if subject_en:
         en = f"{subject_en}: {en}"
-    if detail:
-        en, vi = f"{en} [{detail}]", f"{vi} [{detail}]"
+    if detail:  # pyHanko's words, in English: kept out of the Vietnamese text
+        en = f"{en} [{detail}]"
     # one code per fact: a certificate problem has the certificate judge's code in every format
     return Finding(code=code_of(sub) or f"{code_prefix}.{sub.name.lower()}", en=en, vi=vi)
 
@@ -1269,9 +1268,9 @@ async def judge_timestamp_token(
             Finding(
                 code="tsp.data_missing",
                 en="the timestamped data was not supplied, so the message imprint could not be "
-                "checked (command line: --data FILE)",
-                vi="chưa có dữ liệu được đóng dấu thời gian nên không kiểm tra được message "
-                "imprint (dòng lệnh: --data TỆP)",
+                "checked",
+                vi="chưa có dữ liệu được đóng dấu thời gian nên không kiểm tra được giá trị băm "
+                "(message imprint) của nó",
             )
         )
         if indication is AdESStatus.PASSED:

@@ -20,7 +20,7 @@ from pyhanko_certvalidator.fetchers.api import Fetchers
 
 from validation.cms import validate_cms
 from validation.context import DOCUMENT_SIGNING_PURPOSES, fetching, validation_time
-from validation.errors import InputMissing
+from validation.errors import InputMissing, os_reason
 from validation.legal import DocumentKind, legal_verdict
 from validation.mapped import mapped, unchanged
 from validation.pdf import validate_pdf
@@ -204,9 +204,10 @@ async def validate_files(
         try:
             detached = await asyncio.to_thread(detached_data.read_bytes)
         except OSError as exc:
+            en, vi = os_reason(exc)
             raise InputMissing(
-                f"cannot read the signed data {detached_data}: {exc.strerror}",
-                f"không đọc được dữ liệu đã ký {detached_data}: {exc.strerror}",
+                f"cannot read the signed data {detached_data}: {en}",
+                f"không đọc được dữ liệu đã ký {detached_data}: {vi}",
             ) from exc
     reports = []
     async with fetching(policy) as fetchers:  # one HTTP client for all the files
@@ -247,10 +248,11 @@ async def _validate_file(
                 return format_failure(str(path), "pdf", report.validation_time, changed)
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
+        en, vi = os_reason(exc)
         finding = Finding(
             code="file.unreadable",
-            en=f"cannot read the file: {exc.strerror}",
-            vi=f"không đọc được tệp: {exc.strerror}",
+            en=f"cannot read the file: {en}",
+            vi=f"không đọc được tệp: {vi}",
         )
         return format_failure(str(path), "unknown", validation_time(policy), finding)
     return await validate_bytes(

@@ -17,7 +17,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from validation.errors import OutputNotWritable
+from validation.errors import OutputNotWritable, os_reason
 from validation.report import DocumentReport, reports_json
 
 
@@ -51,8 +51,9 @@ def write_evidence(report: DocumentReport, directory: Path) -> list[Path]:
         )
         (directory / "SHA256SUMS").write_text(sums, encoding="utf-8")
     except OSError as exc:
+        en, vi = os_reason(exc)
         raise OutputNotWritable(
-            f"cannot write the evidence to {directory}: {exc.strerror}",
-            f"không ghi được bằng chứng vào {directory}: {exc.strerror}",
+            f"cannot write the evidence to {directory}: {en}",
+            f"không ghi được bằng chứng vào {directory}: {vi}",
         ) from exc
     return written

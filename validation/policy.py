@@ -15,7 +15,7 @@ from typing import Literal
 
 from asn1crypto import pem, x509
 
-from validation.errors import PolicyError
+from validation.errors import PolicyError, os_reason
 
 Purpose = str
 """A trust anchor's purpose: ``public`` (the national root, NEAC: public signatures under
@@ -28,9 +28,10 @@ def load_certificates(path: Path) -> tuple[x509.Certificate, ...]:
     try:
         data = path.read_bytes()
     except OSError as exc:
+        en, vi = os_reason(exc)
         raise PolicyError(
-            f"cannot read the trust anchor file {path}: {exc.strerror}",
-            f"không đọc được tệp chứng thư tin cậy {path}: {exc.strerror}",
+            f"cannot read the trust anchor file {path}: {en}",
+            f"không đọc được tệp chứng thư tin cậy {path}: {vi}",
         ) from exc
     try:
         if pem.detect(data):

@@ -36,6 +36,15 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 import click
 
+from exchange.cli.i18n import (
+    Text,
+    install,
+    language,
+    language_of,
+    pick,
+    set_language,
+    translate,
+)
 from exchange.cli.lazy import LazyCommand, LazyGroup
 
 if TYPE_CHECKING:
@@ -50,31 +59,49 @@ COMMANDS = {
     "demo": LazyCommand(
         module="exchange.cli.demo",
         attribute="demo",
-        summary="Chạy thử: ký một công văn mẫu / sign a sample công văn end to end "
-        "(development only).",
+        summary=Text(
+            "Sign a sample công văn end to end (development only).",
+            "Chạy thử: ký một công văn mẫu từ đầu đến cuối (chỉ để phát triển).",
+        ),
     ),
     "edxml": LazyCommand(
         module="exchange.cli.edxml",
         attribute="edxml",
-        summary="Gói tin edXML / edXML packages (QCVN 102:2016): build, verify, inspect.",
+        summary=Text(
+            "edXML packages (QCVN 102:2016): build, verify, inspect.",
+            "Gói tin edXML (QCVN 102:2016): tạo, kiểm tra, xem.",
+        ),
     ),
     "number": LazyCommand(
         module="exchange.cli.number",
         attribute="number",
-        summary="Số và ngày văn bản / number and date, filled after the personal signature.",
+        summary=Text(
+            "Number and date of a document, filled after the personal signature.",
+            "Số và ngày văn bản, điền sau chữ ký cá nhân.",
+        ),
     ),
     "sign": LazyCommand(
         module="exchange.cli.sign",
         attribute="sign",
-        summary="Ký số văn bản / sign documents (PDF: PAdES; XML: XMLDSig, XAdES).",
+        summary=Text(
+            "Sign documents (PDF: PAdES; XML: XMLDSig, XAdES).",
+            "Ký số văn bản (PDF: PAdES; XML: XMLDSig, XAdES).",
+        ),
     ),
     "token": LazyCommand(
-        module="exchange.cli.token", attribute="token", summary="Token / HSM (PKCS#11)."
+        module="exchange.cli.token",
+        attribute="token",
+        summary=Text(
+            "What a token or HSM holds (PKCS#11).", "Token, HSM và những gì trong đó (PKCS#11)."
+        ),
     ),
     "verify": LazyCommand(
         module="exchange.cli.verify",
         attribute="verify",
-        summary="Kiểm tra chữ ký số / validate signatures and the Decree 30 legal check.",
+        summary=Text(
+            "Validate signatures and the Decree 30 legal check.",
+            "Kiểm tra chữ ký số và giá trị pháp lý theo Nghị định 30.",
+        ),
     ),
 }
 """The commands, imported when used (see :mod:`exchange.cli.lazy`)."""
@@ -88,18 +115,24 @@ COMMANDS = {
 @click.option(
     "--lang",
     type=click.Choice(["vi", "en"]),
-    default=lambda: os.environ.get("LIENTHONG_LANG", "vi"),
-    show_default="vi, or $LIENTHONG_LANG",
-    help="Language of messages.",
+    default=None,
+    show_default="vi | $LIENTHONG_LANG",
+    help=Text("Language of messages and help.", "Ngôn ngữ của thông báo và trợ giúp."),
 )
 @click.pass_context
-def cli(ctx: click.Context, lang: str) -> None:
-    """lienthong: ký số, kiểm tra và liên thông văn bản điện tử.
-
-    Signing, validation and exchange of official electronic documents (Decree 30/2020).
-    """
-    ctx.obj = {"lang": lang}
+def cli(ctx: click.Context, lang: str | None) -> None:
+    """lienthong: signing, validation and exchange of official electronic documents."""
+    chosen = lang or language()
+    set_language(chosen)
+    ctx.obj = {"lang": chosen}
     _show_development_warnings()
+
+
+cli.help = Text(
+    "lienthong: signing, validation and exchange of official electronic documents "
+    "(Decree 30/2020).",
+    "lienthong: ký số, kiểm tra và liên thông văn bản điện tử (Nghị định 30/2020).",
+)
 
 
 def _loaded(room: str, name: str) -> type | None:
@@ -132,23 +165,21 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     development = _loaded("signing", "DevelopmentModeWarning")
-    kind = "development" if development and issubclass(category, development) else "warning"
-    print(f"lienthong: {kind}: {message}", file=sys.stderr)
-
-
-def _language(argv: list[str]) -> str:
-    for i, arg in enumerate(argv):
-        if arg.startswith("--lang="):
-            return arg.split("=", 1)[1]
-        if arg == "--lang" and i + 1 < len(argv):
-            return argv[i + 1]
-    return os.environ.get("LIENTHONG_LANG", "vi")
+    if development and issubclass(category, development):
+        kind = pick("development", "phát triển")
+    else:
+        kind = pick("warning", "cảnh báo")
+    # a warning raised with both languages (``.en``/``.vi``, like the rooms' errors)
+    text = getattr(message, pick("en", "vi"), None)
+    print(f"lienthong: {kind}: {text if isinstance(text, str) else message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the command and maps every failure to one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    lang = _language(args)
+    lang = language_of(args)
+    set_language(lang)
+    install()
     # pyHanko and fontTools log layout remarks that mean nothing to a clerk
     for noisy in ("pyhanko", "pyhanko_certvalidator", "fontTools", "signxml"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
@@ -156,29 +187,31 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=args, prog_name="lienthong", standalone_mode=False)
     except click.exceptions.Abort:
-        print("lienthong: aborted", file=sys.stderr)
+        print(f"lienthong: {pick('aborted', 'đã hủy')}", file=sys.stderr)
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.UsageError as exc:
-        exc.show()
-        sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        exc.show()
+        print(f"lienthong: {_label(lang)}: {_usage_line(exc)}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
-        print("lienthong: interrupted", file=sys.stderr)
+        print(f"lienthong: {pick('interrupted', 'bị ngắt')}", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # the one place where anything unexpected is caught
         room_error = _room_error(exc)
         if room_error is not None:
-            print(f"lienthong: {_label(lang)}: {room_error.message(lang)}", file=sys.stderr)
+            line = room_error.message(lang) + _option_hint(room_error)
+            print(f"lienthong: {_label(lang)}: {line}", file=sys.stderr)
             sys.exit(room_error.exit_code)
         if os.environ.get("LIENTHONG_DEBUG"):
             raise
+        # a library's own words stay out of the Vietnamese line (English keeps them)
+        detail = pick(f"{type(exc).__name__}: {exc}", type(exc).__name__)
         print(
-            f"lienthong: internal error: {type(exc).__name__}: {exc} "
-            "(set LIENTHONG_DEBUG=1 for details)",
+            f"lienthong: {pick('internal error', 'lỗi nội bộ')}: {detail} "
+            + pick(
+                "(set LIENTHONG_DEBUG=1 for details)", "(đặt LIENTHONG_DEBUG=1 để xem chi tiết)"
+            ),
             file=sys.stderr,
         )
         sys.exit(EXIT_INTERNAL)
@@ -186,6 +219,37 @@ def main(argv: list[str] | None = None) -> None:
 
 def _label(lang: str) -> str:
     return "lỗi" if lang == "vi" else "error"
+
+
+def _usage_line(exc: click.ClickException) -> str:
+    """click's usage error as one line, with where to read how the command is used."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None or not ctx.help_option_names:
+        return message
+    hint = translate("Try '{command} {option}' for help.").format(
+        command=ctx.command_path, option=ctx.help_option_names[0]
+    )
+    return f"{message} {hint}"
+
+
+OPTION_HINTS = {
+    "timestamp_authority": "--tsa URL",
+    "pin": "--pin-env NAME | --pin-file PATH",
+    "image": "--image PNG",
+    "text_lines": "--text",
+    "placement": "--box",
+    "root_certificate": "--chain PEM | --trust PEM",
+    "signed_data": "--data FILE",
+}
+"""What a room's error says is missing (its ``needs`` detail) → the options that give it
+here. The rooms never name an edge's options: behind the HTTP API they would read wrong."""
+
+
+def _option_hint(error: SigningError | ValidationError) -> str:
+    needs = getattr(error, "details", {}).get("needs")
+    option = OPTION_HINTS.get(needs) if isinstance(needs, str) else None
+    return "" if option is None else f" ({pick('option', 'tùy chọn')} {option})"
 
 
 def _room_error(exc: Exception) -> SigningError | ValidationError | None:

@@ -10,23 +10,28 @@ from pathlib import Path
 
 import click
 
+from exchange.cli.i18n import Command, Text, vietnamese
 from exchange.demo import DemoResult, run_demo_sync
 from validation import render_text
 
 PIN_VARIABLE = "LIENTHONG_DEMO_PIN"
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=lambda: os.environ.get("LIENTHONG_DATA_DIR", "var/demo"),
-    show_default="var/demo, or $LIENTHONG_DATA_DIR",
-    help="Where the development PKI, tokens and outputs live (reused next time).",
+    show_default="var/demo | $LIENTHONG_DATA_DIR",
+    help=Text(
+        "Where the development PKI, tokens and outputs live (reused next time).",
+        "Nơi giữ PKI, token phát triển và các kết quả (dùng lại lần sau).",
+    ),
 )
 @click.pass_context
+@vietnamese("Chạy thử: ký một công văn mẫu từ đầu đến cuối (chỉ để phát triển).")
 def demo(ctx: click.Context, /, data_dir: Path) -> None:
-    """Chạy thử: ký một công văn mẫu / sign a sample công văn end to end (development only)."""
+    """Sign a sample công văn end to end (development only)."""
 
     def say(line: str) -> None:
         click.echo(f"• {line}", err=True)

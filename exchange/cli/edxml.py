@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from exchange.cli.i18n import Group, Text, vietnamese
 from exchange.cli.options import default_module, key_options, pin_options
 from exchange.errors import ExchangeError
 
@@ -53,16 +54,30 @@ def _lang(ctx: click.Context) -> str:
     return str(lang or os.environ.get("LIENTHONG_LANG", "vi"))
 
 
-@click.group()
+@click.group(cls=Group)
+@vietnamese("Gói tin edXML (QCVN 102:2016): tạo, kiểm tra, xem.")
 def edxml() -> None:
-    """Gói tin edXML / edXML packages (QCVN 102:2016): build, verify, inspect."""
+    """edXML packages (QCVN 102:2016): build, verify, inspect."""
 
 
 @edxml.command("build")
 @click.argument("spec_path", metavar="SPEC", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help=Text("The signed package.", "Gói tin đã ký."),
+)
 @key_options
 @_one_line
+@vietnamese(
+    """Tạo và ký gói tin theo mô tả JSON hoặc TOML.
+
+    SPEC mô tả phần đầu (nơi gửi, nơi nhận, mã, trích yếu, ban hành, người ký, …) và các tệp
+    đính kèm (đường dẫn tính từ SPEC), hoặc một thông điệp trạng thái (kind = "status"). Gói
+    tin được ký XMLDSig kiểu enveloped bằng KEY, như cơ quan ký."""
+)
 def build(
     spec_path: Path,
     output: Path,
@@ -72,7 +87,7 @@ def build(
     pin_file: Path | None,
     pss: bool,
 ) -> None:
-    """Tạo và ký gói tin / build and sign a package from a JSON or TOML description.
+    """Build and sign a package from a JSON or TOML description.
 
     SPEC describes the header (from, to, code, subject, promulgation, signer, …) and the
     attachment files (relative to SPEC), or a status message (kind = "status"). The package
@@ -108,17 +123,28 @@ def _trust_option(func: F) -> F:
             "trust",
             multiple=True,
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Trust anchor (PEM or DER certificate); repeat for several.",
+            help=Text(
+                "Trust anchor (PEM or DER certificate); repeat for several.",
+                "Chứng thư gốc tin cậy (PEM hoặc DER); lặp lại để đưa nhiều chứng thư.",
+            ),
         ),
         click.option(
-            "--offline", is_flag=True, help="Never fetch CRLs, OCSP responses or certificates."
+            "--offline",
+            is_flag=True,
+            help=Text(
+                "Never fetch CRLs, OCSP responses or certificates.",
+                "Không tải CRL, phản hồi OCSP hay chứng thư số qua mạng.",
+            ),
         ),
         click.option(
             "--revocation",
             type=click.Choice(["hard", "soft"]),
             default="hard",
             show_default=True,
-            help="hard: refuse a certificate whose revocation status is unknown; soft: accept it.",
+            help=Text(
+                "hard: refuse a certificate whose revocation status is unknown; soft: accept it.",
+                "hard: không chấp nhận chứng thư số chưa rõ tình trạng thu hồi; soft: chấp nhận.",
+            ),
         ),
     ]
     for decorator in reversed(decorators):
@@ -155,10 +181,17 @@ class _NotFound(ExchangeError):
 @_trust_option
 @click.pass_context
 @_one_line
+@vietnamese(
+    """Kiểm tra chữ ký của gói tin.
+
+    Mã thoát 0 khi chữ ký hợp lệ (TOTAL-PASSED), 1 khi không hợp lệ (TOTAL-FAILED), 2 khi
+    chưa xác định được (INDETERMINATE: không có chữ ký, chứng thư không tin cậy, phần tử chữ
+    ký không phải XMLDSig); 65 khi không đọc được gói tin."""
+)
 def verify(
     ctx: click.Context, path: Path, trust: tuple[Path, ...], offline: bool, revocation: str
 ) -> None:
-    """Kiểm tra chữ ký gói tin / verify a package's signature.
+    """Verify a package's signature.
 
     Exit 0 when the signature is TOTAL-PASSED, 1 when TOTAL-FAILED, 2 when INDETERMINATE
     (no signature, an untrusted certificate, a non-XMLDSig signature element); 65 when the
@@ -186,10 +219,15 @@ def verify(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help=Text("text for people, json for programs.", "text để đọc, json cho chương trình."),
 )
 @_trust_option
 @click.pass_context
 @_one_line
+@vietnamese(
+    "Xem mọi trường phần đầu, các tệp đính kèm và kết quả kiểm tra chữ ký của một gói tin "
+    "hoặc thông điệp trạng thái."
+)
 def inspect(
     ctx: click.Context,
     path: Path,
@@ -198,8 +236,8 @@ def inspect(
     offline: bool,
     revocation: str,
 ) -> None:
-    """Xem nội dung gói tin / show every header field, the attachments and the signature
-    verdict of a package or status message."""
+    """Show every header field, the attachments and the signature verdict of a package or
+    status message."""
     from exchange.edxml.describe import package_json, package_text
 
     parsed, verdict = _read_and_verify(path, trust, offline, revocation)

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from exchange.cli.i18n import Command, Group
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LazyCommand:
@@ -30,8 +32,9 @@ class LazyCommand:
     one."""
 
 
-class LazyGroup(click.Group):
-    """A :class:`click.Group` whose commands are imported on first use."""
+class LazyGroup(Group):
+    """A command group (help in the reader's language) whose commands are imported on first
+    use."""
 
     def __init__(self, *args: Any, lazy_commands: Mapping[str, LazyCommand], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,11 +64,11 @@ class LazyGroup(click.Group):
         loaded = self.commands.get(name)
         if loaded is not None:
             return loaded
-        return click.Command(name, help=self.lazy_commands[name].summary)
+        return Command(name, help=self.lazy_commands[name].summary)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # click's own listing, over stand-ins: the same rows, nothing imported
-        listing = click.Group(
+        listing = Group(
             self.name, commands={n: self.placeholder(n) for n in self.list_commands(ctx)}
         )
         listing.format_commands(ctx, formatter)

@@ -6,43 +6,60 @@ from pathlib import Path
 
 import click
 
+from exchange.cli.i18n import Group, Text, pick, vietnamese
 from exchange.cli.options import default_module
 
 
-@click.group()
+@click.group(cls=Group)
+@vietnamese("Token, HSM và những gì trong đó (PKCS#11).")
 def token() -> None:
-    """Token / HSM (PKCS#11)."""
+    """What a token or HSM holds (PKCS#11)."""
 
 
 @token.command("list")
 @click.option(
     "--module",
     default=default_module,
-    show_default="$LIENTHONG_PKCS11_MODULE or SoftHSM2",
-    help="PKCS#11 module (.so) of the token.",
+    show_default="$LIENTHONG_PKCS11_MODULE | SoftHSM2",
+    help=Text("PKCS#11 module (.so) of the token.", "Mô-đun PKCS#11 (.so) của token."),
 )
 @click.option(
     "--pin-env",
     metavar="NAME",
-    help="Log in with the PIN in this environment variable, to see private objects too.",
+    help=Text(
+        "Log in with the PIN in this environment variable, to see private objects too.",
+        "Đăng nhập bằng mã PIN trong biến môi trường này, để thấy cả khóa bí mật.",
+    ),
 )
 @click.option(
     "--pin-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Log in with the PIN in this file.",
+    help=Text("Log in with the PIN in this file.", "Đăng nhập bằng mã PIN trong tệp này."),
 )
+@vietnamese("Liệt kê khe, token, khóa và chứng thư số.")
 def token_list(module: str, pin_env: str | None, pin_file: Path | None) -> None:
-    """Liệt kê token, khóa, chứng thư / list slots, tokens, keys and certificates."""
+    """List slots, tokens, keys and certificates."""
     from signing import PinOptions, list_tokens, pkcs11_uri
 
-    tokens = list_tokens(module, PinOptions(env=pin_env, file=pin_file).source())
+    pin = PinOptions(env=pin_env, file=pin_file).source()
+    tokens = list_tokens(module, pin)
     if not tokens:
-        click.echo(f"no token found (module {module})")
+        click.echo(
+            pick(f"no token found (module {module})", f"không thấy token nào (mô-đun {module})")
+        )
         return
     for info in tokens:
+        # with a PIN given, list_tokens logged in (a wrong PIN is an error): say so
+        login = ""
+        if info.login_required:
+            login = (
+                pick("; logged in", "; đã đăng nhập")
+                if pin
+                else pick("; PIN needed", "; cần mã PIN")
+            )
         click.echo(
             f"slot {info.slot_id}: token {info.label!r} serial {info.serial} "
-            f"({info.manufacturer} {info.model}){'; PIN needed' if info.login_required else ''}"
+            f"({info.manufacturer} {info.model}){login}"
         )
         for obj in sorted(info.objects, key=lambda o: (o.kind, o.label)):
             click.echo(f"  {obj.kind:<12} {obj.label!r} id={obj.id_hex}  {obj.detail}")

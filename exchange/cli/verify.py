@@ -2,7 +2,8 @@
 
 Exit codes (a contract for scripts): 0 every file TOTAL-PASSED; 1 any file TOTAL-FAILED;
 2 otherwise (something INDETERMINATE); with ``--require-legal``, 3 when every file passes
-but one fails the Decree 30 check; 64 usage error.
+but one fails the Decree 30 check; 64 usage error; 66 a file does not exist (nothing is
+validated then).
 
 The validation room is imported when the command runs, not with the module, so that
 ``lienthong verify --help`` and usage errors answer at once; the signing room (which brings
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+from exchange.cli.i18n import Command, Text, pick, vietnamese
 
 if TYPE_CHECKING:
     from asn1crypto import crl, ocsp
@@ -57,16 +60,16 @@ def _read_all(
     """Read and check CRLs or OCSP responses (DER or PEM) supplied by the caller."""
     from asn1crypto import pem
 
-    from validation import PolicyError
+    from validation import PolicyError, os_reason
 
     result = []
     for path in paths:
         try:
             data = path.read_bytes()
         except OSError as exc:
+            en, vi = os_reason(exc)
             raise PolicyError(
-                f"cannot read the {what_en} {path}: {exc.strerror}",
-                f"không đọc được {what_vi} {path}: {exc.strerror}",
+                f"cannot read the {what_en} {path}: {en}", f"không đọc được {what_vi} {path}: {vi}"
             ) from exc
         der = bytes(pem.unarmor(data)[2]) if pem.detect(data) else data
         try:
@@ -79,13 +82,15 @@ def _read_all(
 
 def _check_writable(directory: Path) -> None:
     from signing import OutputNotWritable
+    from validation import os_reason
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        en, vi = os_reason(exc)
         raise OutputNotWritable(
-            f"cannot write the evidence to {directory}: {exc.strerror}",
-            f"không ghi được bằng chứng vào {directory}: {exc.strerror}",
+            f"cannot write the evidence to {directory}: {en}",
+            f"không ghi được bằng chứng vào {directory}: {vi}",
         ) from exc
 
 
@@ -101,49 +106,72 @@ def exit_code(reports: list[DocumentReport], *, require_legal: bool) -> int:
     return 0
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--trust",
     "trust",
     multiple=True,
     metavar="[PURPOSE=]PEM",
-    help="Trust anchors (PEM with one or more certificates, DER, or a directory), "
-    "grouped by purpose: public (default), special-use, foreign, …",
+    help=Text(
+        "Trust anchors (PEM with one or more certificates, DER, or a directory), "
+        "grouped by purpose: public (default), special-use, foreign, …",
+        "Chứng thư gốc tin cậy (tệp PEM có một hay nhiều chứng thư, DER, hoặc một thư mục), "
+        "theo mục đích: public (mặc định), special-use, foreign, …",
+    ),
 )
 @click.option(
     "--crl",
     "crls",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A CRL to use for revocation checks (DER or PEM; repeat).",
+    help=Text(
+        "A CRL to use for revocation checks (DER or PEM; repeat).",
+        "Một danh sách thu hồi (CRL) dùng khi kiểm tra thu hồi (DER hoặc PEM; lặp lại được).",
+    ),
 )
 @click.option(
     "--ocsp",
     "ocsps",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="An OCSP response to use (DER; repeat).",
+    help=Text(
+        "An OCSP response to use (DER; repeat).",
+        "Một phản hồi OCSP dùng khi kiểm tra (DER; lặp lại được).",
+    ),
 )
-@click.option("--offline", is_flag=True, help="Never fetch anything over the network.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help=Text("Never fetch anything over the network.", "Không tải gì qua mạng."),
+)
 @click.option(
     "--at",
     "at",
     metavar="ISO-8601-TIME",
-    help="Validate at this time (default now), e.g. 2026-01-31T09:00:00+07:00.",
+    help=Text(
+        "Validate at this time (default now), e.g. 2026-01-31T09:00:00+07:00.",
+        "Kiểm tra tại thời điểm này (mặc định: bây giờ), ví dụ 2026-01-31T09:00:00+07:00.",
+    ),
 )
 @click.option(
     "--revocation",
     type=click.Choice(["hard", "soft"]),
     default="hard",
     show_default=True,
-    help="soft: accept a certificate whose status is unknown.",
+    help=Text(
+        "hard: refuse a certificate whose revocation status is unknown; soft: accept it.",
+        "hard: không chấp nhận chứng thư số chưa rõ tình trạng thu hồi; soft: chấp nhận.",
+    ),
 )
 @click.option(
     "--data",
     "data",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The signed content, for a detached CMS (.p7s) or a timestamp (.tsr).",
+    help=Text(
+        "The signed content, for a detached CMS (.p7s) or a timestamp (.tsr).",
+        "Nội dung đã được ký, cho chữ ký CMS tách rời (.p7s) hoặc dấu thời gian (.tsr).",
+    ),
 )
 @click.option(
     "--format",
@@ -151,13 +179,20 @@ def exit_code(reports: list[DocumentReport], *, require_legal: bool) -> int:
     type=click.Choice(["text", "json", "html"]),
     default="text",
     show_default=True,
+    help=Text(
+        "text for people, json for programs, html to open or print.",
+        "text để đọc, json cho chương trình, html để mở hoặc in.",
+    ),
 )
 @click.option(
     "--lang",
     "lang",
     type=click.Choice(["vi", "en"]),
     default=None,
-    help="Language of the text and HTML report (default: the program's).",
+    help=Text(
+        "Language of the report and messages (default: the program's).",
+        "Ngôn ngữ của báo cáo và thông báo (mặc định: của chương trình).",
+    ),
 )
 @click.option(
     "--kind",
@@ -165,28 +200,50 @@ def exit_code(reports: list[DocumentReport], *, require_legal: bool) -> int:
     type=click.Choice(["main", "attachment", "copy"]),
     default="main",
     show_default=True,
-    help="main: needs personal and agency signatures (Decree 30 Art. 5); attachment, copy: a "
-    "separate attachment or an electronic copy needs the agency signature alone.",
+    help=Text(
+        "main: needs personal and agency signatures (Decree 30 Art. 5); attachment, copy: a "
+        "separate attachment or an electronic copy needs the agency signature alone.",
+        "main: cần chữ ký cá nhân và chữ ký cơ quan (Điều 5 NĐ 30); attachment, copy: phụ "
+        "lục tách riêng hoặc bản sao điện tử chỉ cần chữ ký của cơ quan.",
+    ),
 )
 @click.option(
     "--require-legal",
     is_flag=True,
-    help="Exit 3 when every file passes but one fails the Decree 30 Art. 5 check.",
+    help=Text(
+        "Exit 3 when every file passes but one fails the Decree 30 Art. 5 check.",
+        "Thoát với mã 3 khi mọi tệp đều hợp lệ nhưng có tệp chưa đủ giá trị pháp lý "
+        "(Điều 5 NĐ 30).",
+    ),
 )
 @click.option(
     "--evidence",
     "evidence_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Export each report with its evidence (certificates, CRLs, OCSP "
-    "responses, timestamps) under this directory.",
+    help=Text(
+        "Export each report with its evidence (certificates, CRLs, OCSP "
+        "responses, timestamps) under this directory.",
+        "Xuất từng báo cáo kèm bằng chứng (chứng thư số, CRL, phản hồi OCSP, dấu thời gian) "
+        "vào thư mục này.",
+    ),
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of standard output.",
+    help=Text(
+        "Write the report here instead of standard output.",
+        "Ghi báo cáo vào tệp này thay vì in ra màn hình.",
+    ),
 )
 @click.pass_context
+@vietnamese(
+    """Kiểm tra chữ ký số và giá trị pháp lý theo Nghị định 30.
+
+    Mã thoát: 0 mọi tệp hợp lệ; 1 có tệp không hợp lệ; 2 có tệp chưa xác định được; 3 (với
+    --require-legal) mọi tệp hợp lệ nhưng có tệp chưa đủ giá trị pháp lý; 66 có tệp không
+    tồn tại."""
+)
 def verify(
     ctx: click.Context,
     /,
@@ -205,19 +262,34 @@ def verify(
     evidence_dir: Path | None,
     output: Path | None,
 ) -> None:
-    """Kiểm tra chữ ký số / validate signatures and the Decree 30 legal check."""
+    """Validate signatures and the Decree 30 legal check.
+
+    Exit codes: 0 every file valid; 1 a file not valid; 2 a file that cannot be determined;
+    3 (with --require-legal) every file valid but one without legal value; 66 a file does
+    not exist."""
     language = lang or ctx.obj["lang"]
     when = None
     if at is not None:
         try:
             when = datetime.fromisoformat(at.replace("Z", "+00:00"))
         except ValueError:
-            raise click.UsageError(f"--at must be an ISO 8601 time, not {at!r}") from None
+            raise click.UsageError(
+                pick(
+                    f"--at must be an ISO 8601 time, not {at!r}",
+                    f"--at phải là thời điểm theo ISO 8601, không phải {at!r}",
+                )
+            ) from None
         if when.tzinfo is None:
-            raise click.UsageError("--at needs a time zone, e.g. +07:00 or Z")
+            raise click.UsageError(
+                pick(
+                    "--at needs a time zone, e.g. +07:00 or Z",
+                    "--at cần múi giờ, ví dụ +07:00 hoặc Z",
+                )
+            )
     from asn1crypto import crl, ocsp
 
     from validation import (
+        InputMissing,
         ValidationPolicy,
         render_html,
         render_json,
@@ -237,6 +309,10 @@ def verify(
     kind: DocumentKind = (
         "attachment" if doc_kind == "attachment" else ("copy" if doc_kind == "copy" else "main")
     )
+    missing = [path for path in files if not path.exists()]
+    if missing:  # the README's exit code for a missing input, before anything is judged
+        names = ", ".join(str(p) for p in missing)
+        raise InputMissing(f"no such file: {names}", f"không có tệp {names}")
     if evidence_dir is not None:
         _check_writable(evidence_dir)
     reports = asyncio.run(validate_files(list(files), policy, detached_data=data, kind=kind))
@@ -256,4 +332,23 @@ def verify(
     if evidence_dir is not None:
         for n, report in enumerate(reports, start=1):
             write_evidence(report, evidence_dir / f"{n:02d}-{Path(report.file).name}")
+    if data is None and _needs_data(reports):
+        click.echo(
+            pick(
+                "lienthong: hint: give the signed file with --data FILE",
+                "lienthong: gợi ý: đưa tệp đã được ký bằng tùy chọn --data TỆP",
+            ),
+            err=True,
+        )
     sys.exit(exit_code(reports, require_legal=require_legal))
+
+
+_DATA_MISSING = {"cms.data_missing", "tsp.data_missing"}
+
+
+def _needs_data(reports: list[DocumentReport]) -> bool:
+    """Whether a detached signature or a timestamp waits for the data it signs (the rooms
+    say what is missing; this edge names its option)."""
+    return any(
+        f.code in _DATA_MISSING for r in reports for s in r.signatures for f in s.findings
+    ) or any(f.code in _DATA_MISSING for r in reports for f in r.findings)

@@ -84,7 +84,8 @@ class SoftHsmHome:
             [tool, *args[1:]], env=self.env(), capture_output=True, text=True, check=False
         )
         if proc.returncode != 0:
-            raise TokenError(f"{args[0]} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+            output = proc.stderr.strip() or proc.stdout.strip()
+            raise TokenError(f"{args[0]} failed: {output}", f"{args[0]} không chạy được")
         return proc.stdout
 
     def has_token(self, label: str) -> bool:

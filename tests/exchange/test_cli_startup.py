@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 
 from exchange.cli import COMMANDS, cli
+from exchange.cli.i18n import Command, set_language
 from signing import Level, PadesSigner, PadesSpec
 from signing.dev.pki import DevPki
 from signing.dev.services import DevServices
@@ -101,7 +101,8 @@ def test_verify_imports_validation_but_not_signing(signed_pdf: Path, pki_files: 
     assert "Validation time:" in out
     assert "validation" in modules
     assert _loaded(modules, LAYOUT) == []
-    assert [m for m in modules if m.startswith("exchange.cli.") and m != "exchange.cli.lazy"] == [
+    front = ("exchange.cli.lazy", "exchange.cli.i18n")  # the group itself and its languages
+    assert [m for m in modules if m.startswith("exchange.cli.") and m not in front] == [
         "exchange.cli.verify"
     ]
 
@@ -111,9 +112,11 @@ def test_command_list_is_the_commands_own_help() -> None:
     read as the commands' own help would, at any width."""
     for name, spec in COMMANDS.items():
         real = cli.load(name)
-        stand_in = click.Command(name, help=spec.summary)
-        for limit in range(10, 120):
-            assert stand_in.get_short_help_str(limit) == real.get_short_help_str(limit), name
+        stand_in = Command(name, help=spec.summary)
+        for lang in ("vi", "en"):
+            set_language(lang)
+            for limit in range(10, 120):
+                assert stand_in.get_short_help_str(limit) == real.get_short_help_str(limit), name
     _, modules, lazy_help = _probe("--help")
     _, _, loaded_help = _probe("--help", load_all=True)
     assert "exchange.cli.verify" not in modules
