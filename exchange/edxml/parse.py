@@ -27,9 +27,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import lzma
 import mimetypes
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -263,12 +265,16 @@ def _local(element: etree._Element) -> str:
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    return etree.QName(tag).localname
+    return tag.rsplit("}", 1)[-1]
 
 
 def _namespace(element: etree._Element) -> str | None:
+    """The element's namespace; ``None`` without one (also for a name whose prefix was never
+    declared, which libxml2 keeps as ``prefix:name``: it then matches nothing we look for)."""
     tag = element.tag
-    return etree.QName(tag).namespace if isinstance(tag, str) else None
+    if not isinstance(tag, str) or not tag.startswith("{"):
+        return None
+    return tag[1:].split("}", 1)[0]
 
 
 def _ours(element: etree._Element) -> bool:
@@ -863,6 +869,20 @@ class _Payloads:
             )
 
 
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,  # a version or compression method zipfile does not have
+    EOFError,
+    OSError,  # bz2
+    ValueError,
+    RuntimeError,
+    zlib.error,
+    lzma.LZMAError,
+)
+"""What :mod:`zipfile` and its decompressors raise for a damaged or exotic archive."""
+
+
 def _unzip(path: str, payload: bytes, limits: Limits) -> tuple[bytes, bool]:
     """The file a ZIP payload wraps (one member), or the ZIP itself (several members, as a
     real ZIP attachment is); either way every member is checked: a safe name, not encrypted,
@@ -871,7 +891,7 @@ def _unzip(path: str, payload: bytes, limits: Limits) -> tuple[bytes, bool]:
     try:
         archive = zipfile.ZipFile(BytesIO(payload))
         members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         raise EdxmlBadFormat(
             path,
             f"the payload is not a readable ZIP: {exc}",
@@ -908,7 +928,7 @@ def _unzip(path: str, payload: bytes, limits: Limits) -> tuple[bytes, bool]:
                         _check_inflated(path, total, ratio_budget, limits)
                         if keep:
                             chunks.append(chunk)
-            except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+            except _ZIP_ERRORS as exc:
                 raise EdxmlBadFormat(
                     path,
                     f"the ZIP member {member.filename!r} cannot be read: {exc}",

@@ -856,3 +856,27 @@ def test_received_package_extension_only_once() -> None:
     data = build_status(sample_status())
     doubled = re.sub(rb"(<lt:ReceivedPackage.*?</lt:ReceivedPackage>)", rb"\1\1", data)
     assert refusal(doubled).label == "M.MessageHeader.ReceivedPackage"
+
+
+def test_an_undeclared_prefix_is_a_coded_error() -> None:
+    # found by mutating packages: without its xmlns:edXML declaration libxml2 keeps
+    # "edXML:OrganId" as a plain name, which crashed the reader's name lookup
+    data = built().replace(b' xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016"', b"", 1)
+    assert isinstance(refusal(data), EdxmlError)
+
+
+@pytest.mark.parametrize("damage", ["deflate", "version", "method"])
+def test_damaged_zip_payloads_are_coded_errors(damage: str) -> None:
+    # found by mutating ZIP payloads: zlib.error and NotImplementedError escaped the reader
+    payload = bytearray(zip_of("125-UBND-VP.pdf", b"%PDF-1.7 " * 3000))
+    local = payload.find(b"PK\x03\x04")
+    central = payload.find(b"PK\x01\x02")
+    if damage == "deflate":
+        payload[local + 30 + len("125-UBND-VP.pdf") + 2] ^= 0xFF
+    elif damage == "version":
+        payload[central + 6] = 0xF0  # "version needed to extract" 24.0
+    else:
+        payload[local + 8] = payload[central + 10] = 0x63  # compression method 99
+    data = replace_payload(built(), bytes(payload), content_type="application/zip")
+    error = refusal(data)
+    assert error.label == "T.AttachmentEncoded.Attachment[1].ContentTransferEncoded", str(error)
