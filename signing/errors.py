@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+# An output that cannot be written is the same failure in every room: one class, the
+# validation room's (where the one atomic writer lives), re-exported here.
+from validation import OutputNotWritable as OutputNotWritable
+
 
 class SigningError(Exception):
     """Base of every error the signing room raises on purpose."""
@@ -50,11 +54,6 @@ class ServiceUnavailable(SigningError):
 
     code = "signing.service_unavailable"
     exit_code = 69
-
-
-class OutputNotWritable(SigningError):
-    code = "signing.output_not_writable"
-    exit_code = 73
 
 
 class PinIncorrect(SigningError):

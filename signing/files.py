@@ -1,53 +1,14 @@
-"""Writing output files so that no half-written file is ever left behind."""
+"""Opening inputs with the room's errors; outputs are written with the validation room's
+:func:`~validation.atomic_output` (re-exported here), the one home of atomic writes."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from signing.errors import InputNotFound, InputUnreadable, OutputNotWritable
+from signing.errors import InputNotFound, InputUnreadable
+from validation import atomic_output as atomic_output
 from validation import os_reason
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A temporary file beside ``path``; renamed over it only when the block succeeds.
-
-    On any error the temporary file is removed and ``path`` is left as it was.
-    """
-    directory = path.parent if str(path.parent) else Path()
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
-    except OSError as exc:
-        raise _output_error(path, exc) from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w+b") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(0o644)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _output_error(path, exc) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _output_error(path: Path, exc: OSError) -> OutputNotWritable:
-    if exc.errno == errno.ENOSPC:
-        return OutputNotWritable(
-            f"the disk is full: cannot write {path}", f"đĩa đầy: không ghi được {path}"
-        )
-    en, vi = os_reason(exc)
-    return OutputNotWritable(f"cannot write {path}: {en}", f"không ghi được {path}: {vi}")
 
 
 def open_input(path: Path) -> BinaryIO:

@@ -515,7 +515,9 @@ async def sign_pdf_files(
     *,
     progress: Callable[[Path, SignedPdf | SigningError], None] | None = None,
 ) -> list[SignedPdf | SigningError]:
-    """Sign several files with one signer (one login); a failure stops only its own file."""
+    """Sign several files with one signer (one login); a failure stops only its own file.
+    An output that cannot be written (:class:`~validation.OutputNotWritable`: a missing or
+    read-only directory, a full disk) stops the batch: the next outputs would fail alike."""
     results: list[SignedPdf | SigningError] = []
     for source, output in jobs:
         try:

@@ -9,11 +9,13 @@ from validation.document import detect_format, validate_bytes, validate_files
 from validation.errors import (
     DevelopmentModeWarning,
     InputMissing,
+    OutputNotWritable,
     PolicyError,
     ValidationError,
     os_reason,
 )
 from validation.evidence import write_evidence
+from validation.files import atomic_output, atomic_write
 from validation.legal import NUMBER_DATE_FIELDS, DocumentKind, legal_verdict
 from validation.pagetext import TextRun, text_runs
 from validation.policy import AgencyRule, TrustAnchors, ValidationPolicy, load_certificates
@@ -49,6 +51,7 @@ __all__ = [
     "Finding",
     "InputMissing",
     "LegalVerdict",
+    "OutputNotWritable",
     "PolicyError",
     "Role",
     "SignatureReport",
@@ -57,6 +60,8 @@ __all__ = [
     "Unparseable",
     "ValidationError",
     "ValidationPolicy",
+    "atomic_output",
+    "atomic_write",
     "canonical_xml",
     "detect_format",
     "element_at",

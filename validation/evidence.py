@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from validation.errors import OutputNotWritable, os_reason
+from validation.files import atomic_write
 from validation.report import DocumentReport, reports_json
 
 
@@ -33,8 +34,10 @@ def write_evidence(report: DocumentReport, directory: Path) -> list[Path]:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         report_path = directory / "report.json"
-        report_path.write_text(
-            json.dumps(reports_json([report]), ensure_ascii=False, indent=2), encoding="utf-8"
+        # each file whole or not at all, like every other output (temp file, fsync, rename)
+        atomic_write(
+            report_path,
+            json.dumps(reports_json([report]), ensure_ascii=False, indent=2).encode("utf-8"),
         )
         written.append(report_path)
         for folder, (items, suffix) in groups.items():
@@ -43,13 +46,13 @@ def write_evidence(report: DocumentReport, directory: Path) -> list[Path]:
             (directory / folder).mkdir(exist_ok=True)
             for n, der in enumerate(items, start=1):
                 path = directory / folder / f"{n:02d}.{suffix}"
-                path.write_bytes(der)
+                atomic_write(path, der)
                 written.append(path)
         sums = "".join(
             f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(directory)}\n"
             for p in written
         )
-        (directory / "SHA256SUMS").write_text(sums, encoding="utf-8")
+        atomic_write(directory / "SHA256SUMS", sums.encode("utf-8"))
     except OSError as exc:
         en, vi = os_reason(exc)
         raise OutputNotWritable(
