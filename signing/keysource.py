@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from asn1crypto import pem, x509
+from asn1crypto import x509
 
+import validation
 from signing.errors import InputNotFound, InputUnreadable, PinMissing, UsageError
 from signing.keys import KeySigner, load_pkcs12
 from signing.pkcs11 import DEFAULT_MODULE, PinSource, open_pkcs11_key, parse_pkcs11_uri
@@ -62,21 +63,20 @@ class PinOptions:
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:
-    """All certificates in a PEM (or single DER) file."""
+    """All certificates in a PEM (or single DER) file: read by the validation room's one
+    certificate reader, its failures told as this room's errors (a chain given for signing
+    is an input, not a trust anchor)."""
+    if not path.exists():
+        raise InputNotFound(f"{path} does not exist", f"không có tệp {path}")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputNotFound(f"{path} does not exist", f"không có tệp {path}") from exc
-    except OSError as exc:
-        en, vi = os_reason(exc)
-        raise InputUnreadable(f"cannot read {path}: {en}", f"không đọc được {path}: {vi}") from exc
-    try:
-        if pem.detect(data):
-            return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
-        cert = x509.Certificate.load(data)
-        cert.native  # noqa: B018 - parse now, fail here
-        return [cert]
-    except ValueError as exc:
+        return list(validation.load_certificates(path))
+    except validation.PolicyError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, OSError):
+            en, vi = os_reason(cause)
+            raise InputUnreadable(
+                f"cannot read {path}: {en}", f"không đọc được {path}: {vi}"
+            ) from exc
         raise InputUnreadable(
             f"{path} holds no readable certificate", f"{path} không chứa chứng thư số đọc được"
         ) from exc
