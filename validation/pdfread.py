@@ -89,7 +89,7 @@ def unreadable(detail: str) -> Unparseable:
         make_finding(
             "pdf.unreadable",
             f"the PDF cannot be read: {detail}",
-            f"không đọc được tệp PDF: {detail}",
+            "không đọc được tệp PDF",  # the reader's words (English) stay in the English text
         )
     )
 

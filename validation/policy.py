@@ -15,7 +15,7 @@ from typing import Literal
 
 from asn1crypto import pem, x509
 
-from validation.errors import PolicyError, os_reason
+from validation.errors import InputMissing, PolicyError, os_reason
 
 Purpose = str
 """A trust anchor's purpose: ``public`` (the national root, NEAC: public signatures under
@@ -29,7 +29,9 @@ def load_certificates(path: Path) -> tuple[x509.Certificate, ...]:
         data = path.read_bytes()
     except OSError as exc:
         en, vi = os_reason(exc)
-        raise PolicyError(
+        # a file that does not exist is a missing input (exit 66), not a bad policy
+        error = InputMissing if isinstance(exc, FileNotFoundError) else PolicyError
+        raise error(
             f"cannot read the trust anchor file {path}: {en}",
             f"không đọc được tệp chứng thư tin cậy {path}: {vi}",
         ) from exc

@@ -97,9 +97,7 @@ def _checked(token: cms.ContentInfo) -> cms.ContentInfo:
         if len(signed_data["signer_infos"]) != 1:
             raise ValueError("a token has exactly one signer")
     except Exception as exc:
-        raise _unparseable(
-            f"not a timestamp token ({exc})", f"không phải dấu thời gian ({exc})"
-        ) from exc
+        raise _unparseable(f"not a timestamp token ({exc})", "không phải dấu thời gian") from exc
     return token
 
 

@@ -191,13 +191,13 @@ def parse_untrusted_xml(data: bytes) -> etree._Element:
         raise _unparseable(
             "unreadable",
             f"the document is not well-formed XML: {exc}",
-            f"văn bản không phải XML hợp lệ: {exc}",
+            "văn bản không phải XML hợp lệ",
         ) from exc
     except ValueError as exc:
         raise _unparseable(
             "unreadable",
             f"the document is not well-formed XML: {exc}",
-            f"văn bản không phải XML hợp lệ: {exc}",
+            "văn bản không phải XML hợp lệ",
         ) from exc
     if root is None:
         raise _unparseable("unreadable", "the document is empty", "văn bản rỗng")

@@ -346,7 +346,7 @@ def verify_crypto(
                 Finding(
                     code="xml.digest_mismatch",
                     en=f"integrity: the document was changed after it was signed ({exc})",
-                    vi=f"toàn vẹn: văn bản đã bị thay đổi sau khi ký ({exc})",
+                    vi="toàn vẹn: văn bản đã bị thay đổi sau khi ký",
                 ),
             ) from exc
         except InvalidSignature as exc:
@@ -388,5 +388,5 @@ def _structure_error(exc: Exception) -> Verdict:
     return format_failure(
         "structure",
         f"the signature is not well-formed XMLDSig: {exc}",
-        f"chữ ký không đúng cấu trúc XMLDSig: {exc}",
+        "chữ ký không đúng cấu trúc XMLDSig",
     )

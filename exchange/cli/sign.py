@@ -20,6 +20,7 @@ from signing import (
     Anchor,
     AppearanceSpec,
     ExistingField,
+    InputNotFound,
     Level,
     PadesSigner,
     PadesSpec,
@@ -73,7 +74,8 @@ def _read_file(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         en, vi = os_reason(exc)
-        raise UsageError(f"cannot read {path}: {en}", f"không đọc được {path}: {vi}") from exc
+        error = InputNotFound if isinstance(exc, FileNotFoundError) else UsageError
+        raise error(f"cannot read {path}: {en}", f"không đọc được {path}: {vi}") from exc
 
 
 def pdf_options(func: F) -> F:

@@ -60,7 +60,7 @@ def _read_all(
     """Read and check CRLs or OCSP responses (DER or PEM) supplied by the caller."""
     from asn1crypto import pem
 
-    from validation import PolicyError, os_reason
+    from validation import InputMissing, PolicyError, os_reason
 
     result = []
     for path in paths:
@@ -68,7 +68,8 @@ def _read_all(
             data = path.read_bytes()
         except OSError as exc:
             en, vi = os_reason(exc)
-            raise PolicyError(
+            error = InputMissing if isinstance(exc, FileNotFoundError) else PolicyError
+            raise error(
                 f"cannot read the {what_en} {path}: {en}", f"không đọc được {what_vi} {path}: {vi}"
             ) from exc
         der = bytes(pem.unarmor(data)[2]) if pem.detect(data) else data

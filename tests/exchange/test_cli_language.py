@@ -285,3 +285,62 @@ def test_room_messages_name_no_command_line_flag() -> None:
             ):
                 flagged.append(f"{where}: {node.value}")
     assert flagged == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify", "{missing}"],
+        ["verify", "{doc}", "--trust", "{missing}"],
+        ["verify", "{doc}", "--crl", "{missing}"],
+        ["verify", "{doc}", "--ocsp", "{missing}"],
+        ["verify", "{doc}", "--data", "{missing}"],
+        ["sign", "pdf", "{missing}", "-o", "{out}", "--key", "{p12}", "--pin-env", "P"],
+        ["sign", "pdf", "{doc}", "-o", "{out}", "--key", "{missing_p12}"],
+        ["sign", "finish", "{doc}", "--signature", "{missing}", "-o", "{out}"],
+        ["sign", "prepare", "{doc}", "--cert", "{missing}", "--state", "{out}"],
+        ["number", "add-fields", "{missing}", "-o", "{out}"],
+        ["number", "fill", "{missing}", "-o", "{out}", "--number", "1"],
+    ],
+    ids=lambda args: " ".join(a for a in args if not a.startswith("{")),
+)
+def test_a_missing_input_exits_66_in_every_command(
+    args: list[str], pki: DevPki, sample_pdf: bytes, tmp_path: Path
+) -> None:
+    """The README's exit-code table: 66 when an input file does not exist."""
+    p12 = tmp_path / "key.p12"
+    p12.write_bytes(pki.pkcs12("personal", b"secret"))
+    doc = tmp_path / "doc.pdf"
+    doc.write_bytes(sample_pdf)
+    missing = tmp_path / ("nope.p12" if "{missing_p12}" in args else "nope.bin")
+    names = {
+        "{missing}": missing,
+        "{missing_p12}": missing,
+        "{doc}": doc,
+        "{out}": tmp_path / "out.pdf",
+        "{p12}": p12,
+    }
+    argv = [str(names.get(a, a)) for a in args]
+    result = run_cli(*argv, env={**VI, "P": "secret"})
+    assert result.code == 66, result.err
+    [line] = [x for x in result.err.splitlines() if "cảnh báo" not in x]  # the PKCS#12 warning
+    assert line.startswith("lienthong: lỗi: ") and str(missing) in line, line
+    assert "No such file" not in line
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_the_command_line_names_its_own_option(
+    pki: DevPki, sample_pdf: bytes, tmp_path: Path
+) -> None:
+    """The signing room says what is missing; the command line adds which option gives it."""
+    p12 = tmp_path / "key.p12"
+    p12.write_bytes(pki.pkcs12("personal", b"secret"))
+    doc = tmp_path / "doc.pdf"
+    doc.write_bytes(sample_pdf)
+    args = ["sign", "pdf", str(doc), "-o", str(tmp_path / "o.pdf"), "--key", str(p12)]
+    args += ["--pin-env", "P", "--level", "B-T"]
+    vi = run_cli(*args, env={**VI, "P": "secret"})
+    assert vi.code == 64
+    assert "lienthong: lỗi: mức B-T cần máy chủ cấp dấu thời gian (tùy chọn --tsa URL)" in vi.err
+    en = run_cli(*args, env={"P": "secret"})
+    assert "level B-T needs a timestamp authority (option --tsa URL)" in en.err

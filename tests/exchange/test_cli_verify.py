@@ -159,7 +159,7 @@ def test_missing_file_and_usage_errors(signed_docs: dict[str, Path], tmp_path: P
     assert run_cli("verify", str(signed_docs["final"]), "--at", "yesterday").code == 64
     assert run_cli("verify", str(signed_docs["final"]), "--revocation", "maybe").code == 64
     bad_trust = run_cli("verify", str(signed_docs["final"]), "--trust", str(tmp_path / "x.pem"))
-    assert bad_trust.code == 64 and "x.pem" in bad_trust.err
+    assert bad_trust.code == 66 and "x.pem" in bad_trust.err  # a missing input
 
 
 def test_evidence_export(signed_docs: dict[str, Path], pki_files: Path, tmp_path: Path) -> None:
