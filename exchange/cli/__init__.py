@@ -48,6 +48,7 @@ from exchange.cli.i18n import (
 from exchange.cli.lazy import LazyCommand, LazyGroup
 
 if TYPE_CHECKING:
+    from exchange.errors import ExchangeError
     from signing import SigningError
     from validation import ValidationError
 
@@ -56,12 +57,36 @@ EXIT_INTERNAL = 70
 
 
 COMMANDS = {
+    "audit": LazyCommand(
+        module="exchange.cli.audit",
+        attribute="audit",
+        summary=Text(
+            "The audit log: check its hash chain.",
+            "Nhật ký hệ thống: kiểm tra chuỗi băm.",
+        ),
+    ),
+    "db": LazyCommand(
+        module="exchange.cli.db",
+        attribute="db",
+        summary=Text(
+            "The database: apply migrations, show the schema revision.",
+            "Cơ sở dữ liệu: áp dụng các bản chuyển đổi, xem phiên bản lược đồ.",
+        ),
+    ),
     "demo": LazyCommand(
         module="exchange.cli.demo",
         attribute="demo",
         summary=Text(
             "Sign a sample công văn end to end (development only).",
             "Chạy thử: ký một công văn mẫu từ đầu đến cuối (chỉ để phát triển).",
+        ),
+    ),
+    "directory": LazyCommand(
+        module="exchange.cli.directory",
+        attribute="directory",
+        summary=Text(
+            "The agency directory: add, import, export, list.",
+            "Danh bạ cơ quan: thêm, nhập, xuất, liệt kê.",
         ),
     ),
     "edxml": LazyCommand(
@@ -80,6 +105,14 @@ COMMANDS = {
             "Số và ngày văn bản, điền sau chữ ký cá nhân.",
         ),
     ),
+    "serve": LazyCommand(
+        module="exchange.cli.serve",
+        attribute="serve",
+        summary=Text(
+            "Run the HTTP API; refuses to start on an out-of-date database.",
+            "Chạy dịch vụ HTTP; không chạy khi lược đồ cơ sở dữ liệu đã cũ.",
+        ),
+    ),
     "sign": LazyCommand(
         module="exchange.cli.sign",
         attribute="sign",
@@ -92,7 +125,16 @@ COMMANDS = {
         module="exchange.cli.token",
         attribute="token",
         summary=Text(
-            "What a token or HSM holds (PKCS#11).", "Token, HSM và những gì trong đó (PKCS#11)."
+            "What a token or HSM holds (PKCS#11); issue, revoke: API tokens for machines.",
+            "Token, HSM và những gì trong đó (PKCS#11); issue, revoke: mã truy cập API cho máy.",
+        ),
+    ),
+    "user": LazyCommand(
+        module="exchange.cli.user",
+        attribute="user",
+        summary=Text(
+            "Users of an agency: add, list, disable.",
+            "Người dùng của một cơ quan: thêm, liệt kê, khóa.",
         ),
     ),
     "verify": LazyCommand(
@@ -246,17 +288,22 @@ OPTION_HINTS = {
 here. The rooms never name an edge's options: behind the HTTP API they would read wrong."""
 
 
-def _option_hint(error: SigningError | ValidationError) -> str:
+def _option_hint(error: SigningError | ValidationError | ExchangeError) -> str:
     needs = getattr(error, "details", {}).get("needs")
     option = OPTION_HINTS.get(needs) if isinstance(needs, str) else None
     return "" if option is None else f" ({pick('option', 'tùy chọn')} {option})"
 
 
-def _room_error(exc: Exception) -> SigningError | ValidationError | None:
-    """``exc`` if it is a :class:`signing.SigningError` or a
-    :class:`validation.ValidationError`, else None."""
-    for room, name in (("signing", "SigningError"), ("validation", "ValidationError")):
+def _room_error(exc: Exception) -> SigningError | ValidationError | ExchangeError | None:
+    """``exc`` if it is a :class:`signing.SigningError`, a
+    :class:`validation.ValidationError` or an :class:`exchange.errors.ExchangeError`, else
+    None."""
+    for room, name in (
+        ("signing", "SigningError"),
+        ("validation", "ValidationError"),
+        ("exchange.errors", "ExchangeError"),
+    ):
         base = _loaded(room, name)
         if base is not None and isinstance(exc, base):
-            return cast("SigningError | ValidationError", exc)
+            return cast("SigningError | ValidationError | ExchangeError", exc)
     return None

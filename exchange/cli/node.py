@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from exchange.cli.i18n import Text
+
 if TYPE_CHECKING:
     from exchange.audit import Actor
     from exchange.settings import Settings
@@ -28,7 +30,10 @@ def config_option(func: F) -> F:
         "--config",
         "config_file",
         type=click.Path(dir_okay=False, path_type=Path),
-        help="TOML settings file (default: $LIENTHONG_CONFIG; LIENTHONG_* variables win).",
+        help=Text(
+            "TOML settings file (default: $LIENTHONG_CONFIG; LIENTHONG_* variables win).",
+            "Tệp cấu hình TOML (mặc định: $LIENTHONG_CONFIG; biến LIENTHONG_* được ưu tiên).",
+        ),
     )(func)
 
 
@@ -38,7 +43,10 @@ def agency_option(func: F) -> F:
         "organ_id",
         required=True,
         metavar="ORGANID",
-        help="The agency (OrganId) hosted on this node that the command acts for.",
+        help=Text(
+            "The agency (OrganId) hosted on this node that the command acts for.",
+            "Cơ quan (mã định danh OrganId) thuộc nút này mà lệnh làm việc cho.",
+        ),
     )(func)
 
 
@@ -49,7 +57,7 @@ def format_option(func: F) -> F:
         type=click.Choice(["text", "json"]),
         default="text",
         show_default=True,
-        help="Output format.",
+        help=Text("Output format.", "Định dạng kết quả."),
     )(func)
 
 

@@ -6,15 +6,27 @@ from pathlib import Path
 
 import click
 
+from exchange.cli.i18n import Command, Text, vietnamese
 from exchange.cli.node import config_option, run, settings
 
 
-@click.command()
+@click.command(cls=Command)
 @config_option
-@click.option("--host", help="Address to listen on (default: the settings', 127.0.0.1).")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: the settings', 8730).")
+@click.option(
+    "--host",
+    help=Text(
+        "Address to listen on (default: the settings', 127.0.0.1).",
+        "Địa chỉ lắng nghe (mặc định: theo cấu hình, 127.0.0.1).",
+    ),
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help=Text("Port (default: the settings', 8730).", "Cổng (mặc định: theo cấu hình, 8730)."),
+)
+@vietnamese("Chạy dịch vụ HTTP; không chạy khi lược đồ cơ sở dữ liệu đã cũ.")
 def serve(config_file: Path | None, host: str | None, port: int | None) -> None:
-    """Chạy dịch vụ / run the HTTP API; refuses to start on an out-of-date database."""
+    """Run the HTTP API; refuses to start on an out-of-date database."""
     import uvicorn
 
     from exchange.api import create_app

@@ -1,4 +1,5 @@
-"""``lienthong token``: what the PKCS#11 module sees."""
+"""``lienthong token``: what the PKCS#11 module sees; ``issue`` and ``revoke`` are API
+tokens for machines (:mod:`exchange.cli.apitoken`)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,19 @@ from pathlib import Path
 
 import click
 
+from exchange.cli.apitoken import token_issue, token_revoke
 from exchange.cli.i18n import Group, Text, pick, vietnamese
 from exchange.cli.options import default_module
 
 
 @click.group(cls=Group)
-@vietnamese("Token, HSM và những gì trong đó (PKCS#11).")
+@vietnamese("Token, HSM và những gì trong đó (PKCS#11); issue, revoke: mã truy cập API cho máy.")
 def token() -> None:
-    """What a token or HSM holds (PKCS#11)."""
+    """What a token or HSM holds (PKCS#11); issue, revoke: API tokens for machines."""
+
+
+token.add_command(token_issue)
+token.add_command(token_revoke)
 
 
 @token.command("list")

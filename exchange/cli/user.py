@@ -9,14 +9,21 @@ from pathlib import Path
 
 import click
 
+from exchange.cli.i18n import Group, Text, pick, vietnamese
 from exchange.cli.node import agency_option, config_option, format_option, operator, run, settings
 
 ROLES = ("clerk", "signer", "archivist", "admin")
+ROLE_HELP = Text(
+    "A role (repeat for several): clerk = văn thư, signer = lãnh đạo, archivist, admin.",
+    "Vai trò (lặp lại nếu nhiều): clerk = văn thư, signer = lãnh đạo, archivist = lưu trữ, "
+    "admin = quản trị.",
+)
 
 
-@click.group()
+@click.group(cls=Group)
+@vietnamese("Người dùng của một cơ quan: thêm, liệt kê, khóa.")
 def user() -> None:
-    """Người dùng / users of an agency: add, list, disable."""
+    """Users of an agency: add, list, disable."""
 
 
 @user.command("add")
@@ -24,19 +31,18 @@ def user() -> None:
 @agency_option
 @click.argument("username")
 @click.option(
-    "--role",
-    "roles",
-    type=click.Choice(ROLES),
-    multiple=True,
-    required=True,
-    help="A role (repeat for several): clerk = văn thư, signer = lãnh đạo, archivist, admin.",
+    "--role", "roles", type=click.Choice(ROLES), multiple=True, required=True, help=ROLE_HELP
 )
-@click.option("--full-name", default="", help="The person's full name.")
+@click.option("--full-name", default="", help=Text("The person's full name.", "Họ và tên."))
 @click.option(
     "--password-env",
     metavar="NAME",
-    help="Read the password from this environment variable (default: ask for it).",
+    help=Text(
+        "Read the password from this environment variable (default: ask for it).",
+        "Đọc mật khẩu từ biến môi trường này (mặc định: hỏi khi chạy).",
+    ),
 )
+@vietnamese("Thêm người dùng vào một cơ quan.")
 def user_add(
     config_file: Path | None,
     organ_id: str,
@@ -45,7 +51,7 @@ def user_add(
     full_name: str,
     password_env: str | None,
 ) -> None:
-    """Thêm người dùng / add a user to an agency."""
+    """Add a user to an agency."""
     from exchange import accounts
     from exchange.errors import BadRequest
     from exchange.service import open_services
@@ -59,7 +65,9 @@ def user_add(
                 f"Biến môi trường {password_env} chưa được đặt.",
             )
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(
+            pick("Password", "Mật khẩu"), hide_input=True, confirmation_prompt=True
+        )
 
     async def go() -> accounts.UserView:
         async with open_services(node) as svc, svc.transaction() as session:
@@ -74,15 +82,22 @@ def user_add(
             )
 
     view = run(go)
-    click.echo(f"user {view.username} added to {view.organ_id} ({' '.join(view.roles)})")
+    roles_text = " ".join(view.roles)
+    click.echo(
+        pick(
+            f"user {view.username} added to {view.organ_id} ({roles_text})",
+            f"đã thêm người dùng {view.username} vào {view.organ_id} ({roles_text})",
+        )
+    )
 
 
 @user.command("list")
 @config_option
 @agency_option
 @format_option
+@vietnamese("Danh sách người dùng của một cơ quan.")
 def user_list(config_file: Path | None, organ_id: str, output_format: str) -> None:
-    """Danh sách người dùng / list an agency's users."""
+    """List an agency's users."""
     from exchange import accounts
     from exchange.service import open_services
 
@@ -99,16 +114,17 @@ def user_list(config_file: Path | None, organ_id: str, output_format: str) -> No
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
     for u in users:
-        state = "disabled" if u.disabled else "active"
-        click.echo(f"{u.username:<24} {' '.join(u.roles):<28} {state:<8} {u.full_name}")
+        state = pick("disabled", "đã khóa") if u.disabled else pick("active", "hoạt động")
+        click.echo(f"{u.username:<24} {' '.join(u.roles):<28} {state:<10} {u.full_name}")
 
 
 @user.command("disable")
 @config_option
 @agency_option
 @click.argument("username")
+@vietnamese("Khóa người dùng và thu hồi các phiên đăng nhập của họ.")
 def user_disable(config_file: Path | None, organ_id: str, username: str) -> None:
-    """Khóa người dùng / disable a user and revoke their sessions."""
+    """Disable a user and revoke their sessions."""
     from exchange import accounts
     from exchange.service import open_services
 
@@ -120,4 +136,9 @@ def user_disable(config_file: Path | None, organ_id: str, username: str) -> None
             return await accounts.disable_user(session, admin, username)
 
     view = run(go)
-    click.echo(f"user {view.username} of {view.organ_id} disabled")
+    click.echo(
+        pick(
+            f"user {view.username} of {view.organ_id} disabled",
+            f"đã khóa người dùng {view.username} của {view.organ_id}",
+        )
+    )
