@@ -81,6 +81,7 @@ from validation import (
     ValidationPolicy,
     hexstrings,
     load_certificates,
+    pdftokens,
     validate_bytes,
     validate_files,
 )
@@ -198,13 +199,22 @@ async def _documents(pki: DevPki, tsa_url: str, pages: int) -> dict[str, bytes]:
     return {"pdf-1": one, "pdf-100": hundred, "decree30": many, "xml": xml}
 
 
+_PYHANKO_AS_SHIPPED = {
+    "read_hex_string_from_stream": hexstrings.PYHANKO_READ_HEX_STRING,
+    "read_until_delimiter": pdftokens.PYHANKO_READ_UNTIL_DELIMITER,
+    "_decode_name": pdftokens.PYHANKO_DECODE_NAME,
+}
+
+
 def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
-    """pyHanko as shipped: with its own hex-string reader (the validation room installs a
-    faster one for the whole process), restored for the duration of each run."""
+    """pyHanko as shipped: with its own hex-string, keyword and name readers (the validation
+    room installs faster ones for the whole process), restored for the duration of each run
+    (nothing else runs meanwhile)."""
 
     def once() -> bool:
-        ours = generic.read_hex_string_from_stream
-        generic.read_hex_string_from_stream = hexstrings.PYHANKO_READ_HEX_STRING
+        module = vars(generic)
+        ours = {name: module[name] for name in _PYHANKO_AS_SHIPPED}
+        module.update(_PYHANKO_AS_SHIPPED)
         try:
             reader = PdfFileReader(io.BytesIO(data))
             sig = reader.embedded_regular_signatures[0]
@@ -212,7 +222,7 @@ def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
             status = validate_pdf_signature(sig, context)
             return bool(status.bottom_line)
         finally:
-            generic.read_hex_string_from_stream = ours
+            module.update(ours)
 
     return once
 

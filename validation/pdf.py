@@ -142,6 +142,7 @@ from validation.pdfread import (
     why,
 )
 from validation.pdfstructure import Structure, read_structure
+from validation.pdftokens import install_fast_tokens
 from validation.policy import ValidationPolicy
 from validation.report import (
     CertificateInfo,
@@ -159,6 +160,7 @@ from validation.report import (
 __all__ = ["validate_pdf"]
 
 install_fast_hex_strings()
+install_fast_tokens()
 
 TSA_KEY_USAGE = KeyUsageConstraints(extd_key_usage={"time_stamping"})
 

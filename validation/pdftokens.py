@@ -1,0 +1,79 @@
+"""Faster name and keyword readers for pyHanko's PDF parser.
+
+Written by hand because pyHanko 0.38 reads every name (``/Type``, ``/Kids`` ...) and keyword
+one byte at a time through a Python generator, and decodes every name byte by byte through
+a ``BytesIO``: names are the commonest token of a PDF, and this was a tenth of a one-page
+validation. Like :mod:`validation.hexstrings`, the readers are installed once, when
+:mod:`validation.pdf` is imported, and never switched off; each gives pyHanko's exact result
+(value, exception and stream position) for every input, and hands anything unusual to
+pyHanko's own function. A test compares both on random input.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pyhanko.pdf_utils import generic, misc
+
+__all__ = [
+    "PYHANKO_DECODE_NAME",
+    "PYHANKO_READ_UNTIL_DELIMITER",
+    "decode_name",
+    "install_fast_tokens",
+    "read_until_delimiter",
+]
+
+_STOP = re.compile(b"[" + re.escape(misc.PDF_WHITESPACE + misc.PDF_DELIMITERS) + b"]")
+_PLAIN_NAME = re.compile(
+    b"[^"
+    + re.escape(misc.PDF_WHITESPACE + misc.PDF_DELIMITERS + b"#")
+    + b"\\x00-\\x20\\x7f-\\xff]*"
+)
+"""Name bytes that pyHanko copies as they are: printable ASCII, no delimiter, no ``#``."""
+_CHUNK = 64
+
+
+def read_until_delimiter(stream: Any) -> bytes:
+    """pyHanko's ``misc.read_until_delimiter``, reading in chunks: the bytes up to the first
+    whitespace or delimiter (left unread), or to the end of the stream."""
+    parts: list[bytes] = []
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return b"".join(parts)
+        stop = _STOP.search(chunk)
+        if stop is not None:
+            parts.append(chunk[: stop.start()])
+            stream.seek(stop.start() - len(chunk), os.SEEK_CUR)
+            return b"".join(parts)
+        parts.append(chunk)
+
+
+def decode_name(name_bytes: bytes) -> generic.NameObject:
+    """pyHanko's ``generic._decode_name``: a plain name directly, anything else (escapes,
+    bytes that must be escaped) by pyHanko's own function."""
+    if _PLAIN_NAME.fullmatch(name_bytes) is None:
+        return PYHANKO_DECODE_NAME(name_bytes)
+    return generic.NameObject("/" + name_bytes.decode("ascii"))
+
+
+_LOCK = threading.Lock()
+PYHANKO_READ_UNTIL_DELIMITER: Callable[[Any], bytes] = misc.read_until_delimiter
+"""pyHanko's own readers, as shipped (the fallback, and the benchmark's baseline)."""
+PYHANKO_DECODE_NAME: Callable[[bytes], generic.NameObject] = generic._decode_name
+
+
+def install_fast_tokens() -> None:
+    """Make pyHanko's object parser use :func:`read_until_delimiter` and
+    :func:`decode_name`, once and for good (as
+    :func:`validation.hexstrings.install_fast_hex_strings` does)."""
+    with _LOCK:
+        # the names pyHanko's object parser looks up in its own module when it runs
+        if vars(generic)["read_until_delimiter"] is not read_until_delimiter:
+            vars(generic)["read_until_delimiter"] = read_until_delimiter
+        if generic._decode_name is not decode_name:
+            generic._decode_name = decode_name
