@@ -58,7 +58,10 @@ def language_of(argv: Sequence[str]) -> str:
     return default_language()
 
 
-def pick(en: str, vi: str) -> str:
+T = TypeVar("T")
+
+
+def pick(en: T, vi: T) -> T:
     """``vi`` or ``en``, in the language of this run."""
     return vi if language() == "vi" else en
 

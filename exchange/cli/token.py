@@ -22,6 +22,15 @@ token.add_command(token_issue)
 token.add_command(token_revoke)
 
 
+_KINDS_EN = ("private key", "public key", "certificate")
+_KINDS_VI = {
+    "private key": "khóa bí mật",
+    "public key": "khóa công khai",
+    "certificate": "chứng thư số",
+}
+"""The kinds of object ``list_tokens`` reports, as a Vietnamese reader names them."""
+
+
 @token.command("list")
 @click.option(
     "--module",
@@ -63,11 +72,14 @@ def token_list(module: str, pin_env: str | None, pin_file: Path | None) -> None:
                 if pin
                 else pick("; PIN needed", "; cần mã PIN")
             )
+        slot, serial = pick("slot", "khe"), pick("serial", "số sê-ri")
         click.echo(
-            f"slot {info.slot_id}: token {info.label!r} serial {info.serial} "
+            f"{slot} {info.slot_id}: token {info.label!r} {serial} {info.serial} "
             f"({info.manufacturer} {info.model}){login}"
         )
+        width = 1 + max(len(k) for k in pick(_KINDS_EN, tuple(_KINDS_VI.values())))
         for obj in sorted(info.objects, key=lambda o: (o.kind, o.label)):
-            click.echo(f"  {obj.kind:<12} {obj.label!r} id={obj.id_hex}  {obj.detail}")
+            kind = pick(obj.kind, _KINDS_VI.get(obj.kind, obj.kind))
+            click.echo(f"  {kind:<{width}} {obj.label!r} id={obj.id_hex}  {obj.detail}")
             if obj.kind == "private key":
                 click.echo(f"    --key '{pkcs11_uri(info.label, obj.label, module)}'")

@@ -192,11 +192,17 @@ def test_sign_batch_summary_in_vietnamese(pki: DevPki, sample_pdf: bytes, tmp_pa
     result = run_cli(*args, "--pin-env", "P", env={**VI, "P": "secret"})
     assert result.code == 1, result.err
     assert f"đã ký 1 trên 2 văn bản vào {out}" in result.out
+    assert f"lienthong: cảnh báo: ký bằng khóa đọc từ tệp {p12}" in result.err
     [failure] = [line for line in result.err.splitlines() if "bad.pdf" in line]
     assert failure == f"lienthong: {bad}: tệp PDF không đọc được", failure
     english = run_cli(*args, "--pin-env", "P", env={"P": "secret"})
     assert f"signed 1 of 2 documents into {out}" in english.out
     assert "not a readable PDF: " in english.err  # English keeps the library's words
+
+
+def token_slot(listing: str) -> str:
+    """The slot number of the first token in an English listing."""
+    return listing.split("slot ", 1)[1].split(":", 1)[0]
 
 
 @pytest.mark.hsm
@@ -212,6 +218,8 @@ def test_token_list_after_login(token: SoftHsmToken) -> None:
         "token", "list", "--module", token.module, "--pin-env", "TOKEN_PIN", env={**VI, **PIN_ENV}
     )
     assert "; đã đăng nhập" in vi.out and "cần mã PIN" not in vi.out
+    assert f"khe {token_slot(logged_in.out)}: token '{token.label}' số sê-ri" in vi.out
+    assert "  khóa bí mật     'personal'" in vi.out and "private key" not in vi.out
 
 
 # -- the rooms' messages ---------------------------------------------------------------------
