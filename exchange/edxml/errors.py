@@ -39,9 +39,10 @@ class EdxmlError(InputUnreadable):
 
     @classmethod
     def label_for(cls, path: str) -> str:
-        if cls.rule is None:
+        """``N.MessageHeader.To``; empty for the file as a whole (no element to name)."""
+        if cls.rule is None or not path:
             return path
-        return f"{cls.rule}.{path}" if path else cls.rule
+        return f"{cls.rule}.{path}"
 
     @property
     def label(self) -> str:

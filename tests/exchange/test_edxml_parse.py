@@ -734,7 +734,9 @@ def test_traversal_and_reserved_names_are_refused(name: str) -> None:
 
 def test_oversize_package_and_attachment_limits() -> None:
     data = built()
-    assert isinstance(refusal(data, Limits(max_package_bytes=len(data) - 1)), AttachmentTooLarge)
+    whole = refusal(data, Limits(max_package_bytes=len(data) - 1))
+    assert isinstance(whole, AttachmentTooLarge)
+    assert str(whole).startswith("the package is larger than")  # no element to name
     error = refusal(data, Limits(max_attachment_bytes=len(PDF) - 1))
     assert isinstance(error, AttachmentTooLarge)
     assert error.label == "R.AttachmentEncoded.Attachment[1]"
