@@ -52,6 +52,10 @@ from signing.dev import (
 )
 from validation import DocumentReport, TrustAnchors, ValidationPolicy, validate_bytes
 
+Say = Callable[[str, str], None]
+"""Tells the user what the demo is doing: the English line, then the Vietnamese one (the
+caller picks one)."""
+
 DEV_PIN = "123456"
 DEV_SO_PIN = "12345678"
 DEV_PORT = 8397
@@ -84,21 +88,27 @@ class DemoResult:
     """The development tokens' PIN."""
 
 
-def _ensure_pki(directory: Path, say: Callable[[str], None]) -> DevPki:
+def _ensure_pki(directory: Path, say: Say) -> DevPki:
     if (directory / "pki.json").exists():
         return DevPki.load(directory)
-    say(f"creating a development PKI in {directory}")
+    say(
+        f"creating a development PKI in {directory}",
+        f"đang tạo hệ thống chứng thư số thử nghiệm trong {directory}",
+    )
     pki = DevPki.generate(f"http://127.0.0.1:{DEV_PORT}")
     pki.save(directory)
     return pki
 
 
-def _ensure_tokens(home: SoftHsmHome, pki: DevPki, say: Callable[[str], None]) -> None:
+def _ensure_tokens(home: SoftHsmHome, pki: DevPki, say: Say) -> None:
     home.ensure()
     for label, obj, signer in TOKENS:
         if home.has_token(label):
             continue
-        say(f"creating the SoftHSM2 token {label!r} (PIN {DEV_PIN}, development only)")
+        say(
+            f"creating the SoftHSM2 token {label!r} (PIN {DEV_PIN}, development only)",
+            f"đang tạo token SoftHSM2 {label!r} (PIN {DEV_PIN}, chỉ để thử nghiệm)",
+        )
         home.create_token(label, pin=DEV_PIN, so_pin=DEV_SO_PIN)
         home.import_identity(
             label,
@@ -127,7 +137,7 @@ class _Setup:
     runs_dir: Path
 
 
-def _setup(data_dir: Path, say: Callable[[str], None]) -> _Setup:
+def _setup(data_dir: Path, say: Say) -> _Setup:
     """Everything that is created once and reused: PKI, tokens, images, output folder."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -156,13 +166,13 @@ def _setup(data_dir: Path, say: Callable[[str], None]) -> _Setup:
     )
 
 
-async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
+async def run_demo(data_dir: Path, say: Say) -> DemoResult:
     data_dir = await asyncio.to_thread(data_dir.resolve)
     setup = await asyncio.to_thread(_setup, data_dir, say)
     module, pki = setup.module, setup.pki
     started = datetime.now(VIETNAM)
     run_dir = await asyncio.to_thread(_new_run_dir, setup.runs_dir, started)
-    say(f"this run's files go to {run_dir}")
+    say(f"this run's files go to {run_dir}", f"các tệp của lần chạy này nằm trong {run_dir}")
 
     async def save(name: str, data: bytes) -> Path:
         path = run_dir / name
@@ -170,7 +180,10 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
         return path
 
     doc = SampleDocument()
-    say("writing a sample công văn (draft) with empty number and date fields")
+    say(
+        "writing a sample công văn (draft) with empty number and date fields",
+        "đang tạo bản thảo công văn mẫu, để trống số và ngày",
+    )
     draft_path = await save("1-draft.pdf", add_text_fields(make_sample_cong_van(doc)))
     draft = draft_path.read_bytes()
 
@@ -184,13 +197,19 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
             placement=Anchor(text=doc.signer_name, above=doc.position),
         ),
     )
-    say(f"signing as {DEV_PERSON} (token Personal, personal profile)")
+    say(
+        f"signing as {DEV_PERSON} (token Personal, personal profile)",
+        f"đang ký với tư cách {DEV_PERSON} (token Personal, chữ ký cá nhân)",
+    )
     async with open_key(pkcs11_uri("Personal", "signature", module), pins) as key:
         personal, _ = await PadesSigner(key, personal_spec).sign_bytes(draft)
     await save("2-personal.pdf", personal)
 
     number = started.strftime("%H%M")
-    say(f"numbering: Số {number}/{doc.notation_suffix}, {started:%d/%m/%Y}")
+    say(
+        f"numbering: Số {number}/{doc.notation_suffix}, {started:%d/%m/%Y}",
+        f"cấp số: Số {number}/{doc.notation_suffix}, ngày {started:%d/%m/%Y}",
+    )
     numbered = fill_text_fields(personal, {"so": number, **decree30_date_parts(started.date())})
     await save("3-numbered.pdf", numbered)
 
@@ -208,18 +227,26 @@ async def run_demo(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
         )
         say(
             f"sealing as {DEV_ORG} (token Agency, agency profile, timestamp from "
-            f"{services.tsa_url})"
+            f"{services.tsa_url})",
+            f"đang ký số của cơ quan {DEV_ORG} (token Agency, chữ ký cơ quan, dấu thời gian "
+            f"từ {services.tsa_url})",
         )
         async with open_key(pkcs11_uri("Agency", "seal", module), pins) as key:
             sealed, _ = await PadesSigner(key, agency_spec).sign_bytes(numbered)
         await save("4-sealed.pdf", sealed)
         # B-LT: the certificates, CRLs and OCSP answers of both signatures go into the DSS
         # now, while the development responder runs, so the document verifies offline later
-        say("adding the validation data (certificates, CRLs, OCSP) of both signatures: B-LT")
+        say(
+            "adding the validation data (certificates, CRLs, OCSP) of both signatures: B-LT",
+            "đang thêm dữ liệu kiểm tra (chứng thư số, CRL, OCSP) của cả hai chữ ký: B-LT",
+        )
         final = await add_validation_data(sealed, trust_roots=(pki.root.asn1,))
         output = await save(FINAL_NAME, final)
     await asyncio.to_thread(_point_latest, data_dir, run_dir)
-    say("validating the result offline (signatures, timestamp, revocation, Decree 30 Art. 5)")
+    say(
+        "validating the result offline (signatures, timestamp, revocation, Decree 30 Art. 5)",
+        "đang kiểm tra kết quả ngoại tuyến (chữ ký, dấu thời gian, thu hồi, Điều 5 Nghị định 30)",
+    )
     report = await _judge(final, str(output), pki)
     return DemoResult(
         output=output,
@@ -261,7 +288,7 @@ def _point_latest(data_dir: Path, run_dir: Path) -> None:
     tmp.replace(link)
 
 
-def run_demo_sync(data_dir: Path, say: Callable[[str], None]) -> DemoResult:
+def run_demo_sync(data_dir: Path, say: Say) -> DemoResult:
     with warnings.catch_warnings():
         warnings.simplefilter("once", DevelopmentModeWarning)
         return asyncio.run(run_demo(data_dir, say))

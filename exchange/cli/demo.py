@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from exchange.cli.i18n import Command, Text, vietnamese
+from exchange.cli.i18n import Command, Text, pick, vietnamese
 from exchange.demo import DemoResult, run_demo_sync
 from validation import render_text
 
@@ -33,35 +33,36 @@ PIN_VARIABLE = "LIENTHONG_DEMO_PIN"
 def demo(ctx: click.Context, /, data_dir: Path) -> None:
     """Sign a sample công văn end to end (development only)."""
 
-    def say(line: str) -> None:
-        click.echo(f"• {line}", err=True)
+    def say(en: str, vi: str) -> None:
+        click.echo(f"• {pick(en, vi)}", err=True)
 
     lang = ctx.obj["lang"]
     result = run_demo_sync(data_dir, say)
     click.echo("")
-    click.echo(f"Thư mục của lần chạy / this run's folder: {result.run_dir}")
-    click.echo(f"Văn bản đã ký / signed document: {result.output}")
+    click.echo(
+        pick(f"This run's folder: {result.run_dir}", f"Thư mục của lần chạy: {result.run_dir}")
+    )
+    click.echo(pick(f"Signed document: {result.output}", f"Văn bản đã ký: {result.output}"))
     click.echo("")
     click.echo(render_text([result.report], lang))
     click.echo("")
-    click.echo("Try next / thử tiếp:")
+    click.echo(
+        pick("Try next (the lines run as printed):", "Thử tiếp (các dòng chạy được như in):")
+    )
     for command in try_next(result, program()):
         click.echo(f"  {command}")
 
 
 def program() -> str:
-    """How to call this program from the current directory: ``lienthong`` when it is on
-    PATH, else the script beside the running interpreter (``.venv/bin/lienthong``)."""
-    on_path = shutil.which("lienthong")
+    """How to call this program from any directory: ``lienthong`` when that name on PATH is
+    this program, else the full path of the script beside the running interpreter
+    (``…/.venv/bin/lienthong``: ``scripts/demo`` changes directory, so a relative path
+    would not hold in the caller's shell)."""
     script = Path(sys.executable).parent / "lienthong"
+    on_path = shutil.which("lienthong")
     if on_path is not None and (not script.exists() or Path(on_path).samefile(script)):
         return "lienthong"
-    if not script.exists():
-        return "lienthong"
-    try:
-        return str(script.relative_to(Path.cwd()))
-    except ValueError:
-        return str(script)
+    return shlex.quote(str(script)) if script.exists() else "lienthong"
 
 
 def try_next(result: DemoResult, prog: str) -> tuple[str, ...]:
@@ -70,7 +71,8 @@ def try_next(result: DemoResult, prog: str) -> tuple[str, ...]:
     tried = result.run_dir / "try-signed.pdf"
     return (
         f"export SOFTHSM2_CONF={q(str(result.softhsm_conf))}",
-        f"export {PIN_VARIABLE}={q(result.pin)}   # the development tokens' PIN",
+        f"export {PIN_VARIABLE}={q(result.pin)}   # "
+        + pick("the development tokens' PIN", "mã PIN của các token thử nghiệm"),
         f"{prog} token list --module {q(result.module)}",
         f"{prog} sign pdf {q(str(result.run_dir / '1-draft.pdf'))} -o {q(str(tried))} "
         f"--key {q(result.agency_key)} --pin-env {PIN_VARIABLE}",

@@ -23,13 +23,13 @@ def test_demo_signs_a_cong_van_and_reuses_its_pki(tmp_path: Path) -> None:
     assert first.code == 0, first.err
     assert "creating a development PKI" in first.err
     assert "development" in first.err  # the dev TSA and PKI say what they are
-    match = re.search(r"signed document: (\S+\.pdf)", first.out)
+    match = re.search(r"Signed document: (\S+\.pdf)", first.out)
     assert match, first.out
     output = Path(match.group(1))
     assert output.is_file()
     # one folder per run, its path printed, the newest also reachable as "latest"
     run_dir = output.parent
-    assert f"this run's folder: {run_dir}" in first.out
+    assert f"This run's folder: {run_dir}" in first.out
     assert run_dir.parent == (data / "runs").resolve()
     assert output.name == "cong-van.pdf"
     assert sorted(p.name for p in run_dir.iterdir()) == [
@@ -83,13 +83,13 @@ def test_demo_signs_a_cong_van_and_reuses_its_pki(tmp_path: Path) -> None:
     )
     assert second.code == 0, second.err
     assert "creating" not in second.err
-    second_output = Path(re.findall(r"signed document: (\S+\.pdf)", second.out)[0])
+    second_output = Path(re.findall(r"Signed document: (\S+\.pdf)", second.out)[0])
     assert second_output.parent != run_dir and output.is_file()  # the first run is kept
     assert (data / "latest").resolve() == second_output.parent
 
 
 def _try_next(out: str) -> list[str]:
-    lines = out.split("Try next / thử tiếp:\n", 1)[1].splitlines()
+    lines = out.split("Try next (the lines run as printed):\n", 1)[1].splitlines()
     return [line.strip() for line in lines if line.strip()]
 
 
@@ -101,7 +101,7 @@ def test_the_demo_document_verifies_offline_a_day_later_and_its_commands_run_as_
     data = tmp_path / "demo"
     result = run_cli("demo", "--data-dir", str(data))
     assert result.code == 0, result.err
-    output = Path(re.findall(r"signed document: (\S+\.pdf)", result.out)[0])
+    output = Path(re.findall(r"Signed document: (\S+\.pdf)", result.out)[0])
     root = data / "pki" / "root.cert.pem"
 
     # the strict check, a day later: offline, hard revocation mode, nothing but the document
@@ -122,14 +122,15 @@ def test_the_demo_document_verifies_offline_a_day_later_and_its_commands_run_as_
     # the "try next" lines, pasted into a shell that has none of the demo's environment
     commands = _try_next(result.out)
     assert any(c.startswith("export LIENTHONG_DEMO_PIN=") for c in commands)
-    assert all("lienthong " not in c or c.startswith(".venv/bin/lienthong ") for c in commands[2:])
+    program = f"{PROJECT_ROOT}/.venv/bin/lienthong "
+    assert all(c.startswith(program) for c in commands[2:]), commands
     assert any(" verify " in c and c.endswith("--offline") for c in commands)
     shell = shutil.which("bash")
     assert shell is not None
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LIENTHONG_LANG": "en"}
     ran = subprocess.run(
         [shell, "-e", "-c", "\n".join(commands)],
-        cwd=PROJECT_ROOT,
+        cwd=tmp_path,  # any directory: the lines name everything by its full path
         env=env,
         capture_output=True,
         text=True,
