@@ -458,8 +458,9 @@ class Attachment:
     """``ContentId`` without the ``cid:`` prefix."""
     name: str
     """``AttachmentName``: a file name, never a path (checked)."""
-    data: bytes
-    """The file itself (unzipped when it travelled as a ZIP)."""
+    data: bytes = field(repr=False)
+    """The file itself (unzipped when it travelled as a ZIP); left out of ``repr`` (a
+    message in a log line must not carry megabytes)."""
     content_type: str = "application/octet-stream"
     """The file's media type (``application/zip`` goes on the wire when :attr:`zipped`)."""
     description: str = ""

@@ -882,3 +882,7 @@ def test_damaged_zip_payloads_are_coded_errors(damage: str) -> None:
     data = replace_payload(built(), bytes(payload), content_type="application/zip")
     error = refusal(data)
     assert error.label == "T.AttachmentEncoded.Attachment[1].ContentTransferEncoded", str(error)
+
+
+def test_a_message_repr_does_not_carry_the_files() -> None:
+    assert "JVBER" not in repr(sample_edoc()) and "%PDF" not in repr(sample_edoc())
