@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import ClassVar, TypeVar
@@ -498,6 +499,11 @@ _RESERVED_NAMES = frozenset(
 )
 
 
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
 def check_file_name(path: str, name: str) -> None:
     """A name that stays a plain file name on every system a receiver may save it on: no
     separators, no ``..``, no NUL or control characters, no drive (``C:``), no names
@@ -509,8 +515,14 @@ def check_file_name(path: str, name: str) -> None:
         reason = ("holds a path separator or drive", "chứa dấu phân cách đường dẫn hoặc ổ đĩa")
     elif ".." in name:
         reason = ("holds '..'", "chứa '..'")
-    elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+    elif any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
         reason = ("holds a control character", "chứa ký tự điều khiển")
+    elif any(c in _BIDI_CONTROLS for c in name):
+        # U+202E makes "hóa-đơn‮fdp.exe" display as "hóa-đơnexe.pdf"
+        reason = (
+            "holds a character that reverses how it is displayed",
+            "chứa ký tự đảo chiều hiển thị",
+        )
     elif name.endswith((".", " ")) or name.startswith(" "):
         reason = (
             "starts with a space or ends with a dot or space",
@@ -644,14 +656,15 @@ class Edoc:
                     f"the content identifier {attachment.content_id!r} is used twice",
                     f"mã nội dung {attachment.content_id!r} bị dùng hai lần",
                 )
-            if attachment.name.casefold() in names:
+            folded = unicodedata.normalize("NFC", attachment.name).casefold()
+            if folded in names:
                 raise EdxmlBadValue(
                     f"{where}.AttachmentName",
                     f"two attachments are named {attachment.name!r}",
                     f"hai tệp đính kèm cùng tên {attachment.name!r}",
                 )
             ids.add(attachment.content_id)
-            names.add(attachment.name.casefold())
+            names.add(folded)
 
 
 def response_for(edoc: Edoc) -> ResponseFor:

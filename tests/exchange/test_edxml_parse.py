@@ -715,6 +715,8 @@ def test_not_a_zip_when_it_says_zip() -> None:
         "LPT1.pdf",
         "trailing.",
         "trailing ",
+        "hoa-don\u202efdp.exe",
+        "del\x7f.pdf",
     ],
 )
 def test_traversal_and_reserved_names_are_refused(name: str) -> None:
@@ -886,3 +888,13 @@ def test_damaged_zip_payloads_are_coded_errors(damage: str) -> None:
 
 def test_a_message_repr_does_not_carry_the_files() -> None:
     assert "JVBER" not in repr(sample_edoc()) and "%PDF" not in repr(sample_edoc())
+
+
+def test_two_attachments_whose_names_differ_only_in_normalisation() -> None:
+    import unicodedata
+
+    first = Attachment(content_id="1", name=unicodedata.normalize("NFC", "Phụ lục.pdf"), data=b"")
+    second = Attachment(content_id="2", name=unicodedata.normalize("NFD", "PHỤ LỤC.pdf"), data=b"")
+    with pytest.raises(EdxmlBadValue) as caught:
+        sample_edoc(attachments=(first, second))
+    assert caught.value.path == "edXMLManifest.Reference[2].AttachmentName"
