@@ -87,7 +87,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from asn1crypto import cms, tsp, x509
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
@@ -127,7 +127,14 @@ from validation.pdfcrypto import (
     Crypto,
     check_crypto,
 )
-from validation.pdfhistory import Change, History, Rect, content_boxes, read_history
+from validation.pdfhistory import (
+    Change,
+    History,
+    Rect,
+    content_boxes,
+    read_history,
+    text_reader,
+)
 from validation.pdfread import (
     BAD_INPUT,
     Entry,
@@ -156,6 +163,9 @@ from validation.report import (
     SubIndication,
     TimestampInfo,
 )
+
+if TYPE_CHECKING:  # pypdf only when page text is looked for
+    from pypdf import PdfReader
 
 __all__ = ["validate_pdf"]
 
@@ -339,6 +349,7 @@ class _Judge:
         }
         self.history = document.history
         self._text: dict[int, tuple[list[Rect], list[Rect]]] = {}
+        self._pages: PdfReader | None = None  # pypdf's, for the text a widget may cover
         self.fetchers = fetchers
         self.when = validation_time(policy)
         # All validation data the document carries (DSS, CMS revocation-info-archival), shared
@@ -778,7 +789,9 @@ class _Judge:
             return False
         if change.page not in self._text:
             try:
-                self._text[change.page] = content_boxes(self.data, change.page)
+                if self._pages is None:
+                    self._pages = text_reader(self.data)
+                self._text[change.page] = content_boxes(self._pages, change.page)
             except BAD_INPUT:
                 everywhere = (float("-inf"), float("-inf"), float("inf"), float("inf"))
                 self._text[change.page] = ([everywhere], [])

@@ -35,10 +35,11 @@ the document as it was issued (Decree 30 Art. 5):
 from __future__ import annotations
 
 import math
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -46,7 +47,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from validation.pagetext import cmap_to_unicode, text_runs
 from validation.pdfstructure import Structure, content_operations
 
-__all__ = ["Change", "History", "content_boxes", "read_history"]
+if TYPE_CHECKING:  # pypdf only when page text is looked for
+    from pypdf import PdfReader
+
+__all__ = ["Change", "History", "content_boxes", "read_history", "text_reader"]
 
 ChangeKind = Literal[
     "signature",
@@ -670,14 +674,20 @@ def _dss_changed(old: Any, new: Any, changed: set[int]) -> bool:
     return before is None or _ref_number(before) != number or (number in changed)
 
 
-def content_boxes(data: bytes, page: int) -> tuple[list[Rect], list[Rect]]:
+def text_reader(data: bytes) -> PdfReader:
+    """pypdf's reader of ``data``, for :func:`content_boxes` (one per document: it reads the
+    page tree once). A memory-mapped file (:mod:`validation.mapped`) is read in place, not
+    copied."""
+    from pypdf import PdfReader
+
+    return PdfReader(data if isinstance(data, mmap.mmap) else BytesIO(data), strict=False)
+
+
+def content_boxes(reader: PdfReader, page: int) -> tuple[list[Rect], list[Rect]]:
     """Boxes of what ``page`` shows that a later appearance must not cover, in user space:
     the text runs (:func:`validation.pagetext.text_runs`: the origin, the font size as height,
     the glyph advances as width), and the images it paints (a scanned document is all
     image)."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(BytesIO(data), strict=False)
     if not 0 <= page < len(reader.pages):
         return [], []
     boxes: list[Rect] = [
