@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from signing import (
     VIETNAM,
@@ -30,6 +32,7 @@ from signing import (
     PadesSpec,
     PinOptions,
     Profile,
+    ServiceUnavailable,
     add_text_fields,
     add_validation_data,
     atomic_output,
@@ -88,6 +91,18 @@ class DemoResult:
     """The development tokens' PIN."""
 
 
+def _free_port(preferred: int) -> int:
+    """``preferred`` if nothing listens there now, else a free port the system picks."""
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError("no free port on 127.0.0.1")
+
+
 def _ensure_pki(directory: Path, say: Say) -> DevPki:
     if (directory / "pki.json").exists():
         return DevPki.load(directory)
@@ -95,7 +110,9 @@ def _ensure_pki(directory: Path, say: Say) -> DevPki:
         f"creating a development PKI in {directory}",
         f"đang tạo hệ thống chứng thư số thử nghiệm trong {directory}",
     )
-    pki = DevPki.generate(f"http://127.0.0.1:{DEV_PORT}")
+    # the certificates name where their OCSP responder and CRLs are: the port the development
+    # services will listen on in every run with this PKI
+    pki = DevPki.generate(f"http://127.0.0.1:{_free_port(DEV_PORT)}")
     pki.save(directory)
     return pki
 
@@ -214,10 +231,19 @@ async def run_demo(data_dir: Path, say: Say) -> DemoResult:
     await save("3-numbered.pdf", numbered)
 
     with contextlib.ExitStack() as stack:
+        port = urlsplit(pki.base_url).port or DEV_PORT
         try:
-            services = stack.enter_context(serve_dev_services(pki, port=DEV_PORT))
-        except OSError:  # the usual port is taken: any free one will do for the TSA
-            services = stack.enter_context(serve_dev_services(pki))
+            services = stack.enter_context(serve_dev_services(pki, port=port))
+        except OSError as exc:
+            # B-LT fetches revocation data from the address in the certificates: no other port
+            raise ServiceUnavailable(
+                f"the development OCSP/CRL server cannot listen on 127.0.0.1:{port}, where the "
+                f"development PKI's certificates say it is ({exc.strerror}): stop what uses "
+                "the port, or give the demo another data directory",
+                f"máy chủ OCSP/CRL thử nghiệm không mở được cổng 127.0.0.1:{port} mà chứng thư "
+                "của hệ thống chứng thư số thử nghiệm ghi: hãy dừng chương trình đang dùng cổng "
+                "đó, hoặc dùng thư mục dữ liệu khác cho bản chạy thử",
+            ) from exc
         agency_spec = PadesSpec(
             level=Level.B_T,
             tsa_urls=(services.tsa_url,),

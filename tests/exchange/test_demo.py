@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -139,3 +143,46 @@ def test_the_demo_document_verifies_offline_a_day_later_and_its_commands_run_as_
     assert ran.returncode == 0, f"{ran.stdout}\n{ran.stderr}"
     assert (output.parent / "try-signed.pdf").is_file()
     assert "VALID (TOTAL-PASSED)" in ran.stdout  # the last line is the offline verify
+
+
+@pytest.mark.slow
+@pytest.mark.hsm
+def test_two_demos_at_once_each_serve_their_own_pki(tmp_path: Path) -> None:
+    env = {**os.environ, "LIENTHONG_LANG": "en"}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "exchange.cli", "demo", "--data-dir", str(tmp_path / name)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    for run, (out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err
+        assert "Legal value (Decree 30/2020 Art. 5): YES" in out
+    ports = {
+        urlsplit(json.loads((tmp_path / n / "pki" / "pki.json").read_text())["base_url"]).port
+        for n in ("a", "b")
+    }
+    assert len(ports) == 2  # each PKI names its own responder
+
+
+@pytest.mark.slow
+@pytest.mark.hsm
+def test_a_busy_responder_port_is_one_clear_line(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    assert run_cli("demo", "--data-dir", str(data)).code == 0
+    port = urlsplit(json.loads((data / "pki" / "pki.json").read_text())["base_url"]).port
+    assert port is not None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        again = run_cli("demo", "--data-dir", str(data))
+    assert again.code == 69
+    [line] = [x for x in again.err.splitlines() if x.startswith("lienthong: error")]
+    assert f"127.0.0.1:{port}" in line and "Traceback" not in again.err
