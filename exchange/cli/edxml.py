@@ -1,17 +1,14 @@
 """``lienthong edxml``: build, verify and inspect edXML (QCVN 102:2016) packages.
 
 The edXML package and the rooms below are imported when a command runs, so that ``--help``
-and usage errors answer at once. The exchange room's errors (a package refused with its
-element path) become one line and their exit code here; the signing and validation rooms'
-errors are left to :func:`exchange.cli.main`.
+and usage errors answer at once. Errors (a package refused with its element path, a key that
+cannot be opened) become one line and their exit code in :func:`exchange.cli.main`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from exchange.cli.i18n import Group, Text, vietnamese
+from exchange.cli.i18n import Group, Text, language, vietnamese
 from exchange.cli.options import default_module, key_options, pin_options
 from exchange.errors import ExchangeError
 
@@ -29,29 +26,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FAILED = 1
 EXIT_INDETERMINATE = 2
-
-
-def _one_line(func: F) -> F:
-    """An :class:`ExchangeError` becomes one line on stderr and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ExchangeError as exc:
-            lang = _lang(click.get_current_context())
-            label = "lỗi" if lang == "vi" else "error"
-            click.echo(f"lienthong: {label}: {exc.message(lang)}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _lang(ctx: click.Context) -> str:
-    """The language the program was asked to speak (``--lang``, ``$LIENTHONG_LANG``)."""
-    obj = ctx.find_root().obj
-    lang = obj.get("lang") if isinstance(obj, dict) else None
-    return str(lang or os.environ.get("LIENTHONG_LANG", "vi"))
 
 
 @click.group(cls=Group)
@@ -70,7 +44,6 @@ def edxml() -> None:
     help=Text("The signed package.", "Gói tin đã ký."),
 )
 @key_options
-@_one_line
 @vietnamese(
     """Tạo và ký gói tin theo mô tả JSON hoặc TOML.
 
@@ -179,8 +152,6 @@ class _NotFound(ExchangeError):
 @edxml.command("verify")
 @click.argument("path", metavar="FILE", type=click.Path(path_type=Path))
 @_trust_option
-@click.pass_context
-@_one_line
 @vietnamese(
     """Kiểm tra chữ ký của gói tin.
 
@@ -188,9 +159,7 @@ class _NotFound(ExchangeError):
     chưa xác định được (INDETERMINATE: không có chữ ký, chứng thư không tin cậy, phần tử chữ
     ký không phải XMLDSig); 65 khi không đọc được gói tin."""
 )
-def verify(
-    ctx: click.Context, path: Path, trust: tuple[Path, ...], offline: bool, revocation: str
-) -> None:
+def verify(path: Path, trust: tuple[Path, ...], offline: bool, revocation: str) -> None:
     """Verify a package's signature.
 
     Exit 0 when the signature is TOTAL-PASSED, 1 when TOTAL-FAILED, 2 when INDETERMINATE
@@ -202,7 +171,7 @@ def verify(
     from exchange.edxml.describe import verdict_lines
 
     parsed, verdict = _read_and_verify(path, trust, offline, revocation)
-    first, *reasons = verdict_lines(parsed, verdict, lang=_lang(ctx))
+    first, *reasons = verdict_lines(parsed, verdict, lang=language())
     click.echo(f"{path}: {first}")
     for line in reasons:
         click.echo(line)
@@ -222,14 +191,11 @@ def verify(
     help=Text("text for people, json for programs.", "text để đọc, json cho chương trình."),
 )
 @_trust_option
-@click.pass_context
-@_one_line
 @vietnamese(
     "Xem mọi trường phần đầu, các tệp đính kèm và kết quả kiểm tra chữ ký của một gói tin "
     "hoặc thông điệp trạng thái."
 )
 def inspect(
-    ctx: click.Context,
     path: Path,
     output_format: str,
     trust: tuple[Path, ...],
@@ -244,4 +210,4 @@ def inspect(
     if output_format == "json":
         click.echo(json.dumps(package_json(parsed, verdict), ensure_ascii=False, indent=2))
     else:
-        click.echo(package_text(parsed, verdict, lang=_lang(ctx)))
+        click.echo(package_text(parsed, verdict, lang=language()))

@@ -32,6 +32,7 @@ from validation import (
     SignatureReport,
     Unparseable,
     ValidationPolicy,
+    os_reason,
     parse_untrusted_xml,
     validate_bytes,
 )
@@ -125,8 +126,9 @@ async def read_package(
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
+        en, vi = os_reason(exc)
         raise EdxmlUnreadable(
-            "", f"cannot read {path}: {exc.strerror}", f"không đọc được {path}: {exc.strerror}"
+            "", f"cannot read {path}: {en}", f"không đọc được {path}: {vi}"
         ) from exc
     verdict = await verify_package(data, policy, name=path.name)
     return parsed, verdict

@@ -78,6 +78,7 @@ from exchange.edxml.model import (
     status_code_of,
     steering_of,
 )
+from validation import os_reason
 
 XLINK_NS = "http://www.w3.org/1999/xlink"
 _ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
@@ -147,10 +148,9 @@ def parse_package(
         try:
             handle = source.open("rb")
         except OSError as exc:
+            en, vi = os_reason(exc)
             raise EdxmlUnreadable(
-                "",
-                f"cannot read {source}: {exc.strerror}",
-                f"không đọc được {source}: {exc.strerror}",
+                "", f"cannot read {source}: {en}", f"không đọc được {source}: {vi}"
             ) from exc
         with handle:
             return _parse(handle, limits)
@@ -173,10 +173,9 @@ class _Counted:
         try:
             data = self._stream.read(n if n >= 0 else _CHUNK)
         except OSError as exc:
+            en, vi = os_reason(exc)
             raise EdxmlUnreadable(
-                "",
-                f"the file cannot be read: {exc.strerror}",
-                f"không đọc được tệp: {exc.strerror}",
+                "", f"the file cannot be read: {en}", f"không đọc được tệp: {vi}"
             ) from exc
         self.size += len(data)
         if self.size > self._limit:
@@ -227,6 +226,7 @@ def _parse(stream: IO[bytes], limits: Limits) -> ParsedPackage:
                 payloads.take(element)
     except etree.XMLSyntaxError as exc:
         text = str(exc)
+        line, column = exc.position if exc.position else (0, 0)
         if "huge" in text.lower() or "Resource limit" in text:
             raise AttachmentTooLarge(
                 "AttachmentEncoded",
@@ -236,7 +236,8 @@ def _parse(stream: IO[bytes], limits: Limits) -> ParsedPackage:
         raise EdxmlUnreadable(
             "",
             f"the file is not well-formed XML: {text}",
-            f"tệp không phải XML hợp lệ: {text}",
+            # libxml2 speaks English: the Vietnamese line says where, not its words
+            f"tệp không phải XML hợp lệ (lỗi ở dòng {line}, cột {column})",
         ) from exc
     if root is None:  # pragma: no cover - iterparse raises on an empty document
         raise EdxmlUnreadable("", "the file is empty", "tệp rỗng")
@@ -895,7 +896,7 @@ def _unzip(path: str, payload: bytes, limits: Limits) -> tuple[bytes, bool]:
         raise EdxmlBadFormat(
             path,
             f"the payload is not a readable ZIP: {exc}",
-            f"dữ liệu không phải ZIP đọc được: {exc}",
+            "dữ liệu không phải tệp ZIP đọc được (hỏng hoặc dùng định dạng không hỗ trợ)",
         ) from None
     with archive:
         if not members:
@@ -932,7 +933,8 @@ def _unzip(path: str, payload: bytes, limits: Limits) -> tuple[bytes, bool]:
                 raise EdxmlBadFormat(
                     path,
                     f"the ZIP member {member.filename!r} cannot be read: {exc}",
-                    f"không đọc được tệp {member.filename!r} trong ZIP: {exc}",
+                    f"không đọc được tệp {member.filename!r} trong ZIP (hỏng hoặc dùng "
+                    "phương pháp nén không hỗ trợ)",
                 ) from None
             if keep:
                 single = b"".join(chunks)

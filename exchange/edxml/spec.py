@@ -43,6 +43,7 @@ from exchange.edxml.model import (
     steering_of,
 )
 from exchange.errors import BadRequest
+from validation import os_reason
 
 _EDOC_KEYS = {
     "kind",
@@ -90,9 +91,10 @@ def load_spec(path: Path) -> Message:
     try:
         raw = path.read_bytes()
     except OSError as exc:
+        en, vi = os_reason(exc)
         raise BadRequest(
-            f"cannot read the package description {path}: {exc.strerror}",
-            f"không đọc được tệp mô tả gói tin {path}: {exc.strerror}",
+            f"cannot read the package description {path}: {en}",
+            f"không đọc được tệp mô tả gói tin {path}: {vi}",
         ) from exc
     try:
         if path.suffix.lower() == ".toml":
@@ -102,9 +104,16 @@ def load_spec(path: Path) -> Message:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(
             f"the package description {path} is not valid {_format(path)}: {exc}",
-            f"tệp mô tả gói tin {path} không phải {_format(path)} hợp lệ: {exc}",
+            f"tệp mô tả gói tin {path} không phải {_format(path)} hợp lệ{_where_vi(exc)}",
         ) from exc
     return message_from_spec(_table(data, "(top)"), base=path.parent)
+
+
+def _where_vi(exc: Exception) -> str:
+    """Where the parser stopped, in Vietnamese (the parsers' own words are English)."""
+    line = getattr(exc, "lineno", None)
+    column = getattr(exc, "colno", None)
+    return "" if line is None else f" (lỗi ở dòng {line}, cột {column})"
 
 
 def _format(path: Path) -> str:
@@ -253,9 +262,10 @@ def received_package_digest(path: Path) -> str:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
     except OSError as exc:
+        en, vi = os_reason(exc)
         raise BadRequest(
-            f"cannot read the received package {path}: {exc.strerror}",
-            f"không đọc được gói tin đã nhận {path}: {exc.strerror}",
+            f"cannot read the received package {path}: {en}",
+            f"không đọc được gói tin đã nhận {path}: {vi}",
         ) from exc
     return digest.hexdigest()
 
@@ -371,9 +381,10 @@ def _attachment(value: Any, base: Path, n: int) -> Attachment:
     try:
         data = file_path.read_bytes()
     except OSError as exc:
+        en, vi = os_reason(exc)
         raise BadRequest(
-            f"cannot read the attachment {file_path}: {exc.strerror}",
-            f"không đọc được tệp đính kèm {file_path}: {exc.strerror}",
+            f"cannot read the attachment {file_path}: {en}",
+            f"không đọc được tệp đính kèm {file_path}: {vi}",
         ) from exc
     name = _str(table, "name") or file_path.name
     content_type = _str(table, "content_type") or (
