@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from exchange.cli.i18n import Group, Text, language, vietnamese
+from exchange.cli.i18n import Group, Text, language, pick, vietnamese
 from exchange.cli.options import default_module, key_options, pin_options
 from exchange.errors import ExchangeError
 
@@ -86,7 +86,13 @@ def build(
     signed = asyncio.run(run())
     with atomic_output(output) as handle:
         handle.write(signed)
-    click.echo(f"{output}: {message.kind} package signed ({len(signed)} bytes)")
+    kind = pick(message.kind, "văn bản" if message.kind == "edoc" else "trạng thái")
+    click.echo(
+        pick(
+            f"{output}: {kind} package signed ({len(signed)} bytes)",
+            f"{output}: đã ký gói tin {kind} ({len(signed)} byte)",
+        )
+    )
 
 
 def _trust_option(func: F) -> F:
