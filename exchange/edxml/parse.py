@@ -500,6 +500,12 @@ def _organ(node: _Node) -> Organ:
         return Organ(**values)
 
 
+def _blank(node: _Node) -> bool:
+    """An element with no text anywhere below it (``<ResponseFor/>``, a placeholder some
+    producers write for "answers nothing")."""
+    return not "".join(node.element.itertext()).strip()
+
+
 def _response_for(node: _Node) -> ResponseFor:
     values: dict[str, Any] = {
         "organ_id": node.required("OrganId"),
@@ -578,7 +584,9 @@ def _edoc(header: _Node, trace: TraceHeaderList, attachments: tuple[Attachment, 
         "due_date": header.date("DueDate"),
         "to_places": tuple(p for p in places if p),
         "other_info": other,
-        "response_for": tuple(_response_for(n) for n in header.children("ResponseFor")),
+        "response_for": tuple(
+            _response_for(n) for n in header.children("ResponseFor") if not _blank(n)
+        ),
         "steering_type": steering_of(header.sub("SteeringType"), steering or 0),
         "trace": trace,
         "attachments": attachments,

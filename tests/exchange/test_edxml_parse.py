@@ -898,3 +898,17 @@ def test_two_attachments_whose_names_differ_only_in_normalisation() -> None:
     with pytest.raises(EdxmlBadValue) as caught:
         sample_edoc(attachments=(first, second))
     assert caught.value.path == "edXMLManifest.Reference[2].AttachmentName"
+
+
+def test_an_empty_response_for_placeholder_answers_nothing() -> None:
+    data = built(response_for=()).replace(
+        b"<edXML:SteeringType>",
+        b"<edXML:ResponseFor><edXML:OrganId/><edXML:DocumentId/></edXML:ResponseFor>"
+        b"<edXML:SteeringType>",
+    )
+    message = parse_package(data).message
+    assert isinstance(message, Edoc) and message.response_for == ()
+    half = data.replace(
+        b"<edXML:OrganId/><edXML:DocumentId/>", b"<edXML:OrganId>G22</edXML:OrganId>"
+    )
+    assert refusal(half).label == "N.MessageHeader.ResponseFor[1].DocumentId"
