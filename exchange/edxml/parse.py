@@ -503,7 +503,7 @@ def _organ(node: _Node) -> Organ:
 def _blank(node: _Node) -> bool:
     """An element with no text anywhere below it (``<ResponseFor/>``, a placeholder some
     producers write for "answers nothing")."""
-    return not "".join(node.element.itertext()).strip()
+    return not any(isinstance(t, str) and t.strip() for t in node.element.itertext())
 
 
 def _response_for(node: _Node) -> ResponseFor:
