@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 from pyhanko.sign.ades.report import AdESStatus
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -81,6 +81,7 @@ from validation import (
     ValidationPolicy,
     hexstrings,
     load_certificates,
+    pdfpaths,
     pdftokens,
     validate_bytes,
     validate_files,
@@ -207,14 +208,16 @@ _PYHANKO_AS_SHIPPED = {
 
 
 def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
-    """pyHanko as shipped: with its own hex-string, keyword and name readers (the validation
-    room installs faster ones for the whole process), restored for the duration of each run
-    (nothing else runs meanwhile)."""
+    """pyHanko as shipped: with its own hex-string, keyword and name readers and its own
+    reference paths (the validation room installs faster ones for the whole process),
+    restored for the duration of each run (nothing else runs meanwhile)."""
 
     def once() -> bool:
         module = vars(generic)
         ours = {name: module[name] for name in _PYHANKO_AS_SHIPPED}
         module.update(_PYHANKO_AS_SHIPPED)
+        HistoricalResolver._load_reverse_xref_cache = pdfpaths.PYHANKO_LOAD_PATHS  # type: ignore[method-assign]
+        HistoricalResolver._get_usages_of_ref = pdfpaths.PYHANKO_GET_USAGES  # type: ignore[method-assign]
         try:
             reader = PdfFileReader(io.BytesIO(data))
             sig = reader.embedded_regular_signatures[0]
@@ -223,6 +226,7 @@ def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
             return bool(status.bottom_line)
         finally:
             module.update(ours)
+            pdfpaths.install_targeted_paths()
 
     return once
 

@@ -135,6 +135,7 @@ from validation.pdfhistory import (
     read_history,
     text_reader,
 )
+from validation.pdfpaths import install_targeted_paths
 from validation.pdfread import (
     BAD_INPUT,
     Entry,
@@ -171,6 +172,7 @@ __all__ = ["validate_pdf"]
 
 install_fast_hex_strings()
 install_fast_tokens()
+install_targeted_paths()
 
 TSA_KEY_USAGE = KeyUsageConstraints(extd_key_usage={"time_stamping"})
 
