@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from exchange.cli.i18n import (
     translate,
 )
 from signing.dev.pki import DevPki
-from tests.plugin import PROJECT_ROOT, SoftHsmToken, run_cli
+from tests.plugin import PROJECT_ROOT, Decree30Documents, SoftHsmToken, run_cli
 
 VI = {"LIENTHONG_LANG": "vi"}
 PIN_ENV = {"TOKEN_PIN": "246810"}
@@ -352,3 +354,30 @@ def test_the_command_line_names_its_own_option(
     assert "lienthong: lỗi: mức B-T cần máy chủ cấp dấu thời gian (tùy chọn --tsa URL)" in vi.err
     en = run_cli(*args, env={"P": "secret"})
     assert "level B-T needs a timestamp authority (option --tsa URL)" in en.err
+
+
+def test_verify_report_on_a_real_document_reads_vietnamese(
+    decree30: Decree30Documents, pki_files: Path, tmp_path: Path
+) -> None:
+    doc = tmp_path / "cong-van.pdf"
+    doc.write_bytes(decree30.final)
+    args = ["verify", str(doc), "--trust", str(pki_files / "root.pem"), "--offline"]
+    result = run_cli(*args, env=VI)
+    assert result.code == 2, result.err  # offline, no revocation data: cannot be determined
+    text = result.out
+    assert "không có chữ ký số hợp lệ của" in text
+    assert "Giá trị pháp lý" in text and "Thời điểm kiểm tra: " in text
+    assert "(GMT+7)" in text
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text), "no ISO 8601 for people"
+    for label in ("Common Name", "Organization", "Country"):
+        assert label not in text
+    findings = [line.strip() for line in text.splitlines() if line.strip()[:1] in "✗⚠·"]
+    # each finding once per block: the same line may appear for two signatures, not twice
+    # in a row for one
+    assert all(a != b for a, b in itertools.pairwise(findings))
+    verdicts = ("hợp lệ", "không hợp lệ", "chưa xác định được")
+    for line in text.splitlines():
+        if "không có chữ ký số hợp lệ của" in line:  # the legal reason: one word per signature
+            for item in line.split(": ", 1)[1].split(", "):
+                signature, word = item.split(" ", 1)
+                assert signature in ("personal-1", "agency-1") and word in verdicts, line
