@@ -311,7 +311,7 @@ def read_structure(data: bytes) -> Structure:
                 (
                     len(newest_first),
                     f"a cross-reference section at byte {offset} cannot be read: {exc}",
-                    f"không đọc được bảng tham chiếu chéo tại byte {offset}: {exc}",
+                    f"không đọc được bảng tham chiếu chéo tại byte {offset}",
                 )
             )
             break
@@ -741,7 +741,7 @@ def _check_objects(data: bytes, structure: Structure) -> None:
                 problem = (
                     f"object {item.number} cannot be read strictly ({exc}): readers disagree "
                     "on what it contains",
-                    f"đối tượng {item.number} không đọc được theo đúng chuẩn ({exc}): các "
+                    f"đối tượng {item.number} không đọc được theo đúng chuẩn: các "
                     "phần mềm đọc hiểu nội dung của nó khác nhau",
                 )
             if problem is None:
