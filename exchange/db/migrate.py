@@ -71,7 +71,8 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> SchemaState:
     """Apply the migrations up to ``revision`` (PostgreSQL: under an advisory lock, so two
-    processes upgrading at once take turns)."""
+    processes upgrading at once take turns). One upgrade at a time per process: Alembic
+    keeps the running migration in module-level proxies (``alembic.context``, ``op``)."""
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade, revision)
     return await schema_state(engine)

@@ -69,3 +69,43 @@ async def test_an_empty_sqlite_file_is_not_up_to_date(tmp_path: Path) -> None:
         with pytest.raises(SchemaOutOfDate) as raised:
             await require_current_schema(engine)
     assert "db upgrade" in raised.value.vi
+
+
+def test_parallel_upgrades_take_turns_on_postgresql(pg_admin_url: str) -> None:
+    """Processes starting at once all run the upgrade: the advisory lock serialises them
+    (without it, the later ones fail creating tables the first is creating)."""
+    import asyncio
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    from tests.exchange.service.conftest import _pg_execute, _with_database
+    from tests.plugin import PROJECT_ROOT
+
+    name = f"lt_race_{secrets.token_hex(4)}"
+    asyncio.run(_pg_execute(pg_admin_url, f"CREATE DATABASE {name}"))
+    try:
+        env = {**os.environ, "LIENTHONG_DATABASE_URL": _with_database(pg_admin_url, name)}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "exchange.cli", "--lang", "en", "db", "upgrade"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0], outputs
+        assert all("database schema at 0001" in out for out, _ in outputs)
+
+        async def check() -> None:
+            async with open_engine(async_url(env["LIENTHONG_DATABASE_URL"])) as engine:
+                await require_current_schema(engine)
+
+        asyncio.run(check())
+    finally:
+        asyncio.run(_pg_execute(pg_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
