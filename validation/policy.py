@@ -127,7 +127,10 @@ class AgencyRule:
     cn_equals_o: bool = True
 
     def is_organisation(self, cert: x509.Certificate) -> bool:
-        subject = cert.subject.native
+        try:
+            subject = cert.subject.native
+        except ValueError:  # a name that does not decode is nobody's: not an agency's
+            return False
         uids = subject.get("user_id") or []
         if isinstance(uids, str):
             uids = [uids]

@@ -122,13 +122,21 @@ class CertificateInfo:
 
     @classmethod
     def of(cls, cert: x509.Certificate, *, is_organisation: bool) -> CertificateInfo:
-        subject = cert.subject.native
+        try:
+            subject = cert.subject.native
+            subject_text = cert.subject.human_friendly
+        except ValueError:  # a name that does not decode (bad UTF-8 in a UTF8String, …)
+            subject, subject_text = {}, UNREADABLE_NAME
+        try:
+            issuer_text = cert.issuer.human_friendly
+        except ValueError:
+            issuer_text = UNREADABLE_NAME
         validity = cert["tbs_certificate"]["validity"]
         return cls(
-            common_name=_first(subject.get("common_name")) or cert.subject.human_friendly,
+            common_name=_first(subject.get("common_name")) or subject_text,
             organisation=_first(subject.get("organization_name")),
-            subject=cert.subject.human_friendly,
-            issuer=cert.issuer.human_friendly,
+            subject=subject_text,
+            issuer=issuer_text,
             serial=f"{cert.serial_number:x}",
             sha256=cert.sha256.hex(),
             not_before=validity["not_before"].native,
@@ -138,6 +146,11 @@ class CertificateInfo:
             if cert.extended_key_usage_value is None
             else tuple(cert.extended_key_usage_value.native),
         )
+
+
+UNREADABLE_NAME = "?"
+"""What a report shows for a certificate name that does not decode; the certificate's own
+signature check (by its issuer) decides whether it is any good."""
 
 
 def _first(value: Any) -> str | None:

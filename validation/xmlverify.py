@@ -248,7 +248,11 @@ def _load_certificate(der: bytes) -> x509.Certificate:
     process: the same signers' certificates come again and again, and pyhanko-certvalidator's
     name comparisons are cached on the parsed object. Treated as immutable."""
     pyca_x509.load_der_x509_certificate(der)
-    return x509.Certificate.load(der)
+    cert = x509.Certificate.load(der)
+    # Names are decoded lazily by asn1crypto; one that does not decode (bad UTF-8 in a
+    # UTF8String) would raise deep inside path building: refuse it here, at the border.
+    _ = cert.subject.native, cert.issuer.native
+    return cert
 
 
 def method_of(uri: str | None) -> SignatureMethod | None:
