@@ -138,3 +138,17 @@ def test_the_demo_refuses_to_run_in_production_mode(tmp_path: Path) -> None:
     assert len(lines) == 1 and "Traceback" not in result.err
     assert "chế độ vận hành chính thức" in lines[0]
     assert not (tmp_path / "demo" / "softhsm" / "tokens").exists()
+
+
+def test_the_program_calls_a_file_key_a_warning_not_development(
+    pki: DevPki, sample_pdf: bytes, tmp_path: Path
+) -> None:
+    p12, doc = tmp_path / "key.p12", tmp_path / "doc.pdf"
+    p12.write_bytes(pki.pkcs12("agency", b"pw"))
+    doc.write_bytes(sample_pdf)
+    args = ("sign", "pdf", str(doc), "-o", str(tmp_path / "out.pdf"), "--key", str(p12))
+    result = run_cli(*args, "--pin-env", "P", env={"P": "pw", "LIENTHONG_LANG": "vi"})
+    assert result.code == 0, result.err
+    [line] = [x for x in result.err.splitlines() if "USB token" in x]
+    assert line.startswith("lienthong: cảnh báo: ký bằng khóa đọc từ tệp")
+    assert "phát triển" not in result.err
