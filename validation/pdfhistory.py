@@ -123,7 +123,12 @@ def read_history(reader: PdfFileReader, structure: Structure, first: int) -> His
             view = None
         for revision in range(start, count):
             changed = _changed_numbers(structure, revision)
-            new_view = _View.read(reader.get_historical_resolver(revision), view, changed)
+            touched = (
+                set(structure.sections[revision].entries)
+                if revision < len(structure.sections)
+                else changed
+            )
+            new_view = _View.read(reader.get_historical_resolver(revision), view, changed, touched)
             history.changes.extend(_revision_changes(view, new_view, changed, revision))
             view = new_view
     except RecursionError:
@@ -141,23 +146,44 @@ class _View:
     annots: list[tuple[int, int]]
     """(annotation object number, page index)."""
     tree: set[int]
-    """Object numbers of the page tree nodes and /Annots arrays walked."""
+    """Object numbers of the page tree nodes, pages and /Annots arrays walked."""
     pages_ref: int | None
     states: dict[int, _State]
+    nodes: set[int] = field(default_factory=set)
+    """Of :attr:`tree`, the page tree's inner nodes and their /Kids arrays."""
+    leaves: list[_Leaf] = field(default_factory=list)
+    """The pages in order, with their annotations."""
 
     @classmethod
-    def read(cls, resolver: Any, previous: _View | None, changed: set[int]) -> _View:
+    def read(
+        cls,
+        resolver: Any,
+        previous: _View | None,
+        changed: set[int],
+        touched: set[int] | None = None,
+    ) -> _View:
+        """``changed``: the objects the revision defines; ``touched``: those and the ones it
+        frees (default: ``changed``)."""
         pages_ref = _ref_number(resolver.root.raw_get("/Pages"))
-        if (
-            previous is not None
-            and pages_ref is not None
-            and pages_ref == previous.pages_ref
-            and not previous.tree & changed
-        ):
+        same_tree = (
+            previous is not None and pages_ref is not None and pages_ref == previous.pages_ref
+        )
+        walked: tuple[list[_Leaf], set[int]] | None = None
+        if same_tree and previous is not None and not previous.tree & changed:
             annots, tree = previous.annots, previous.tree
+            nodes, leaves = previous.nodes, previous.leaves
         else:
-            tree = set()
-            annots = list(_annotations(resolver, tree))
+            if same_tree and previous is not None and INCREMENTAL_PAGES:
+                walked = _reread_leaves(resolver, previous, touched or changed)
+            if walked is None:
+                nodes = set()
+                leaves = _leaves(resolver, nodes)
+            else:
+                leaves, nodes = walked
+            tree = set(nodes)
+            for leaf in leaves:
+                tree.update(n for n in (leaf.number, leaf.annots_array) if n is not None)
+            annots = [(ref, index) for index, leaf in enumerate(leaves) for ref in leaf.annots]
         form_numbers: set[int] = set()
         fields = _field_index(resolver, form_numbers)
         form_changed = bool(form_numbers & changed) or previous is None
@@ -168,7 +194,7 @@ class _View:
                 states[ref] = old
             else:
                 states[ref] = _state(resolver, ref, fields)
-        return cls(resolver, annots, tree, pages_ref, states)
+        return cls(resolver, annots, tree, pages_ref, states, nodes, leaves)
 
 
 LINE_FIELD_HEIGHT = 30.0
@@ -404,53 +430,117 @@ class _State:
     """Object numbers the annotation's look depends on."""
 
 
-def _annotations(resolver: Any, tree: set[int]) -> Iterator[tuple[int, int]]:
-    """Every annotation of every page, recording in ``tree`` the objects walked."""
+INCREMENTAL_PAGES = True
+"""Re-read only the pages a revision changed when the page tree's inner nodes are unchanged
+(a test compares with whole walks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    """One page as the page tree lists it, and its annotations."""
+
+    number: int | None
+    """The page object's number (``None``: written inside its parent's /Kids)."""
+    generation: int
+    parent: int | None
+    """The node whose /Kids lists the page."""
+    annots_array: int | None
+    """The number of its /Annots array, when that is an object of its own."""
+    annots: tuple[int, ...]
+    """Annotation object numbers."""
+    items: int
+    """Entries of its /Annots array (the references and anything else)."""
+
+
+def _leaves(resolver: Any, nodes: set[int]) -> list[_Leaf]:
+    """Every page and its annotations, recording in ``nodes`` the inner nodes walked."""
+    leaves: list[_Leaf] = []
     seen = 0
-    for index, page in enumerate(_pages(resolver.root.raw_get("/Pages"), tree)):
-        raw = page.raw_get("/Annots") if "/Annots" in page else None
-        if raw is None:
-            continue
-        number = _ref_number(raw)
-        if number is not None:
-            tree.add(number)
-        annots = raw.get_object()
-        for item in annots if isinstance(annots, generic.ArrayObject) else ():
-            seen += 1
-            if seen > MAX_ANNOTATIONS:
-                raise ValueError("too many annotations")
-            ref = _ref_number(item)
-            if ref is not None:
-                yield ref, index
+    for page, number, generation, parent in _pages(resolver.root.raw_get("/Pages"), nodes):
+        leaves.append(_leaf(page, number, generation, parent))
+        seen = _count_annotations(seen, leaves[-1])
+    return leaves
 
 
-def _pages(
-    node: Any, tree: set[int], depth: int = 0, parent: int | None = None
-) -> Iterator[generic.DictionaryObject]:
-    """The pages in order. Each node's ``/Parent`` must be the node that lists it in its
-    ``/Kids``: attributes are inherited through ``/Parent`` (some viewers follow it, others
-    the tree), so a page whose ``/Parent`` points elsewhere inherits what was never judged."""
-    if depth > 64:
-        raise ValueError("page tree nested too deeply")
-    number = _ref_number(node)
-    if number is not None:
-        tree.add(number)
-    node = node.get_object()
+def _count_annotations(seen: int, leaf: _Leaf) -> int:
+    seen += leaf.items
+    if seen > MAX_ANNOTATIONS:
+        raise ValueError("too many annotations")
+    return seen
+
+
+def _leaf(page: Any, number: int | None, generation: int, parent: int | None) -> _Leaf:
+    raw = page.raw_get("/Annots") if "/Annots" in page else None
+    if raw is None:
+        return _Leaf(number, generation, parent, None, (), 0)
+    annots = raw.get_object()
+    items = list(annots) if isinstance(annots, generic.ArrayObject) else []
+    refs = tuple(r for r in (_ref_number(item) for item in items) if r is not None)
+    return _Leaf(number, generation, parent, _ref_number(raw), refs, len(items))
+
+
+def _reread_leaves(
+    resolver: Any, previous: _View, touched: set[int]
+) -> tuple[list[_Leaf], set[int]] | None:
+    """The pages of a revision that left the page tree's inner nodes as they were: those it
+    changed (or whose /Annots array it changed) read again, the others as before; ``None``
+    when the tree itself changed (walk it all)."""
+    if previous.nodes & touched or not previous.leaves:
+        return None
+    leaves: list[_Leaf] = []
+    seen = 0
+    for leaf in previous.leaves:
+        if leaf.number not in touched and (
+            leaf.annots_array is None or leaf.annots_array not in touched
+        ):
+            leaves.append(leaf)
+        elif leaf.number is None:
+            return None
+        else:
+            # the steps of _pages for one page, in its order
+            page = generic.IndirectObject(leaf.number, leaf.generation, resolver).get_object()
+            _check_parent(page, leaf.number, leaf.parent)
+            if _get(page, "/Type") == "/Pages" or "/Kids" in page:
+                return None  # a page became a node of the tree
+            leaves.append(_leaf(page, leaf.number, leaf.generation, leaf.parent))
+        seen = _count_annotations(seen, leaves[-1])
+    return leaves, set(previous.nodes)
+
+
+def _check_parent(node: Any, number: int | None, parent: int | None) -> None:
+    """Each node's ``/Parent`` must be the node that lists it in its ``/Kids``: attributes
+    are inherited through ``/Parent`` (some viewers follow it, others the tree), so a page
+    whose ``/Parent`` points elsewhere inherits what was never judged."""
     named = _ref_number(node.raw_get("/Parent")) if "/Parent" in node else None
     if parent is not None and "/Parent" in node and named != parent:
         raise ValueError(
             f"page tree node {number} names another /Parent ({named}) than the node that "
             f"lists it ({parent})"
         )
+
+
+def _pages(
+    node: Any, nodes: set[int], depth: int = 0, parent: int | None = None
+) -> Iterator[tuple[generic.DictionaryObject, int | None, int, int | None]]:
+    """The pages in order, each with its object number and generation and the node listing
+    it (:func:`_check_parent`); ``nodes`` receives the inner nodes and /Kids arrays walked."""
+    if depth > 64:
+        raise ValueError("page tree nested too deeply")
+    number = _ref_number(node)
+    generation = node.generation if isinstance(node, generic.IndirectObject) else 0
+    node = node.get_object()
+    _check_parent(node, number, parent)
     if _get(node, "/Type") == "/Pages" or "/Kids" in node:
+        if number is not None:
+            nodes.add(number)
         kids = node.raw_get("/Kids")
         kids_number = _ref_number(kids)
         if kids_number is not None:
-            tree.add(kids_number)
+            nodes.add(kids_number)
         for kid in kids.get_object():
-            yield from _pages(kid, tree, depth + 1, number)
+            yield from _pages(kid, nodes, depth + 1, number)
     else:
-        yield node
+        yield node, number, generation, parent
 
 
 @dataclass(frozen=True, slots=True)
