@@ -222,7 +222,9 @@ async def run_demo(data_dir: Path, say: Say) -> DemoResult:
         personal, _ = await PadesSigner(key, personal_spec).sign_bytes(draft)
     await save("2-personal.pdf", personal)
 
-    number = started.strftime("%H%M")
+    # A number that changes from run to run, written as Decree 30 writes numbers: two digits
+    # at least ("01"), no other leading zero.
+    number = f"{started.hour * 60 + started.minute + 1:02d}"
     say(
         f"numbering: Số {number}/{doc.notation_suffix}, {started:%d/%m/%Y}",
         f"cấp số: Số {number}/{doc.notation_suffix}, ngày {started:%d/%m/%Y}",
