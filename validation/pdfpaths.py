@@ -208,6 +208,12 @@ def _walk(
     found: list[Path] = []
     root_struct = misc.ConsList.sing("/Root")
 
+    # A value leads somewhere when it is a reference to the target or to an object that leads
+    # to it, or a direct dictionary or array; at numbers, names, strings and other references
+    # visit() would return at once. Tested inline in the loops below: a call per value was
+    # most of the walk's time.
+    indirect, containers = generic.IndirectObject, (generic.DictionaryObject, generic.ArrayObject)
+
     def visit(obj: Any, path: Path, seen: Path, in_struct_tree: bool) -> None:
         if isinstance(obj, generic.IndirectObject):
             ref = obj.reference
@@ -228,6 +234,12 @@ def _walk(
             for key, value in obj.items():
                 if key == "/Parent" or (in_struct_tree and key == "/P"):
                     continue
+                if not (
+                    (value.reference == target or value.reference in through)
+                    if isinstance(value, indirect)
+                    else isinstance(value, containers)
+                ):
+                    continue
                 visit(
                     value,
                     path.cons(key),
@@ -239,7 +251,12 @@ def _walk(
                 )
         elif isinstance(obj, generic.ArrayObject):
             for index, value in enumerate(obj):
-                visit(value, path.cons(index), seen, in_struct_tree)
+                if (
+                    (value.reference == target or value.reference in through)
+                    if isinstance(value, indirect)
+                    else isinstance(value, containers)
+                ):
+                    visit(value, path.cons(index), seen, in_struct_tree)
 
     visit(resolver.trailer_view, misc.ConsList.empty(), misc.ConsList.empty(), False)
     return {RawPdfPath(*reversed(list(p))) for p in found}
