@@ -221,6 +221,7 @@ class ContextFactory:
             ocsp_data = tuple(o.ocsp_response_data for o in self._ocsps)
             algorithms = self._algorithms
             parts = [
+                b"document context",
                 b"anchors",
                 *(c.dump() for c in anchors),
                 b"pool",
@@ -297,6 +298,49 @@ class ContextFactory:
             ),
             algorithm_usage_policy=self._algorithms,
         )
+
+
+def offline_scope(
+    policy: ValidationPolicy,
+    cert: x509.Certificate,
+    *,
+    other_certs: Iterable[x509.Certificate] = (),
+    usage: KeyUsageConstraints,
+    retroactive_revinfo: bool = False,
+) -> Scope:
+    """What a judgment of ``cert`` in ``validation_context(policy, other_certs=...,
+    retroactive_revinfo=...)`` without fetchers depends on, except the moment and the claimed
+    signing time (:mod:`validation.judgments`)."""
+    anchors = policy.anchors.all()
+    pool = (*policy.extra_certificates, *other_certs)
+    crls = tuple(crl.CertificateList.load(der) for der in policy.crls)
+    ocsps = tuple(ocsp.OCSPResponse.load(der) for der in policy.ocsp_responses)
+    algorithms = AlgorithmPolicy(policy)
+    rules = (
+        policy.revocation,
+        retroactive_revinfo,
+        TIME_TOLERANCE.total_seconds(),
+        _usage_key(usage),
+        (sorted(algorithms.forbidden), algorithms.min_rsa, algorithms.min_ec),
+    )
+    digest = scope_digest(
+        [
+            b"policy context",
+            b"certificate",
+            cert.dump(),
+            b"anchors",
+            *(c.dump() for c in anchors),
+            b"pool",
+            *(c.dump() for c in pool),
+            b"crls",
+            *policy.crls,
+            b"ocsps",
+            *policy.ocsp_responses,
+            b"rules",
+            repr(rules).encode(),
+        ]
+    )
+    return Scope(digest=digest, materials=(cert, *anchors, *pool, *crls, *ocsps))
 
 
 def _usage_key(usage: KeyUsageConstraints) -> tuple[tuple[str, object], ...]:

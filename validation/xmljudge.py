@@ -64,8 +64,10 @@ from validation.context import (
     SIGNER_KEY_USAGE,
     AlgorithmPolicy,
     algorithm_findings,
+    offline_scope,
     validation_time,
 )
+from validation.judgments import Scope, judgments
 from validation.policy import ValidationPolicy
 from validation.report import (
     CertificateInfo,
@@ -217,14 +219,20 @@ async def judge(
     moment = poe or when
     findings.extend(_timestamp_findings(stamps, used))
 
+    past = poe is not None and poe < when
     vc = context_for(
-        policy,
-        fetchers=fetchers,
-        other_certs=ex.certificates,
-        moment=moment,
-        past=poe is not None and poe < when,
+        policy, fetchers=fetchers, other_certs=ex.certificates, moment=moment, past=past
     )
-    judged = await _judge_path(cert, vc, ex.claimed_time)
+    scope = None
+    if fetchers is None:  # only judgments made without the network are kept
+        scope = offline_scope(
+            policy,
+            cert,
+            other_certs=ex.certificates,
+            usage=SIGNER_KEY_USAGE,
+            retroactive_revinfo=past,
+        )
+    judged = await _judge_path(cert, vc, ex.claimed_time, scope)
     path, sub, detail = judged.path, judged.sub, judged.detail
     algorithm_problem = _algorithm_problem(ex, cert, policy, moment)
     if algorithm_problem is not None and (sub is None or sub.status is not AdESStatus.FAILED):
@@ -351,12 +359,21 @@ class _PathJudgement:
 
 
 async def _judge_path(
-    cert: x509.Certificate, vc: ValidationContext, claimed: datetime | None
+    cert: x509.Certificate,
+    vc: ValidationContext,
+    claimed: datetime | None,
+    scope: Scope | None = None,
 ) -> _PathJudgement:
     """The signer's certificate at the context's moment, judged by the one certificate judge
     every format shares (:func:`validation.certificates.judge_certificate`: path, validity,
-    revocation, key usage, and the claimed signing time after a revocation)."""
-    verdict = await judge_certificate(cert, vc, SIGNER_KEY_USAGE, vc.moment, claimed=claimed)
+    revocation, key usage, and the claimed signing time after a revocation); with ``scope``
+    (an offline context), a judgment already made in the process is reused
+    (:mod:`validation.judgments`)."""
+    verdict = None if scope is None else judgments.get(scope, vc.moment, claimed)
+    if verdict is None:
+        verdict = await judge_certificate(cert, vc, SIGNER_KEY_USAGE, vc.moment, claimed=claimed)
+        if scope is not None:
+            judgments.put(scope, vc.moment, verdict, claimed)
     revoked = None
     if verdict.revoked_at is not None:
         revoked = RevocationDetails(

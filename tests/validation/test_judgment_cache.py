@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
 
+from signing import XmlSignatureSpec, sign_xml
 from signing.dev.pki import DevPki
 from signing.dev.services import DevServices
 from tests.validation.test_pdf import codes, crls_at, fresh_signer, only, sign, trusting
-from validation import TrustAnchors, ValidationPolicy
+from validation import TrustAnchors, ValidationPolicy, validate_bytes
 from validation.certificates import PathVerdict
 from validation.judgments import (
     TIME_TOLERANCE,
@@ -191,3 +192,30 @@ async def test_a_remembered_revocation_keeps_each_documents_claimed_time(
             AdESIndeterminate.REVOKED_NO_POE
         )
         assert only(await validate_pdf(late, policy)).sub_indication is AdESFailure.REVOKED
+
+
+async def test_xml_signatures_share_the_judgments_and_never_mask_a_revocation(
+    pki: DevPki,
+) -> None:
+    name = fresh_signer(pki, "cache-xml")
+    document = b"<?xml version='1.0' encoding='UTF-8'?><vb><so>12</so></vb>"
+    signed = await sign_xml(document, pki.in_memory_key(name), XmlSignatureSpec())
+    now = datetime.now(UTC).replace(microsecond=0)
+    revoked_at = now + timedelta(minutes=10)
+    pki.revoke(name, at=revoked_at)
+    crls = crls_at(pki, now)
+
+    def at(moment: datetime) -> ValidationPolicy:
+        return trusting(pki, offline=True, crls=crls, validation_time=moment)
+
+    hits, misses = _counts()
+    first = await validate_bytes(signed, at(now))
+    assert first.indication is AdESStatus.PASSED, first.signatures[0].findings
+    assert _counts() == (hits, misses + 1)
+    again = await validate_bytes(signed, at(now + timedelta(minutes=1)))
+    assert again.indication is AdESStatus.PASSED
+    assert _counts() == (hits + 1, misses + 1)
+    after = await validate_bytes(signed, at(revoked_at + timedelta(minutes=1)))
+    assert after.signatures[0].sub_indication is AdESIndeterminate.REVOKED_NO_POE
+    assert after.signatures[0].revocation.status == "revoked"
+    assert _counts()[1] == misses + 2  # another bucket: judged again
