@@ -10,12 +10,13 @@ lock for their transaction, so two processes upgrading at once take turns.
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from exchange.db import metadata
+from exchange.db import UtcDateTime, metadata
 from exchange.db.engine import open_engine
 from exchange.settings import async_url, load_settings
 
@@ -31,6 +32,14 @@ def _url() -> str:
     return async_url(explicit) if explicit else load_settings().database
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Revisions spell our column types in plain SQLAlchemy, so that they never import the
+    models they describe."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     context.configure(
@@ -38,6 +47,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=sqlite,  # SQLite alters tables by copying them
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange.api import accounts, audit, directory, files, problems, registers
+from exchange.api import accounts, audit, directory, documents, files, problems, registers
 from exchange.service import open_services
 from exchange.settings import Settings
 
@@ -34,6 +34,6 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
-    for module in (accounts, registers, files, directory, audit):
+    for module in (accounts, registers, files, documents, directory, audit):
         app.include_router(module.router)
     return app

@@ -183,3 +183,42 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Document(Base):
+    """An agency's document on its way out (flow 1): a draft, then signed, then issued.
+
+    ``current_sha256`` names the blob of the PDF as it stands now (the draft with its empty
+    number/date fields, later the signed and issued versions); ``metadata_json`` holds the
+    Decree 30 App. VI metadata as checked by :class:`exchange.documents.OutgoingMetadata`.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint("state IN ('draft', 'signed', 'issued')", name="state"),
+        Index("ix_documents_agency_state", "agency_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
+    state: Mapped[str] = mapped_column(String(8))
+    metadata_json: Mapped[str] = mapped_column(Text)
+    main_file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    """The PDF as the clerk uploaded it."""
+    current_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DocumentAttachment(Base):
+    """A separate attachment file of a document (it gets its own agency signature)."""
+
+    __tablename__ = "document_attachments"
+    __table_args__ = (UniqueConstraint("document_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    ordinal: Mapped[int] = mapped_column(Integer)

@@ -16,12 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exchange.db.migrate import head_revisions
 from tests.exchange.service.conftest import _pg_execute, _with_database, free_port
 from tests.plugin import PROJECT_ROOT
 
 pytestmark = pytest.mark.db
 ORGAN = "000.00.01.H53"
 PW = "mật khẩu quản trị 2026"
+HEAD = head_revisions()[0]
 
 
 @pytest.fixture
@@ -60,9 +62,9 @@ def test_first_agency_users_tokens_directory_and_audit(
     line = one_error_line(lienthong(node_env, "user", "list", "--agency", ORGAN, ok=False), 78)
     assert line.startswith("lienthong: lỗi: ") and "db upgrade" in line
     upgraded = lienthong(node_env, "db", "upgrade")
-    assert "0001" in upgraded.stdout
+    assert HEAD in upgraded.stdout
     assert (tmp_path / "node" / "lienthong.db").is_file()
-    assert "0001" in lienthong(node_env, "db", "current").stdout
+    assert HEAD in lienthong(node_env, "db", "current").stdout
 
     lienthong(
         node_env,
@@ -221,8 +223,8 @@ def test_db_upgrade_on_postgresql_by_url(node_env: dict[str, str], pg_admin_url:
     asyncio.run(_pg_execute(pg_admin_url, f"CREATE DATABASE {name}"))
     try:
         env = {**node_env, "LIENTHONG_DATABASE_URL": _with_database(pg_admin_url, name)}
-        assert "0001" in lienthong(env, "db", "upgrade").stdout
-        assert "0001" in lienthong(env, "db", "current").stdout
+        assert HEAD in lienthong(env, "db", "upgrade").stdout
+        assert HEAD in lienthong(env, "db", "current").stdout
     finally:
         asyncio.run(_pg_execute(pg_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 

@@ -1,0 +1,101 @@
+"""Outgoing documents of the caller's agency: drafts (more steps follow)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import StreamingResponse
+
+from exchange import documents
+from exchange.accounts import Role
+from exchange.api.deps import Caller, Svc
+from exchange.blobs import CHUNK
+from exchange.documents import DocumentView, OutgoingMetadata, Upload
+from exchange.errors import BadRequest, PayloadTooLarge
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+READERS = (Role.CLERK, Role.SIGNER, Role.ARCHIVIST)
+
+
+async def _read(upload: UploadFile, limit: int) -> Upload:
+    parts, size = [], 0
+    while chunk := await upload.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"{upload.filename} is larger than the {limit} bytes allowed.",
+                f"{upload.filename} lớn hơn mức cho phép ({limit} byte).",
+            )
+        parts.append(chunk)
+    return Upload(
+        filename=upload.filename or "",
+        media_type=upload.content_type or "application/octet-stream",
+        data=b"".join(parts),
+    )
+
+
+def _metadata(text: str) -> OutgoingMetadata:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            "The metadata is not valid JSON.", "Siêu dữ liệu không phải JSON hợp lệ."
+        ) from exc
+    if not isinstance(record, dict):
+        raise BadRequest(
+            "The metadata must be a JSON object.", "Siêu dữ liệu phải là một đối tượng JSON."
+        )
+    return OutgoingMetadata.parse(record)
+
+
+@router.post("", response_model=DocumentView, status_code=201)
+async def create_draft(
+    caller: Caller,
+    svc: Svc,
+    metadata: Annotated[str, Form(description="App. VI metadata, a JSON object")],
+    main: Annotated[UploadFile, File(description="The main document (PDF)")],
+    attachments: Annotated[
+        list[UploadFile] | None, File(description="Separate attachments")
+    ] = None,
+) -> DocumentView:
+    """A clerk's draft: the system adds the empty number and date fields to the PDF."""
+    caller.require(Role.CLERK)
+    parsed = _metadata(metadata)
+    limit = svc.settings.max_upload_bytes
+    main_file = await _read(main, limit)
+    extra = [await _read(a, limit) for a in attachments or []]
+    async with svc.transaction() as session:
+        return await documents.create_draft(
+            session,
+            svc.blobs,
+            caller,
+            metadata=parsed,
+            main=main_file,
+            attachments=extra,
+            max_size=limit,
+        )
+
+
+@router.get("", response_model=list[DocumentView])
+async def list_documents(caller: Caller, svc: Svc) -> list[DocumentView]:
+    caller.require(*READERS)
+    async with svc.transaction() as session:
+        return await documents.list_documents(session, caller)
+
+
+@router.get("/{document_id}", response_model=DocumentView)
+async def get_document(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
+    caller.require(*READERS)
+    async with svc.transaction() as session:
+        return await documents.get_document(session, caller, document_id)
+
+
+@router.get("/{document_id}/pdf")
+async def current_pdf(document_id: int, caller: Caller, svc: Svc) -> StreamingResponse:
+    """The document's PDF as it stands now (for a draft: with its empty fields)."""
+    caller.require(*READERS)
+    async with svc.transaction() as session:
+        content = await documents.open_current(session, svc.blobs, caller, document_id)
+    return StreamingResponse(content, media_type="application/pdf")

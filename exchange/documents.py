@@ -1,0 +1,369 @@
+"""Outgoing documents (flow 1), first step: the clerk's draft.
+
+A draft is the main PDF, its separate attachments and its Decree 30 App. VI metadata, checked
+here with the App. VI lengths (:class:`OutgoingMetadata`). The system adds the empty number
+and date fields to the main PDF (``signing.add_text_fields``), so that they can be filled
+after the personal signature without breaking it; the uploaded original is kept too.
+Signing and issuing build on this in later steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange import audit, files
+from exchange.accounts import Principal
+from exchange.blobs import BlobStore
+from exchange.db.models import Agency, Document, DocumentAttachment, Register
+from exchange.directory import check_organ_id
+from exchange.edxml import Priority
+from exchange.errors import BadRequest, InputUnreadable, NotFound, PayloadTooLarge
+
+PDF_MAGIC = b"%PDF-"
+MAX_ATTACHMENTS = 50
+
+
+def _bad(field_name: str, en: str, vi: str) -> BadRequest:
+    return BadRequest(f"{field_name}: {en}", f"{field_name}: {vi}", field=field_name)
+
+
+def _text(record: Mapping[str, Any], key: str, name: str, longest: int, *, required: bool) -> str:
+    value = record.get(key, "")
+    if not isinstance(value, str):
+        raise _bad(name, "must be text", "phải là chuỗi ký tự")
+    value = value.strip()
+    if required and not value:
+        raise _bad(name, "is missing", "còn thiếu")
+    if len(value) > longest:
+        raise _bad(name, f"is longer than {longest} characters", f"dài quá {longest} ký tự")
+    return value
+
+
+def _amount(record: Mapping[str, Any], key: str, name: str) -> int | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999:
+        raise _bad(name, "must be a number from 1 to 999", "phải là số từ 1 đến 999")
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingMetadata:
+    """The App. VI (Part II.I) metadata a clerk gives for an outgoing document; the system
+    fills the rest (OrganId, FileCatalog, CodeNumber, IssuedDate, …) when it issues it."""
+
+    register: str
+    """The outgoing register that will number it."""
+    type_name: str
+    """TypeName (S100): Công văn, Quyết định, …"""
+    code_notation: str
+    """CodeNotation (S30), the ký hiệu after the number: ``SNV-VP``."""
+    subject: str
+    """Subject (S500), the trích yếu."""
+    signer_position: str
+    """SignerInfo/Position (S100)."""
+    signer_full_name: str
+    """SignerInfo/FullName (S50)."""
+    recipients: tuple[str, ...]
+    """To/OrganId of each recipient, in the directory."""
+    priority: Priority = Priority.NORMAL
+    """Priority (N1): 0 thường … 4 hỏa tốc hẹn giờ."""
+    due_date: date | None = None
+    """DueDate (D10)."""
+    language: str = "vi"
+    """Language (S30)."""
+    page_amount: int | None = None
+    """PageAmount (N3)."""
+    issued_amount: int | None = None
+    """IssuedAmount (N3)."""
+    description: str = ""
+    """Description (S500)."""
+
+    FIELDS = (
+        "register",
+        "type_name",
+        "code_notation",
+        "subject",
+        "signer_position",
+        "signer_full_name",
+        "recipients",
+        "priority",
+        "due_date",
+        "language",
+        "page_amount",
+        "issued_amount",
+        "description",
+    )
+
+    @classmethod
+    def parse(cls, record: Mapping[str, Any]) -> OutgoingMetadata:
+        unknown = sorted(set(record) - set(cls.FIELDS))
+        if unknown:
+            raise _bad(unknown[0], "is not a metadata field", "không phải trường siêu dữ liệu")
+        notation = _text(record, "code_notation", "CodeNotation", 30, required=True)
+        if "/" in notation or any(c.isspace() for c in notation):
+            raise _bad(
+                "CodeNotation",
+                "may not contain '/' or spaces",
+                "không được có '/' hay khoảng trắng",
+            )
+        recipients = record.get("recipients")
+        if not isinstance(recipients, list) or not recipients:
+            raise _bad("To", "at least one recipient is needed", "cần ít nhất một nơi nhận")
+        organ_ids = tuple(check_organ_id(str(r), "To.OrganId") for r in recipients)
+        if len(set(organ_ids)) != len(organ_ids):
+            raise _bad("To", "a recipient is named twice", "một nơi nhận bị ghi hai lần")
+        priority = record.get("priority", 0)
+        try:
+            level = Priority(priority)
+        except ValueError:
+            raise _bad("Priority", "must be 0 to 4", "phải từ 0 đến 4") from None
+        due = record.get("due_date")
+        due_date = None
+        if due is not None:
+            try:
+                due_date = date.fromisoformat(str(due))
+            except ValueError:
+                raise _bad(
+                    "DueDate", "must be a date (YYYY-MM-DD)", "phải là ngày (YYYY-MM-DD)"
+                ) from None
+        return cls(
+            register=_text(record, "register", "register", 30, required=True),
+            type_name=_text(record, "type_name", "TypeName", 100, required=True),
+            code_notation=notation,
+            subject=_text(record, "subject", "Subject", 500, required=True),
+            signer_position=_text(
+                record, "signer_position", "SignerInfo.Position", 100, required=True
+            ),
+            signer_full_name=_text(
+                record, "signer_full_name", "SignerInfo.FullName", 50, required=True
+            ),
+            recipients=organ_ids,
+            priority=level,
+            due_date=due_date,
+            language=_text(record, "language", "Language", 30, required=False) or "vi",
+            page_amount=_amount(record, "page_amount", "PageAmount"),
+            issued_amount=_amount(record, "issued_amount", "IssuedAmount"),
+            description=_text(record, "description", "Description", 500, required=False),
+        )
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "register": self.register,
+            "type_name": self.type_name,
+            "code_notation": self.code_notation,
+            "subject": self.subject,
+            "signer_position": self.signer_position,
+            "signer_full_name": self.signer_full_name,
+            "recipients": list(self.recipients),
+            "priority": int(self.priority),
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "language": self.language,
+            "page_amount": self.page_amount,
+            "issued_amount": self.issued_amount,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upload:
+    """A file from the caller, read whole (bounded by the settings' upload limit)."""
+
+    filename: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentView:
+    id: int
+    state: str
+    metadata: dict[str, Any]
+    main_file_id: int
+    current_sha256: str
+    attachment_file_ids: list[int] = field(default_factory=list)
+    created_at: datetime
+    created_by: str
+
+
+def _view(row: Document, attachments: Sequence[int]) -> DocumentView:
+    return DocumentView(
+        id=row.id,
+        state=row.state,
+        metadata=json.loads(row.metadata_json),
+        main_file_id=row.main_file_id,
+        current_sha256=row.current_sha256,
+        attachment_file_ids=list(attachments),
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _with_fields(pdf: bytes) -> bytes:
+    """The draft with its empty number and date fields (signing room)."""
+    from signing import SigningError, add_text_fields
+
+    try:
+        return add_text_fields(pdf)
+    except SigningError as exc:
+        raise InputUnreadable(exc.en, exc.vi) from exc
+
+
+async def create_draft(
+    session: AsyncSession,
+    blobs: BlobStore,
+    principal: Principal,
+    *,
+    metadata: OutgoingMetadata,
+    main: Upload,
+    attachments: Sequence[Upload] = (),
+    max_size: int,
+) -> DocumentView:
+    """Check the draft, add its empty fields, store every file, then the rows."""
+    register = await session.scalar(
+        select(Register).where(
+            Register.agency_id == principal.agency_id, Register.code == metadata.register
+        )
+    )
+    if register is None:
+        raise NotFound("No such register.", "Không có sổ này.")
+    if register.kind != "outgoing":
+        raise _bad("register", "is not an outgoing register", "không phải sổ văn bản đi")
+    known = set(
+        await session.scalars(
+            select(Agency.organ_id).where(Agency.organ_id.in_(metadata.recipients))
+        )
+    )
+    for organ_id in metadata.recipients:
+        if organ_id not in known:
+            raise _bad(
+                "To.OrganId",
+                f"{organ_id} is not in the agency directory",
+                f"{organ_id} không có trong danh bạ cơ quan",
+            )
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise _bad("attachments", f"at most {MAX_ATTACHMENTS}", f"tối đa {MAX_ATTACHMENTS}")
+    for upload in (main, *attachments):
+        if len(upload.data) > max_size:
+            raise PayloadTooLarge(
+                f"{upload.filename} is larger than the {max_size} bytes allowed.",
+                f"{upload.filename} lớn hơn mức cho phép ({max_size} byte).",
+            )
+    if not main.data.startswith(PDF_MAGIC):
+        raise InputUnreadable(
+            "The main document is not a PDF file.", "Văn bản chính không phải tệp PDF."
+        )
+    drafted = await asyncio.to_thread(_with_fields, main.data)
+    # every blob is complete before any row names it
+    draft_blob = await blobs.put_bytes(drafted)
+    original = await files.add_file(
+        session,
+        blobs,
+        principal,
+        chunks=_one(main.data),
+        filename=main.filename,
+        media_type="application/pdf",
+        max_size=max_size,
+    )
+    attached = [
+        await files.add_file(
+            session,
+            blobs,
+            principal,
+            chunks=_one(upload.data),
+            filename=upload.filename,
+            media_type=upload.media_type,
+            max_size=max_size,
+        )
+        for upload in attachments
+    ]
+    now = datetime.now(UTC)
+    row = Document(
+        agency_id=principal.agency_id,
+        register_id=register.id,
+        state="draft",
+        metadata_json=json.dumps(metadata.to_record(), ensure_ascii=False),
+        main_file_id=original.id,
+        current_sha256=draft_blob.sha256,
+        created_at=now,
+        created_by=principal.actor.name,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    for ordinal, view in enumerate(attached, start=1):
+        session.add(DocumentAttachment(document_id=row.id, file_id=view.id, ordinal=ordinal))
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal.actor,
+        action="document.draft",
+        agency=principal.organ_id,
+        document=f"document:{row.id}",
+        details={"subject": metadata.subject[:200], "attachments": len(attached)},
+    )
+    return _view(row, [a.id for a in attached])
+
+
+async def _row(session: AsyncSession, principal: Principal, document_id: int) -> Document:
+    row = await session.scalar(
+        select(Document).where(
+            Document.id == document_id, Document.agency_id == principal.agency_id
+        )
+    )
+    if row is None:
+        raise NotFound("No such document.", "Không có văn bản này.")
+    return row
+
+
+async def _attachments(session: AsyncSession, document_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(DocumentAttachment.file_id)
+        .where(DocumentAttachment.document_id == document_id)
+        .order_by(DocumentAttachment.ordinal)
+    )
+    return list(rows)
+
+
+async def get_document(
+    session: AsyncSession, principal: Principal, document_id: int
+) -> DocumentView:
+    row = await _row(session, principal, document_id)
+    return _view(row, await _attachments(session, row.id))
+
+
+async def list_documents(session: AsyncSession, principal: Principal) -> list[DocumentView]:
+    rows = (
+        await session.scalars(
+            select(Document).where(Document.agency_id == principal.agency_id).order_by(Document.id)
+        )
+    ).all()
+    return [_view(r, await _attachments(session, r.id)) for r in rows]
+
+
+async def open_current(
+    session: AsyncSession, blobs: BlobStore, principal: Principal, document_id: int
+) -> AsyncIterator[bytes]:
+    """The document's PDF as it stands now."""
+    row = await _row(session, principal, document_id)
+    await audit.record(
+        session,
+        actor=principal.actor,
+        action="document.read",
+        agency=principal.organ_id,
+        document=f"document:{row.id}",
+    )
+    return blobs.read(row.current_sha256)
