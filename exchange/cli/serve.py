@@ -40,6 +40,10 @@ def serve(config_file: Path | None, host: str | None, port: int | None) -> None:
             await require_current_schema(engine)
 
     run(check)  # before uvicorn, so the refusal is one line, not a failed lifespan
+    if node.production:  # one process-wide switch: development parts refuse from now on
+        from signing import enter_production_mode
+
+        enter_production_mode()
     uvicorn.run(
         create_app(node),
         host=node.host,
