@@ -80,6 +80,8 @@ class Principal:
     actor: audit.Actor
     user_id: int | None = None
     token_id: int | None = None
+    username: str | None = None
+    """The person's user name (None for a machine token)."""
 
     def require(self, *allowed: Role) -> None:
         """:class:`Forbidden` unless the principal has one of ``allowed``."""
@@ -389,6 +391,7 @@ async def authenticate(session: AsyncSession, bearer: str, *, origin: str) -> Pr
         actor=audit.Actor(name=actor, origin=origin),
         user_id=row.user_id,
         token_id=row.id,
+        username=actor.removeprefix("user:") if row.user_id is not None else None,
     )
 
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +26,28 @@ from exchange.blobs import BlobStore
 from exchange.db.models import Agency, Document, DocumentAttachment, Register
 from exchange.directory import check_organ_id
 from exchange.edxml import Priority
-from exchange.errors import BadRequest, InputUnreadable, NotFound, PayloadTooLarge
+from exchange.errors import (
+    BadRequest,
+    Conflict,
+    InputUnreadable,
+    NotFound,
+    PayloadTooLarge,
+    SigningFailed,
+)
+from exchange.service import Services
+from exchange.settings import AgencyConfig
+from signing import (
+    Anchor,
+    AppearanceSpec,
+    Level,
+    PadesSigner,
+    PadesSpec,
+    PinOptions,
+    Profile,
+    SigningError,
+    add_text_fields,
+    open_key,
+)
 
 PDF_MAGIC = b"%PDF-"
 MAX_ATTACHMENTS = 50
@@ -214,8 +236,6 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
 
 def _with_fields(pdf: bytes) -> bytes:
     """The draft with its empty number and date fields (signing room)."""
-    from signing import SigningError, add_text_fields
-
     try:
         return add_text_fields(pdf)
     except SigningError as exc:
@@ -367,3 +387,116 @@ async def open_current(
         document=f"document:{row.id}",
     )
     return blobs.read(row.current_sha256)
+
+
+# -- the personal signature (server-side key) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonalKey:
+    """Where the signer's key is and how to log in to it (from the agency's configuration)."""
+
+    reference: str
+    """PKCS#11 URI or PKCS#12 file."""
+    pin_env: str | None
+    pin_file: str | None
+    signature_png: bytes
+
+
+async def _sign_pdf(
+    pdf: bytes, key: PersonalKey, meta: dict[str, Any], tsa_urls: tuple[str, ...]
+) -> bytes:
+    """The personal signature (``personal`` profile: the blue signature image centred between
+    the signer's position and name, box 7c), by the signing room."""
+    spec = PadesSpec(
+        level=Level.B_T if tsa_urls else Level.B_B,
+        tsa_urls=tsa_urls,
+        appearance=AppearanceSpec(
+            profile=Profile.PERSONAL,
+            image_png=key.signature_png,
+            placement=Anchor(text=meta["signer_full_name"], above=meta["signer_position"]),
+        ),
+    )
+    pins = PinOptions(env=key.pin_env, file=Path(key.pin_file) if key.pin_file else None)
+    try:
+        async with open_key(key.reference, pins) as signer:
+            signed, _ = await PadesSigner(signer, spec).sign_bytes(pdf)
+    except SigningError as exc:
+        raise SigningFailed(exc.en, exc.vi) from exc
+    return signed
+
+
+async def sign_personal(
+    services: Services,
+    principal: Principal,
+    document_id: int,
+    *,
+    key: PersonalKey,
+    tsa_urls: tuple[str, ...] = (),
+) -> DocumentView:
+    """Sign a draft with the signer's server-side key.
+
+    The token is used outside any transaction (it may take seconds); the document is then
+    moved to ``signed`` only if it is still the draft that was signed (another request may
+    have signed it meanwhile: that one wins, this one is a conflict)."""
+    async with services.transaction() as session:
+        row = await _row(session, principal, document_id)
+        if row.state != "draft":
+            raise Conflict(
+                "Only a draft can get the personal signature.",
+                "Chỉ bản dự thảo mới được ký số cá nhân.",
+            )
+        draft_sha, meta = row.current_sha256, json.loads(row.metadata_json)
+    pdf = await _read_blob(services.blobs, draft_sha)
+    signed = await _sign_pdf(pdf, key, meta, tsa_urls)
+    blob = await services.blobs.put_bytes(signed)
+    async with services.transaction() as session:
+        row = await _row(session, principal, document_id)
+        if row.state != "draft" or row.current_sha256 != draft_sha:
+            raise Conflict(
+                "The document changed while it was being signed.",
+                "Văn bản đã thay đổi trong lúc đang ký.",
+            )
+        row.state, row.current_sha256, row.updated_at = "signed", blob.sha256, datetime.now(UTC)
+        await audit.record(
+            session,
+            actor=principal.actor,
+            action="document.sign",
+            agency=principal.organ_id,
+            document=f"document:{row.id}",
+            details={"sha256": blob.sha256, "key": "server"},
+        )
+        return _view(row, await _attachments(session, row.id))
+
+
+async def _read_blob(blobs: BlobStore, sha256: str) -> bytes:
+    return b"".join([chunk async for chunk in blobs.read(sha256)])
+
+
+def server_key(agencies: Mapping[str, AgencyConfig], principal: Principal) -> PersonalKey:
+    """The caller's server-side key, from the node's configuration of their agency."""
+    if principal.username is None:
+        raise SigningFailed(
+            "A personal signature is made by a person: log in as the signer.",
+            "Chữ ký số cá nhân phải do người ký thực hiện: hãy đăng nhập bằng tài khoản người ký.",
+        )
+    config = agencies.get(principal.organ_id)
+    entry = config.signers.get(principal.username) if config else None
+    if entry is None:
+        raise SigningFailed(
+            f"No signing key on this node is configured for {principal.username}.",
+            f"Nút này chưa cấu hình khóa ký cho {principal.username}.",
+        )
+    try:
+        image = entry.signature_image.read_bytes()
+    except OSError as exc:
+        raise SigningFailed(
+            f"The signature image of {principal.username} cannot be read.",
+            f"Không đọc được hình chữ ký của {principal.username}.",
+        ) from exc
+    return PersonalKey(
+        reference=entry.key,
+        pin_env=entry.pin_env,
+        pin_file=str(entry.pin_file) if entry.pin_file else None,
+        signature_png=image,
+    )

@@ -126,3 +126,12 @@ class AuditChainBroken(ExchangeError):
     code = "exchange.audit_chain_broken"
     status = 500
     exit_code = 65
+
+
+class SigningFailed(ExchangeError):
+    """A signature could not be made (no key configured, wrong PIN, token failure); the
+    message is the signing room's."""
+
+    code = "exchange.signing_failed"
+    status = 422
+    exit_code = 76

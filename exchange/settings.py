@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,6 +33,30 @@ def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/lienthong`` (``~/.local/share/lienthong``)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "lienthong"
+
+
+class SignerKey(BaseModel):
+    """A signer's key the server can reach (an HSM, a token on the server)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    """PKCS#11 URI (RFC 7512) or a PKCS#12 file."""
+    pin_env: str | None = None
+    """The environment variable holding the PIN."""
+    pin_file: Path | None = None
+    """A file holding the PIN."""
+    signature_image: Path
+    """The signer's signature image (blue, transparent PNG; Decree 30 App. I item 7d)."""
+
+
+class AgencyConfig(BaseModel):
+    """What this node knows about signing for one of its agencies."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    signers: dict[str, SignerKey] = Field(default_factory=dict)
+    """Server-side keys by user name."""
 
 
 class Settings(BaseSettings):
@@ -61,6 +85,10 @@ class Settings(BaseSettings):
     """How long a token from the login endpoint is valid."""
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     """The largest file the blob store accepts from one request."""
+    tsa_urls: tuple[str, ...] = ()
+    """Timestamp authorities for the signatures the service makes."""
+    agencies: dict[str, AgencyConfig] = Field(default_factory=dict)
+    """Per hosted agency (by OrganId): its server-side signing keys."""
 
     @field_validator("database_url")
     @classmethod

@@ -99,3 +99,13 @@ async def current_pdf(document_id: int, caller: Caller, svc: Svc) -> StreamingRe
     async with svc.transaction() as session:
         content = await documents.open_current(session, svc.blobs, caller, document_id)
     return StreamingResponse(content, media_type="application/pdf")
+
+
+@router.post("/{document_id}/sign", response_model=DocumentView)
+async def sign(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
+    """The personal signature, with the signer's key on the server (HSM or token)."""
+    caller.require(Role.SIGNER)
+    key = documents.server_key(svc.settings.agencies, caller)
+    return await documents.sign_personal(
+        svc, caller, document_id, key=key, tsa_urls=svc.settings.tsa_urls
+    )

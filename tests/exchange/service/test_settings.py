@@ -68,3 +68,23 @@ def test_async_drivers() -> None:
     assert async_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
     assert async_url("postgres://u@h/d") == "postgresql+asyncpg://u@h/d"
     assert async_url("postgresql+psycopg://u@h/d") == "postgresql+asyncpg://u@h/d"
+
+
+def test_agencies_signing_keys_from_toml(tmp_path: Path) -> None:
+    config = tmp_path / "lienthong.toml"
+    config.write_text(
+        'tsa_urls = ["http://tsa.example/tsr"]\n'
+        '[agencies."000.00.01.H53".signers.giamdoc]\n'
+        'key = "pkcs11:token=Agency;object=giamdoc"\n'
+        'pin_env = "GIAMDOC_PIN"\n'
+        'signature_image = "/etc/lienthong/giamdoc.png"\n'
+    )
+    settings = load_settings(config)
+    key = settings.agencies["000.00.01.H53"].signers["giamdoc"]
+    assert key.key.startswith("pkcs11:") and key.signature_image == Path(
+        "/etc/lienthong/giamdoc.png"
+    )
+    assert settings.tsa_urls == ("http://tsa.example/tsr",)
+    config.write_text(config.read_text().replace("pin_env", "pin_evn"))
+    with pytest.raises(ConfigurationError, match="pin_evn"):
+        load_settings(config)
