@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange import audit, files
+from exchange import audit, files, registers
 from exchange.accounts import Principal
 from exchange.blobs import BlobStore
 from exchange.db.models import Agency, Document, DocumentAttachment, Register
@@ -37,6 +37,7 @@ from exchange.errors import (
 from exchange.service import Services
 from exchange.settings import AgencyConfig
 from signing import (
+    VIETNAM,
     Anchor,
     AppearanceSpec,
     Level,
@@ -46,6 +47,9 @@ from signing import (
     Profile,
     SigningError,
     add_text_fields,
+    add_validation_data,
+    decree30_date_parts,
+    fill_text_fields,
     open_key,
 )
 
@@ -500,3 +504,174 @@ def server_key(agencies: Mapping[str, AgencyConfig], principal: Principal) -> Pe
         pin_file=str(entry.pin_file) if entry.pin_file else None,
         signature_png=image,
     )
+
+
+# -- issuing: number and date, then the agency signature -----------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Seal:
+    """The agency's key and seal image (from the agency's configuration)."""
+
+    reference: str
+    pin_env: str | None
+    pin_file: str | None
+    chain: str | None
+    seal_png: bytes
+    seal_diameter_mm: float
+
+
+def seal_of(agencies: Mapping[str, AgencyConfig], principal: Principal) -> Seal:
+    config = agencies.get(principal.organ_id)
+    entry = config.seal if config else None
+    if entry is None:
+        raise SigningFailed(
+            "No agency signing key is configured on this node for this agency.",
+            "Nút này chưa cấu hình khóa ký số của cơ quan.",
+        )
+    try:
+        image = entry.seal_image.read_bytes()
+    except OSError as exc:
+        raise SigningFailed(
+            "The seal image cannot be read.", "Không đọc được hình con dấu."
+        ) from exc
+    return Seal(
+        reference=entry.key,
+        pin_env=entry.pin_env,
+        pin_file=str(entry.pin_file) if entry.pin_file else None,
+        chain=str(entry.chain) if entry.chain else None,
+        seal_png=image,
+        seal_diameter_mm=entry.seal_diameter_mm,
+    )
+
+
+async def _seal_all(
+    main: bytes,
+    attachments: Sequence[bytes],
+    seal: Seal,
+    number_text: str,
+    tsa_urls: tuple[str, ...],
+) -> tuple[bytes, list[bytes]]:
+    """The agency signature at B-LT: the seal image on the main document, the number and the
+    time top right of page 1 of every separate attachment (App. I items 8a, 8b); then the
+    main document's validation data for every signature."""
+    main_spec = PadesSpec(
+        level=Level.B_LT,
+        tsa_urls=tsa_urls,
+        appearance=AppearanceSpec(
+            profile=Profile.AGENCY,
+            image_png=seal.seal_png,
+            seal_diameter_mm=seal.seal_diameter_mm,
+        ),
+    )
+    attachment_spec = PadesSpec(
+        level=Level.B_LT,
+        tsa_urls=tsa_urls,
+        appearance=AppearanceSpec(profile=Profile.ATTACHMENT, text_lines=(number_text,)),
+    )
+    pins = PinOptions(env=seal.pin_env, file=Path(seal.pin_file) if seal.pin_file else None)
+    chain = Path(seal.chain) if seal.chain else None
+    try:
+        async with open_key(seal.reference, pins, chain=chain) as key:
+            sealed, _ = await PadesSigner(key, main_spec).sign_bytes(main)
+            # the personal signature's validation data too, so that the document as issued
+            # verifies offline (a DSS-only update keeps both signatures valid)
+            roots = [c for c in key.chain if c.self_signed != "no"]
+            sealed = await add_validation_data(sealed, trust_roots=roots)
+            sealed_attachments = [
+                (await PadesSigner(key, attachment_spec).sign_bytes(data))[0]
+                for data in attachments
+            ]
+    except SigningError as exc:
+        raise SigningFailed(exc.en, exc.vi) from exc
+    return sealed, sealed_attachments
+
+
+async def issue(
+    services: Services,
+    principal: Principal,
+    document_id: int,
+    *,
+    seal: Seal,
+    tsa_urls: tuple[str, ...],
+    now: datetime | None = None,
+) -> DocumentView:
+    """Number, date and seal a signed document, in one transaction.
+
+    The number is taken from the register (its row locked) and used for the filled fields
+    and the attachments' seal text before anything is committed; the document becomes
+    ``issued`` in the same commit. A failure anywhere (the timestamp authority, the token,
+    the process killed) rolls the number back: no hole in the register, no half-issued
+    document. Issues of one register therefore take turns.
+    """
+    if not tsa_urls:
+        raise SigningFailed(
+            "The agency signature is made at B-LT, which needs a timestamp authority.",
+            "Chữ ký số của cơ quan ở mức B-LT cần máy chủ cấp dấu thời gian.",
+        )
+    async with services.transaction() as session:
+        row = await session.scalar(
+            select(Document)
+            .where(Document.id == document_id, Document.agency_id == principal.agency_id)
+            .with_for_update()
+        )
+        if row is None:
+            raise NotFound("No such document.", "Không có văn bản này.")
+        if row.state != "signed":
+            raise Conflict(
+                "Only a document with its personal signature can be issued.",
+                "Chỉ văn bản đã có chữ ký số cá nhân mới được ban hành.",
+            )
+        meta = json.loads(row.metadata_json)
+        number = await registers.allocate(
+            session,
+            principal,
+            register=meta["register"],
+            notation=meta["code_notation"],
+            subject=meta["subject"],
+            now=now,
+        )
+        day = number.issued_at.astimezone(VIETNAM).date()
+        signed = await _read_blob(services.blobs, row.current_sha256)
+        try:
+            filled = await asyncio.to_thread(
+                fill_text_fields, signed, {"so": str(number.number), **decree30_date_parts(day)}
+            )
+        except SigningError as exc:
+            raise SigningFailed(exc.en, exc.vi) from exc
+        links = (
+            await session.scalars(
+                select(DocumentAttachment)
+                .where(DocumentAttachment.document_id == row.id)
+                .order_by(DocumentAttachment.ordinal)
+            )
+        ).all()
+        originals = [await files.get_file(session, principal, link.file_id) for link in links]
+        contents = [await _read_blob(services.blobs, view.sha256) for view in originals]
+        sealed, sealed_attachments = await _seal_all(filled, contents, seal, number.text, tsa_urls)
+        blob = await services.blobs.put_bytes(sealed)
+        for link, view, data in zip(links, originals, sealed_attachments, strict=True):
+            stored = await files.add_file(
+                session,
+                services.blobs,
+                principal,
+                chunks=_one(data),
+                filename=view.filename,
+                media_type="application/pdf",
+                max_size=services.settings.max_upload_bytes,
+            )
+            link.file_id = stored.id  # the upload stays in stored_files and the audit log
+        meta.update(code_number=number.number, issued_date=day.isoformat(), year=number.year)
+        row.metadata_json = json.dumps(meta, ensure_ascii=False)
+        row.state, row.current_sha256 = "issued", blob.sha256
+        row.updated_at = datetime.now(UTC)
+        await audit.record(
+            session,
+            actor=principal.actor,
+            action="document.issue",
+            agency=principal.organ_id,
+            document=f"document:{row.id}",
+            details={"number": number.text, "sha256": blob.sha256},
+        )
+        await session.flush()
+        return _view(row, [link.file_id for link in links])

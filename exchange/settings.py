@@ -50,6 +50,23 @@ class SignerKey(BaseModel):
     """The signer's signature image (blue, transparent PNG; Decree 30 App. I item 7d)."""
 
 
+class SealKey(BaseModel):
+    """The agency's own key (the agency signature, "seal") and its seal image."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    """PKCS#11 URI (RFC 7512) or a PKCS#12 file."""
+    pin_env: str | None = None
+    pin_file: Path | None = None
+    chain: Path | None = None
+    """PEM file with the CA certificates of the key's chain (B-LT needs its root)."""
+    seal_image: Path
+    """The red, transparent PNG of the seal (Decree 30 App. I item 8a)."""
+    seal_diameter_mm: float = Field(default=36.0, gt=10, lt=80)
+    """The seal's real size."""
+
+
 class AgencyConfig(BaseModel):
     """What this node knows about signing for one of its agencies."""
 
@@ -57,6 +74,8 @@ class AgencyConfig(BaseModel):
 
     signers: dict[str, SignerKey] = Field(default_factory=dict)
     """Server-side keys by user name."""
+    seal: SealKey | None = None
+    """The agency signature's key."""
 
 
 class Settings(BaseSettings):

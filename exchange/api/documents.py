@@ -109,3 +109,14 @@ async def sign(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
     return await documents.sign_personal(
         svc, caller, document_id, key=key, tsa_urls=svc.settings.tsa_urls
     )
+
+
+@router.post("/{document_id}/issue", response_model=DocumentView)
+async def issue(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
+    """Number and date from the register, then the agency signature (B-LT) on the main
+    document and every separate attachment."""
+    caller.require(Role.CLERK)
+    seal = documents.seal_of(svc.settings.agencies, caller)
+    return await documents.issue(
+        svc, caller, document_id, seal=seal, tsa_urls=svc.settings.tsa_urls
+    )

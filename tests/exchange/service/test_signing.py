@@ -5,6 +5,7 @@ signer with a configured key signs, once."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import httpx
@@ -12,15 +13,21 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from exchange.accounts import Role
-from exchange.settings import AgencyConfig, Settings, SignerKey
+from exchange.settings import AgencyConfig, SealKey, Settings, SignerKey
 from signing import fill_text_fields
 from signing.dev.assets import SampleDocument
+from signing.dev.services import DevServices
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, PASSWORD, Seed, bearer
-from tests.exchange.service.test_documents import draft, metadata
-from tests.plugin import SoftHsmToken
+from tests.exchange.service.test_documents import blank_pdf, draft, metadata
+from tests.plugin import SoftHsmToken, run_cli
 
 pytestmark = [pytest.mark.db, pytest.mark.hsm]
 DOC = SampleDocument()
+
+
+@pytest.fixture
+def tsa_urls(dev_services: DevServices) -> tuple[str, ...]:
+    return (dev_services.tsa_url,)
 
 
 @pytest.fixture
@@ -29,16 +36,29 @@ def settings(
     tmp_path: Path,
     token: SoftHsmToken,
     signature_png: bytes,
+    seal_png: bytes,
+    pki_files: Path,
+    tsa_urls: tuple[str, ...],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Settings:
     image = tmp_path / "chu-ky.png"
     image.write_bytes(signature_png)
+    seal = tmp_path / "con-dau.png"
+    seal.write_bytes(seal_png)
     monkeypatch.setenv("SIGNER_PIN", token.pin)
+    monkeypatch.setenv("SEAL_PIN", token.pin)
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
+        tsa_urls=tsa_urls,
         agencies={
             AGENCY_A: AgencyConfig(
+                seal=SealKey(
+                    key=token.uri("agency"),
+                    pin_env="SEAL_PIN",
+                    chain=pki_files / "chain.pem",
+                    seal_image=seal,
+                ),
                 signers={
                     "a-signer": SignerKey(
                         key=token.uri("personal"), pin_env="SIGNER_PIN", signature_image=image
@@ -46,7 +66,7 @@ def settings(
                     "a-clerk": SignerKey(
                         key=token.uri("personal"), pin_env="SIGNER_PIN", signature_image=image
                     ),
-                }
+                },
             )
         },
     )
@@ -141,3 +161,89 @@ async def test_another_agencys_document_is_not_found(
     missing = await client.post("/api/v1/documents/987654/sign", headers=signer)
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json()["detail"] == missing.json()["detail"]
+
+
+async def signed_draft(
+    client: httpx.AsyncClient, seeded: Seed, sample_pdf: bytes, attachments: int = 0
+) -> int:
+    extra = [(f"phu-luc-{i}.pdf", blank_pdf()) for i in range(attachments)]
+    created = await draft(
+        client, seeded.tokens[(AGENCY_A, Role.CLERK)], sample_pdf, sample_metadata(), extra
+    )
+    doc_id = int(created.json()["id"])
+    signed = await client.post(
+        f"/api/v1/documents/{doc_id}/sign", headers=await session_of(client, "a-signer")
+    )
+    assert signed.status_code == 200, signed.text
+    return doc_id
+
+
+def verify_json(path: Path, pki_files: Path) -> dict[str, object]:
+    result = run_cli(
+        "verify", str(path), "--trust", str(pki_files / "root.pem"), "--offline", "--format", "json"
+    )
+    [report] = json.loads(result.out)["reports"]
+    return report  # type: ignore[no-any-return]
+
+
+@pytest.mark.slow
+async def test_issue_numbers_dates_and_seals_at_b_lt(
+    client: httpx.AsyncClient, seeded: Seed, sample_pdf: bytes, pki_files: Path, tmp_path: Path
+) -> None:
+    doc_id = await signed_draft(client, seeded, sample_pdf, attachments=1)
+    clerk = bearer(seeded.tokens[(AGENCY_A, Role.CLERK)])
+    issued = await client.post(f"/api/v1/documents/{doc_id}/issue", headers=clerk)
+    assert issued.status_code == 200, issued.text
+    doc = issued.json()
+    assert doc["state"] == "issued"
+    assert doc["metadata"]["code_number"] == 1 and doc["metadata"]["year"] >= 2026
+    main = tmp_path / "issued.pdf"
+    main.write_bytes((await client.get(f"/api/v1/documents/{doc_id}/pdf", headers=clerk)).content)
+    fields = PdfFileReader(io.BytesIO(main.read_bytes())).root["/AcroForm"]["/Fields"]
+    values = {str(f.get_object().get("/T")): str(f.get_object().get("/V")) for f in fields}
+    assert values["so"] == "1"
+    # offline, from the document alone: both signatures valid and the legal check passes
+    report = verify_json(main, pki_files)
+    assert report["indication"] == "TOTAL-PASSED", json.dumps(report, ensure_ascii=False)[:6000]
+    legal = report["legal"]
+    assert isinstance(legal, dict) and legal["valid"] is True
+    assert (legal["personal"], legal["agency"]) == ("personal-1", "agency-1")
+    (attachment_id,) = doc["attachment_file_ids"]
+    attachment = tmp_path / "phu-luc.pdf"
+    attachment.write_bytes(
+        (await client.get(f"/api/v1/files/{attachment_id}/content", headers=clerk)).content
+    )
+    assert verify_json(attachment, pki_files)["indication"] == "TOTAL-PASSED"
+    register = await client.get("/api/v1/registers/DI", headers=clerk)
+    assert register.json()["next_number"] == 2
+    again = await client.post(f"/api/v1/documents/{doc_id}/issue", headers=clerk)
+    assert again.status_code == 409
+
+
+async def test_a_failed_seal_leaves_no_hole_and_no_half_issued_document(
+    client: httpx.AsyncClient, seeded: Seed, sample_pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc_id = await signed_draft(client, seeded, sample_pdf)
+    monkeypatch.setenv("SEAL_PIN", "000000")  # the seal fails after the number was taken
+    clerk = bearer(seeded.tokens[(AGENCY_A, Role.CLERK)])
+    failed = await client.post(f"/api/v1/documents/{doc_id}/issue", headers=clerk)
+    assert failed.status_code == 422, failed.text
+    assert failed.json()["code"] == "exchange.signing_failed"
+    doc = await client.get(f"/api/v1/documents/{doc_id}", headers=clerk)
+    assert doc.json()["state"] == "signed" and "code_number" not in doc.json()["metadata"]
+    register = await client.get("/api/v1/registers/DI", headers=clerk)
+    assert register.json()["next_number"] == 1
+    numbers = await client.get("/api/v1/registers/DI/numbers", headers=clerk)
+    assert numbers.json() == []
+
+
+async def test_only_a_signed_document_is_issued(
+    client: httpx.AsyncClient, seeded: Seed, sample_pdf: bytes
+) -> None:
+    clerk = seeded.tokens[(AGENCY_A, Role.CLERK)]
+    created = await draft(client, clerk, sample_pdf, sample_metadata())
+    path = f"/api/v1/documents/{created.json()['id']}/issue"
+    refused = await client.post(path, headers=bearer(clerk), params={"lang": "en"})
+    assert refused.status_code == 409 and "personal signature" in refused.json()["detail"]
+    signer = await session_of(client, "a-signer")
+    assert (await client.post(path, headers=signer)).status_code == 403
