@@ -30,19 +30,30 @@ def _counts() -> tuple[int, int]:
     return judgments.hits, judgments.misses
 
 
+def _quiet_moment(pki: DevPki) -> datetime:
+    """A moment hours away from every revocation date of the session's CRL (other tests
+    revoke their signers around now, and every date of a CRL bounds the time buckets)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    for hours in range(3, 24 * 20):
+        moment = now - timedelta(hours=hours)
+        if all(abs(moment - when) > timedelta(hours=2) for when in pki.revoked.values()):
+            return moment
+    raise AssertionError("no quiet moment")
+
+
 async def test_the_same_signer_in_another_document_is_a_hit(
     pki: DevPki, dev_services: DevServices, sample_pdf: bytes
 ) -> None:
     name = fresh_signer(pki, "cache-hit")
     first = await sign(pki, dev_services, sample_pdf, key=name)
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = _quiet_moment(pki)
     # another document, signed (by its own clock) at another time
     second = await sign(
         pki,
         dev_services,
         sample_pdf + b"\n% another document\n",
         key=name,
-        clock=now + timedelta(seconds=30),
+        clock=datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=30),
     )
     crls = crls_at(pki, now)
     policy = trusting(pki, offline=True, crls=crls, validation_time=now)
@@ -200,7 +211,7 @@ async def test_xml_signatures_share_the_judgments_and_never_mask_a_revocation(
     name = fresh_signer(pki, "cache-xml")
     document = b"<?xml version='1.0' encoding='UTF-8'?><vb><so>12</so></vb>"
     signed = await sign_xml(document, pki.in_memory_key(name), XmlSignatureSpec())
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = _quiet_moment(pki)
     revoked_at = now + timedelta(minutes=10)
     pki.revoke(name, at=revoked_at)
     crls = crls_at(pki, now)
