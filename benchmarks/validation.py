@@ -208,7 +208,7 @@ _PYHANKO_AS_SHIPPED = {
 
 
 def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
-    """pyHanko as shipped: with its own hex-string, keyword and name readers and its own
+    """pyHanko as shipped: with its own hex-string, keyword, name and number readers and its own
     reference paths (the validation room installs faster ones for the whole process),
     restored for the duration of each run (nothing else runs meanwhile)."""
 
@@ -216,6 +216,7 @@ def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
         module = vars(generic)
         ours = {name: module[name] for name in _PYHANKO_AS_SHIPPED}
         module.update(_PYHANKO_AS_SHIPPED)
+        generic.NumberObject.read_from_stream = staticmethod(pdftokens.PYHANKO_READ_NUMBER)  # type: ignore[method-assign]
         HistoricalResolver._load_reverse_xref_cache = pdfpaths.PYHANKO_LOAD_PATHS  # type: ignore[method-assign]
         HistoricalResolver._get_usages_of_ref = pdfpaths.PYHANKO_GET_USAGES  # type: ignore[method-assign]
         try:
@@ -226,6 +227,7 @@ def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
             return bool(status.bottom_line)
         finally:
             module.update(ours)
+            generic.NumberObject.read_from_stream = staticmethod(pdftokens.read_number)  # type: ignore[method-assign]
             pdfpaths.install_targeted_paths()
 
     return once

@@ -1,9 +1,10 @@
-"""Faster name and keyword readers for pyHanko's PDF parser.
+"""Faster name, keyword and number readers for pyHanko's PDF parser.
 
 Written by hand because pyHanko 0.38 reads every name (``/Type``, ``/Kids`` ...) and keyword
 one byte at a time through a Python generator, and decodes every name byte by byte through
 a ``BytesIO``: names are the commonest token of a PDF, and this was a tenth of a one-page
-validation. Like :mod:`validation.hexstrings`, the readers are installed once, when
+validation; numbers (a font's widths are hundreds of them) are read through a general
+16-byte loop, another tenth. Like :mod:`validation.hexstrings`, the readers are installed once, when
 :mod:`validation.pdf` is imported, and never switched off; each gives pyHanko's exact result
 (value, exception and stream position) for every input, and hands anything unusual to
 pyHanko's own function. A test compares both on random input.
@@ -21,9 +22,11 @@ from pyhanko.pdf_utils import generic, misc
 
 __all__ = [
     "PYHANKO_DECODE_NAME",
+    "PYHANKO_READ_NUMBER",
     "PYHANKO_READ_UNTIL_DELIMITER",
     "decode_name",
     "install_fast_tokens",
+    "read_number",
     "read_until_delimiter",
 ]
 
@@ -35,6 +38,7 @@ _PLAIN_NAME = re.compile(
 )
 """Name bytes that pyHanko copies as they are: printable ASCII, no delimiter, no ``#``."""
 _CHUNK = 64
+_NOT_NUMBER = generic.NumberObject.NumberPattern
 
 
 def read_until_delimiter(stream: Any) -> bytes:
@@ -53,6 +57,27 @@ def read_until_delimiter(stream: Any) -> bytes:
         parts.append(chunk)
 
 
+def read_number(stream: Any) -> generic.NumberObject | generic.FloatObject:
+    """pyHanko's ``NumberObject.read_from_stream`` without its 16-byte read loop: the
+    characters of ``+,-.0-9`` up to the first other one (left unread) or the end of the
+    stream, a float when they hold a dot."""
+    parts: list[bytes] = []
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        stop = _NOT_NUMBER.search(chunk)
+        if stop is not None:
+            parts.append(chunk[: stop.start()])
+            stream.seek(stop.start() - len(chunk), os.SEEK_CUR)
+            break
+        parts.append(chunk)
+    number = b"".join(parts)
+    if b"." in number:
+        return generic.FloatObject(number.decode("ascii"))
+    return generic.NumberObject(number.decode("ascii"))
+
+
 def decode_name(name_bytes: bytes) -> generic.NameObject:
     """pyHanko's ``generic._decode_name``: a plain name directly, anything else (escapes,
     bytes that must be escaped) by pyHanko's own function."""
@@ -65,11 +90,14 @@ _LOCK = threading.Lock()
 PYHANKO_READ_UNTIL_DELIMITER: Callable[[Any], bytes] = misc.read_until_delimiter
 """pyHanko's own readers, as shipped (the fallback, and the benchmark's baseline)."""
 PYHANKO_DECODE_NAME: Callable[[bytes], generic.NameObject] = generic._decode_name
+PYHANKO_READ_NUMBER: Callable[[Any], generic.NumberObject | generic.FloatObject] = vars(
+    generic.NumberObject
+)["read_from_stream"].__func__
 
 
 def install_fast_tokens() -> None:
-    """Make pyHanko's object parser use :func:`read_until_delimiter` and
-    :func:`decode_name`, once and for good (as
+    """Make pyHanko's object parser use :func:`read_until_delimiter`, :func:`decode_name`
+    and :func:`read_number`, once and for good (as
     :func:`validation.hexstrings.install_fast_hex_strings` does)."""
     with _LOCK:
         # the names pyHanko's object parser looks up in its own module when it runs
@@ -77,3 +105,5 @@ def install_fast_tokens() -> None:
             vars(generic)["read_until_delimiter"] = read_until_delimiter
         if generic._decode_name is not decode_name:
             generic._decode_name = decode_name
+        if vars(generic.NumberObject)["read_from_stream"].__func__ is not read_number:
+            generic.NumberObject.read_from_stream = staticmethod(read_number)  # type: ignore[method-assign]

@@ -1,4 +1,4 @@
-"""The name and keyword readers installed into pyHanko's parser (validation/pdftokens.py)
+"""The name, keyword and number readers installed into pyHanko's parser (validation/pdftokens.py)
 give pyHanko's own result for every input: the value or the error, and the stream position
 after it. And pyHanko parses whole objects the same with them as without."""
 
@@ -16,8 +16,10 @@ import validation.pdf  # noqa: F401 - installs the readers
 from tests.plugin import Decree30Documents
 from validation.pdftokens import (
     PYHANKO_DECODE_NAME,
+    PYHANKO_READ_NUMBER,
     PYHANKO_READ_UNTIL_DELIMITER,
     decode_name,
+    read_number,
     read_until_delimiter,
 )
 
@@ -58,6 +60,22 @@ def test_keywords_and_names_end_where_pyhanko_ends_them() -> None:
             assert ours == _read_at(PYHANKO_READ_UNTIL_DELIMITER, data, start), (data, start)
 
 
+def test_numbers_read_as_pyhanko_reads_them() -> None:
+    rng = random.Random(_RNG_SEED)  # noqa: S311 - reproducible test input
+    digits = b"0123456789+-.,e "
+    cases = [b"0", b"12 0 R", b"-3.25]", b"+.5/", b"1.2.3", b"--1", b"", b"7", b"1" * 100 + b" "]
+    cases += [bytes(rng.choice(digits) for _ in range(rng.randrange(0, 80))) for _ in range(800)]
+    cases += [_random(rng, 60) for _ in range(300)]
+
+    def read(reader: Callable[[Any], Any], data: bytes) -> tuple[Any, str, int]:
+        stream = io.BytesIO(data)
+        result = _outcome(lambda: reader(stream))
+        return result, type(result[1]).__name__, stream.tell()
+
+    for data in cases:
+        assert read(read_number, data) == read(PYHANKO_READ_NUMBER, data), data
+
+
 def test_names_decode_as_pyhanko_decodes_them() -> None:
     rng = random.Random(_RNG_SEED)  # noqa: S311 - reproducible test input
     cases = [b"", b"Type", b"A#20B", b"A#2", b"A#zz", b"caf\xc3\xa9", b"\x80", b"a b", b"a/b"]
@@ -92,13 +110,17 @@ def test_objects_parse_the_same(sample_pdf: bytes, decree30: Decree30Documents) 
                 objects.append(_outcome(lambda r=ref, rd=reader: _shown(rd.get_object(r))))
         return objects
 
+    numbers = generic.NumberObject
     assert vars(generic)["read_until_delimiter"] is read_until_delimiter
     assert vars(generic)["_decode_name"] is decode_name
+    assert vars(numbers)["read_from_stream"].__func__ is read_number
     fast = parse_all()
     try:
         vars(generic)["read_until_delimiter"] = PYHANKO_READ_UNTIL_DELIMITER
         vars(generic)["_decode_name"] = PYHANKO_DECODE_NAME
+        numbers.read_from_stream = staticmethod(PYHANKO_READ_NUMBER)  # type: ignore[method-assign]
         assert parse_all() == fast
     finally:
         vars(generic)["read_until_delimiter"] = read_until_delimiter
         vars(generic)["_decode_name"] = decode_name
+        numbers.read_from_stream = staticmethod(read_number)  # type: ignore[method-assign]
