@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from exchange.accounts import LoginPolicy
 from exchange.blobs import BlobStore, FileBlobStore
-from exchange.db.engine import open_engine, sessions
+from exchange.db.engine import READ_ONLY, open_engine, sessions
 from exchange.db.migrate import require_current_schema
 from exchange.errors import Conflict, ExchangeError, StorageError
 from exchange.settings import Settings
@@ -35,12 +35,16 @@ class Services:
         )
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
         """One use case's transaction: committed at the end of the block, rolled back if it
         raises. A constraint the database enforces (two requests racing for one name) becomes
-        a :class:`Conflict`; a database that cannot be written, a :class:`StorageError`."""
+        a :class:`Conflict`; a database that cannot be written, a :class:`StorageError`.
+        ``read_only``: the use case only reads (on SQLite it then does not wait for a writer,
+        such as an issue sealing a document)."""
         try:
             async with self.sessions() as session, session.begin():
+                if read_only:
+                    await session.connection(execution_options={READ_ONLY: True})
                 yield session
         except ExchangeError:
             raise

@@ -73,7 +73,7 @@ async def me(caller: Caller) -> Me:
 @router.get("/users", response_model=list[UserView])
 async def list_users(caller: Caller, svc: Svc) -> list[UserView]:
     caller.require(Role.ADMIN)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await accounts.list_users(session, caller)
 
 
@@ -94,7 +94,7 @@ async def add_user(body: NewUser, caller: Caller, svc: Svc) -> UserView:
 @router.get("/users/{username}", response_model=UserView)
 async def get_user(username: str, caller: Caller, svc: Svc) -> UserView:
     caller.require(Role.ADMIN)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await accounts.get_user(session, caller, username)
 
 

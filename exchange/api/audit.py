@@ -31,7 +31,7 @@ async def list_entries(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[EntryView]:
     caller.require(Role.ADMIN, Role.ARCHIVIST)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         rows = await audit.entries_of(session, caller.organ_id, after=after, limit=limit)
     return [
         EntryView(

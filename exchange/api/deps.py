@@ -31,7 +31,7 @@ async def principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthenticated()
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await authenticate(session, credentials.credentials, origin=origin(request))
 
 

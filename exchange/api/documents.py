@@ -81,14 +81,14 @@ async def create_draft(
 @router.get("", response_model=list[DocumentView])
 async def list_documents(caller: Caller, svc: Svc) -> list[DocumentView]:
     caller.require(*READERS)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await documents.list_documents(session, caller)
 
 
 @router.get("/{document_id}", response_model=DocumentView)
 async def get_document(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
     caller.require(*READERS)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await documents.get_document(session, caller, document_id)
 
 

@@ -40,14 +40,14 @@ async def upload(file: UploadFile, caller: Caller, svc: Svc) -> FileView:
 @router.get("", response_model=list[FileView])
 async def list_files(caller: Caller, svc: Svc) -> list[FileView]:
     caller.require(*READERS)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await files.list_files(session, caller)
 
 
 @router.get("/{file_id}", response_model=FileView)
 async def get_file(file_id: int, caller: Caller, svc: Svc) -> FileView:
     caller.require(*READERS)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await files.get_file(session, caller, file_id)
 
 

@@ -50,7 +50,7 @@ class NumberView(BaseModel):
 @router.get("", response_model=list[RegisterView])
 async def list_registers(caller: Caller, svc: Svc) -> list[RegisterView]:
     caller.require(*READERS)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await registers.list_registers(session, caller)
 
 
@@ -66,7 +66,7 @@ async def create_register(body: NewRegister, caller: Caller, svc: Svc) -> Regist
 @router.get("/{code}", response_model=RegisterView)
 async def get_register(code: str, caller: Caller, svc: Svc) -> RegisterView:
     caller.require(*READERS)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return await registers.get_register(session, caller, code)
 
 
@@ -75,7 +75,7 @@ async def list_numbers(
     code: str, caller: Caller, svc: Svc, year: int | None = None
 ) -> list[NumberView]:
     caller.require(*READERS)
-    async with svc.transaction() as session:
+    async with svc.transaction(read_only=True) as session:
         return [NumberView.of(n) for n in await registers.entries(session, caller, code, year=year)]
 
 

@@ -2,8 +2,9 @@
 
 SQLite is the embedded default: one file, foreign keys on, WAL, and every transaction begins
 ``IMMEDIATE`` so that writers queue on the database lock instead of failing half-way (SQLite
-has no ``SELECT … FOR UPDATE``; an immediate transaction is its equivalent). PostgreSQL is
-used through asyncpg.
+has no ``SELECT … FOR UPDATE``; an immediate transaction is its equivalent), except one
+opened to read only, which begins ``DEFERRED`` and reads while a writer works. PostgreSQL
+is used through asyncpg.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 from exchange.errors import StorageError
 
 SQLITE_BUSY_MS = 30_000
+READ_ONLY = "lienthong_read_only"
+"""Execution option: this transaction only reads (SQLite begins it DEFERRED)."""
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
@@ -42,7 +45,9 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a reading transaction does not queue behind a writer (WAL lets it read meanwhile)
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
 @asynccontextmanager

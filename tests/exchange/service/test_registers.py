@@ -176,3 +176,30 @@ async def test_200_parallel_number_requests_over_http(
 
     numbers = await asyncio.gather(*(one() for _ in range(200)))
     assert sorted(numbers) == list(range(1, 201))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+async def test_readers_do_not_wait_for_a_long_issue(
+    services: Services, client: httpx.AsyncClient, seeded: Seed
+) -> None:
+    """An issue holds the register (and, on SQLite, the database's write lock) while it seals;
+    reading requests go on meanwhile."""
+    who = await clerk(services)
+    holding, done = asyncio.Event(), asyncio.Event()
+
+    async def long_issue() -> None:
+        async with services.transaction() as session:
+            await registers.allocate(session, who, register="DI", notation="SNV")
+            holding.set()
+            await done.wait()  # sealing…
+
+    writer = asyncio.create_task(long_issue())
+    await holding.wait()
+    try:
+        token = bearer(seeded.tokens[(AGENCY_A, Role.CLERK)])
+        listed = await asyncio.wait_for(client.get("/api/v1/registers", headers=token), 5)
+        assert listed.status_code == 200
+        assert [r["next_number"] for r in listed.json() if r["code"] == "DI"] == [1]
+    finally:
+        done.set()
+        await writer
