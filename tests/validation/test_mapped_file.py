@@ -143,3 +143,48 @@ async def test_a_big_file_is_not_read_into_memory(
     assert figures["indication"] == "PASSED", proc.stdout
     # read whole it would cost the file's 64 MiB at least (and once more for each copy)
     assert figures["extra"] < 24, figures
+
+
+def test_a_file_truncated_while_judged_cannot_kill_the_reader(tmp_path: Path) -> None:
+    """A map of the file itself dies with SIGBUS when another process truncates the file and a
+    page past the new end is touched; the snapshot is unaffected (run in a child process, so a
+    SIGBUS would show as its exit status)."""
+    path = tmp_path / "victim.pdf"
+    path.write_bytes(b"%PDF-1.7\n" + b"x" * (4 << 20) + b"\n%%EOF\n")
+    script = f"""
+import os, sys
+from pathlib import Path
+from validation.mapped import mapped, unchanged
+path = Path({str(path)!r})
+with mapped(path) as pdf:
+    assert pdf is not None
+    os.truncate(path, 1000)
+    tail = pdf.data[len(pdf.data) - 7 :]
+    assert tail == b"\\n%%EOF\\n", tail
+    print("changed" if not unchanged(pdf) else "unchanged")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stdout.strip() == "changed"
+
+
+def test_writes_through_another_map_do_not_reach_the_snapshot(tmp_path: Path) -> None:
+    """Another process's shared writable map changes the file's bytes without changing its
+    size or times; what is judged is the snapshot taken when the file was opened."""
+    import mmap as mmap_module
+
+    path = tmp_path / "victim.pdf"
+    path.write_bytes(b"%PDF-1.7\nBENIGN\n%%EOF\n")
+    with path.open("r+b") as handle:
+        writer = mmap_module.mmap(handle.fileno(), 0)
+        writer[9:15] = b"benign"  # dirty the page first, as an attacker would
+        with mapped(path) as pdf:
+            assert pdf is not None
+            writer[9:15] = b"FORGED"
+            assert path.read_bytes()[9:15] == b"FORGED"
+            assert pdf.data[9:15] == b"benign"
+            pdf.stream.seek(9)
+            assert pdf.stream.read(6) == b"benign"
+        writer.close()
