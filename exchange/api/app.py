@@ -7,7 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange.api import accounts, audit, directory, documents, files, problems, registers
+from exchange.api import (
+    accounts,
+    audit,
+    directory,
+    documents,
+    files,
+    incoming,
+    problems,
+    registers,
+)
 from exchange.service import open_services
 from exchange.settings import Settings
 
@@ -34,6 +43,6 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
-    for module in (accounts, registers, files, documents, directory, audit):
+    for module in (accounts, registers, files, documents, incoming, directory, audit):
         app.include_router(module.router)
     return app

@@ -2,6 +2,7 @@
 
 from exchange.db.base import NAMING, Base, UtcDateTime, metadata
 from exchange.db.engine import open_engine, sessions, transaction
+from exchange.db.incoming_models import IncomingAttachment, IncomingDocument, IncomingStatus
 from exchange.db.migrate import SchemaState, require_current_schema, schema_state, upgrade
 from exchange.db.models import (
     Agency,
@@ -26,6 +27,9 @@ __all__ = [
     "Base",
     "Document",
     "DocumentAttachment",
+    "IncomingAttachment",
+    "IncomingDocument",
+    "IncomingStatus",
     "LoginThrottle",
     "Register",
     "RegisterEntry",

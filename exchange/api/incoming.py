@@ -1,0 +1,72 @@
+"""Incoming documents of the caller's agency: receive a package, list, show one, its report."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from exchange import incoming
+from exchange.accounts import Role
+from exchange.api.deps import Caller, Svc
+from exchange.edxml import Limits
+from exchange.incoming import IncomingView, Receiving
+
+router = APIRouter(prefix="/api/v1/incoming", tags=["incoming"])
+RECEIVERS = (Role.CLERK,)
+READERS = (Role.CLERK, Role.SIGNER, Role.ARCHIVIST)
+
+_PACKAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The edXML package (QCVN 102:2016), as the request body.",
+        "content": {
+            "application/xml": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post("", response_model=IncomingView, openapi_extra=_PACKAGE_BODY)
+async def receive(request: Request, caller: Caller, svc: Svc) -> IncomingView:
+    """Receive a package for the caller's agency: verified, then registered with an arrival
+    number or rejected with a reason. The same package sent again gets the same answer."""
+    caller.require(*RECEIVERS)
+    limits = Limits(
+        max_package_bytes=min(svc.settings.max_upload_bytes, Limits().max_package_bytes)
+    )
+    receiving = Receiving(
+        policy=incoming.trust_policy(svc.settings.data_dir, caller.organ_id), limits=limits
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in request.stream():
+            if chunk:
+                yield chunk
+
+    return await incoming.receive(svc, caller, body(), receiving)
+
+
+@router.get("", response_model=list[IncomingView])
+async def list_incoming(caller: Caller, svc: Svc) -> list[IncomingView]:
+    caller.require(*READERS)
+    async with svc.transaction(read_only=True) as session:
+        return await incoming.list_incoming(session, caller)
+
+
+@router.get("/{incoming_id}", response_model=IncomingView)
+async def get_incoming(incoming_id: int, caller: Caller, svc: Svc) -> IncomingView:
+    caller.require(*READERS)
+    async with svc.transaction(read_only=True) as session:
+        return await incoming.get_incoming(session, caller, incoming_id)
+
+
+@router.get("/{incoming_id}/report")
+async def report(incoming_id: int, caller: Caller, svc: Svc) -> StreamingResponse:
+    """The validation report (JSON) of the package signature and of every file it carried."""
+    caller.require(*READERS)
+    async with svc.transaction(read_only=True) as session:
+        content = await incoming.open_report(session, svc.blobs, caller, incoming_id)
+    return StreamingResponse(content, media_type="application/json")

@@ -1,0 +1,845 @@
+"""Incoming documents (flow 2): a package arrives for an agency of this node, is verified, and
+is either registered with an arrival number or rejected with a reason.
+
+:func:`receive` does, in order:
+
+1. the package is streamed to the blob store, bounded by the reader's package limit;
+2. a package seen before (the same SHA-256, or the same sender's DocumentId) gets the first
+   answer again, and nothing else happens;
+3. the package is read into typed objects (:mod:`exchange.edxml`); one it refuses, or one not
+   addressed to the receiving agency, is a coded error and nothing is kept but the audit line;
+4. the package signature is judged and its certificate compared with those the directory lists
+   for the sending agency; every signed file it carries is validated by the validation room
+   (concurrently; the validator runs its CPU work in threads), under the receiving agency's
+   policy;
+5. the reports (JSON), their evidence, the files and the status messages are written to the
+   blob store, then, in one transaction, the record, an arrival number from the agency's
+   incoming register (Art. 22(2): :func:`exchange.registers.allocate`, which holds the
+   register's lock, so concurrent arrivals never share or skip a number) and the audit lines.
+
+A package is rejected (Art. 21(2)) when the sender is not in the directory, the package
+signature does not pass, its certificate is not one of the sender's, a signed file does not
+pass, or the main document fails the Decree 30 Art. 5 check. The answers are status messages
+built with :func:`exchange.edxml.status_for`: 01 (arrived), then 02 (rejected, with the reason)
+or 03 (registered, with the arrival number), signed by the receiving agency's key when one is
+given. They are stored for delivery (a later step sends them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyhanko.sign.ades.report import AdESStatus
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange import audit, registers
+from exchange.accounts import Principal
+from exchange.blobs import CHUNK, BlobStore
+from exchange.db.incoming_models import IncomingAttachment, IncomingDocument, IncomingStatus
+from exchange.db.models import Agency, AgencyCertificate, Register, RegisterEntry
+from exchange.edxml import (
+    VIETNAM,
+    Edoc,
+    EdxmlBadValue,
+    EdxmlError,
+    Limits,
+    Organ,
+    PackageVerdict,
+    ParsedPackage,
+    StatusCode,
+    build_message,
+    parse_package,
+    sign_package,
+    status_for,
+    verify_package,
+)
+from exchange.errors import ConfigurationError, Conflict, NotFound
+from exchange.service import Services
+from signing import KeySigner
+from validation import (
+    SCHEMA,
+    DocumentKind,
+    DocumentReport,
+    Evidence,
+    Finding,
+    TrustAnchors,
+    ValidationError,
+    ValidationPolicy,
+    detect_format,
+    report_json,
+    validate_bytes,
+)
+
+TRUST_DIR = "trust"
+"""Under the data directory: the node's trust anchors (files), and in a sub-directory named
+after an agency's OrganId, that agency's own."""
+CERTIFICATE_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receiving:
+    """How an agency judges what it receives."""
+
+    policy: ValidationPolicy
+    """Trust anchors, revocation, validation time: for the package and every document."""
+    status_key: KeySigner | None = None
+    """The receiving agency's key for its status messages; None: they are stored unsigned."""
+    limits: Limits = field(default_factory=Limits)
+    """Bounds on the package (size, attachments, ZIP payloads)."""
+
+
+def trust_policy(data_dir: Path, organ_id: str) -> ValidationPolicy:
+    """The receiving policy of ``organ_id`` on a node: the certificate files in
+    ``<data_dir>/trust`` and ``<data_dir>/trust/<OrganId>`` are its trust anchors; revocation
+    is checked strictly (a certificate whose status cannot be learnt does not pass)."""
+    root = data_dir / TRUST_DIR
+    files: list[Path] = []
+    for folder in (root, root / organ_id):
+        if folder.is_dir():
+            files.extend(
+                sorted(
+                    p for p in folder.iterdir() if p.is_file() and p.suffix in CERTIFICATE_SUFFIXES
+                )
+            )
+    try:
+        anchors = TrustAnchors.from_files({"public": files})
+    except ValidationError as exc:
+        raise ConfigurationError(
+            f"The trust anchors of {organ_id} cannot be read: {exc.message('en')}.",
+            f"Không đọc được chứng thư tin cậy của {organ_id}: {exc.message('vi')}.",
+        ) from exc
+    return ValidationPolicy(anchors=anchors)
+
+
+# -- what the callers see -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reason:
+    """Why a package was rejected: a stable code and the sentence in both languages."""
+
+    code: str
+    en: str
+    vi: str
+
+    def message(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingFileView:
+    ordinal: int
+    name: str
+    media_type: str
+    sha256: str
+    size: int
+    indication: str | None
+    """ETSI indication (``TOTAL-PASSED``…); None for a file that carries no signature format
+    the validator knows (a spreadsheet, a picture)."""
+    sub_indication: str | None
+    legal_valid: bool | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusView:
+    status_code: str
+    description: str
+    sha256: str
+    """The status message's edXML in the blob store."""
+    signed: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncomingView:
+    id: int
+    agency: str
+    """The receiving agency's OrganId."""
+    sender: str
+    sender_name: str
+    document_id: str
+    code: str
+    subject: str
+    state: str
+    """``registered`` or ``rejected``."""
+    arrival_number: int | None
+    arrival_year: int | None
+    reason: Reason | None
+    package_sha256: str
+    package_indication: str
+    indication: str | None
+    """The documents' overall indication (the worst one); None when none was judged."""
+    sub_indication: str | None
+    legal_valid: bool | None
+    """The main document's Decree 30 Art. 5 check; None when it was not judged."""
+    report_sha256: str
+    evidence_sha256: str
+    received_at: datetime
+    files: tuple[IncomingFileView, ...] = ()
+    statuses: tuple[StatusView, ...] = ()
+
+
+# -- receiving --------------------------------------------------------------------------------
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), CHUNK):
+        yield data[start : start + CHUNK]
+
+
+async def _read_all(blobs: BlobStore, sha256: str) -> bytes:
+    return b"".join([chunk async for chunk in blobs.read(sha256)])
+
+
+async def receive(
+    svc: Services,
+    principal: Principal,
+    package: AsyncIterable[bytes] | bytes,
+    receiving: Receiving,
+    *,
+    now: datetime | None = None,
+) -> IncomingView:
+    """Receive one package for ``principal``'s agency (see the module docstring). The same
+    package received again answers what it answered the first time."""
+    chunks = _one(package) if isinstance(package, bytes) else package
+    ref = await svc.blobs.put(chunks, max_size=receiving.limits.max_package_bytes)
+    async with svc.transaction() as session:
+        known = await _known(session, principal, sha256=ref.sha256)
+        if known is not None:
+            return await _repeat(session, principal, known)
+    data = await _read_all(svc.blobs, ref.sha256)
+    try:
+        parsed = await asyncio.to_thread(parse_package, data, limits=receiving.limits)
+        edoc = _addressed(parsed, principal)
+    except EdxmlError as exc:
+        async with svc.transaction() as session:
+            await audit.record(
+                session,
+                actor=principal.actor,
+                action="incoming.refuse",
+                agency=principal.organ_id,
+                details={"package": ref.sha256, "code": exc.code, "error": exc.en},
+            )
+        raise
+    async with svc.transaction() as session:
+        known = await _known(
+            session, principal, sender=edoc.from_.organ_id, document_id=edoc.document_id
+        )
+        if known is not None:
+            return await _repeat(session, principal, known)
+        receiver = await _agency(session, principal)
+        sender_certificates, owners = await _directory(session, edoc.from_.organ_id)
+
+    judged = await _judge(data, edoc, receiving.policy)
+    owner_of_signer = (
+        None
+        if judged.package.signer_certificate is None
+        else owners.get(hashlib.sha256(judged.package.signer_certificate).hexdigest())
+    )
+    reason = _decide(edoc, judged, sender_certificates, owner_of_signer)
+
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    report_ref = await svc.blobs.put_bytes(_report_bytes(judged))
+    evidence_ref = await svc.blobs.put_bytes(_evidence_bytes(judged))
+    file_refs = [await svc.blobs.put_bytes(a.data) for a in edoc.attachments]
+    us = Organ(organ_id=receiver.organ_id, organ_name=receiver.name)
+    arrived = await _status(
+        svc.blobs, parsed, us, StatusCode.DELIVERED, _ARRIVED, receiving, moment
+    )
+    rejected = None
+    if reason is not None:
+        rejected = await _status(
+            svc.blobs, parsed, us, StatusCode.REJECTED, reason.vi, receiving, moment
+        )
+
+    try:
+        async with svc.transaction() as session:
+            known = await _known(
+                session,
+                principal,
+                sha256=ref.sha256,
+                sender=edoc.from_.organ_id,
+                document_id=edoc.document_id,
+            )
+            if known is not None:  # the same package, registered meanwhile by another request
+                return await _repeat(session, principal, known)
+            row = IncomingDocument(
+                agency_id=principal.agency_id,
+                package_sha256=ref.sha256,
+                package_size=ref.size,
+                sender_organ_id=edoc.from_.organ_id,
+                sender_name=edoc.from_.organ_name[:200],
+                document_id=edoc.document_id,
+                code=str(edoc.code),
+                subject=edoc.subject,
+                state="rejected" if reason else "registered",
+                reason_code=reason.code if reason else None,
+                reason_en=reason.en if reason else None,
+                reason_vi=reason.vi if reason else None,
+                package_indication=_indication(judged.package.report),
+                indication=judged.indication,
+                sub_indication=judged.sub_indication,
+                legal_valid=judged.legal_valid,
+                report_sha256=report_ref.sha256,
+                evidence_sha256=evidence_ref.sha256,
+                received_at=moment,
+                received_by=principal.actor.name,
+            )
+            statuses = [arrived]
+            if reason is None:
+                number = await registers.allocate(
+                    session,
+                    principal,
+                    register=await _incoming_register(session, principal),
+                    subject=edoc.subject,
+                    now=moment,
+                )
+                row.arrival_year, row.arrival_number = number.year, number.number
+                row.register_entry_id = await _entry_id(session, principal, number)
+                statuses.append(
+                    await _status(
+                        svc.blobs,
+                        parsed,
+                        us,
+                        StatusCode.REGISTERED,
+                        f"Đã vào sổ văn bản đến, số đến {number.number}/{number.year}",
+                        receiving,
+                        moment,
+                    )
+                )
+            elif rejected is not None:
+                statuses.append(rejected)
+            session.add(row)
+            await session.flush()
+            for ordinal, (attachment, blob, report) in enumerate(
+                zip(edoc.attachments, file_refs, judged.documents, strict=True), start=1
+            ):
+                session.add(
+                    IncomingAttachment(
+                        incoming_id=row.id,
+                        ordinal=ordinal,
+                        name=attachment.name,
+                        media_type=attachment.content_type[:100],
+                        sha256=blob.sha256,
+                        size=blob.size,
+                        indication=None if report is None else _indication(report),
+                        sub_indication=None if report is None else _sub_indication(report),
+                        legal_valid=None if report is None else report.legal.valid,
+                    )
+                )
+            for status in statuses:
+                session.add(
+                    IncomingStatus(
+                        incoming_id=row.id,
+                        status_code=status.status_code,
+                        description=status.description,
+                        sha256=status.sha256,
+                        signed=status.signed,
+                        created_at=moment,
+                    )
+                )
+            await session.flush()
+            label = _label(row)
+            await audit.record(
+                session,
+                actor=principal.actor,
+                action="incoming.receive",
+                agency=principal.organ_id,
+                document=label,
+                details={
+                    "package": ref.sha256,
+                    "sender": row.sender_organ_id,
+                    "status": StatusCode.DELIVERED.value,
+                },
+            )
+            await audit.record(
+                session,
+                actor=principal.actor,
+                action="incoming.reject" if reason else "incoming.register",
+                agency=principal.organ_id,
+                document=label,
+                details={
+                    "package": ref.sha256,
+                    "reason": reason.code if reason else None,
+                    "arrival_number": row.arrival_number,
+                    "arrival_year": row.arrival_year,
+                    "report": report_ref.sha256,
+                },
+            )
+            return await _view(session, row, principal.organ_id)
+    except Conflict:
+        # another request inserted the same package between our check and our insert (its
+        # unique key stopped us, and our number went back with the rollback): its answer
+        async with svc.transaction() as session:
+            known = await _known(
+                session,
+                principal,
+                sha256=ref.sha256,
+                sender=edoc.from_.organ_id,
+                document_id=edoc.document_id,
+            )
+            if known is None:
+                raise
+            return await _view(session, known, principal.organ_id)
+
+
+_ARRIVED = "Văn bản đã đến hệ thống của cơ quan nhận"
+
+
+def _addressed(parsed: ParsedPackage, principal: Principal) -> Edoc:
+    edoc = parsed.message
+    if not isinstance(edoc, Edoc):
+        raise EdxmlBadValue(
+            "MessageHeader",
+            "this is a status message, not a document package",
+            "đây là thông điệp trạng thái, không phải gói văn bản",
+        )
+    if all(organ.organ_id != principal.organ_id for organ in edoc.to):
+        raise EdxmlBadValue(
+            "MessageHeader.To",
+            f"the package is not addressed to {principal.organ_id}",
+            f"gói tin không gửi đến {principal.organ_id}",
+        )
+    return edoc
+
+
+def _label(row: IncomingDocument) -> str:
+    return f"incoming:{row.id}"
+
+
+async def _known(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    sha256: str | None = None,
+    sender: str | None = None,
+    document_id: str | None = None,
+) -> IncomingDocument | None:
+    conditions = []
+    if sha256 is not None:
+        conditions.append(IncomingDocument.package_sha256 == sha256)
+    if sender is not None and document_id is not None:
+        conditions.append(
+            (IncomingDocument.sender_organ_id == sender)
+            & (IncomingDocument.document_id == document_id)
+        )
+    found = await session.scalars(
+        select(IncomingDocument)
+        .where(IncomingDocument.agency_id == principal.agency_id, or_(*conditions))
+        .order_by(IncomingDocument.id)
+        .limit(1)
+    )
+    return found.first()
+
+
+async def _repeat(
+    session: AsyncSession, principal: Principal, row: IncomingDocument
+) -> IncomingView:
+    await audit.record(
+        session,
+        actor=principal.actor,
+        action="incoming.repeat",
+        agency=principal.organ_id,
+        document=_label(row),
+        details={"package": row.package_sha256},
+    )
+    return await _view(session, row, principal.organ_id)
+
+
+async def _agency(session: AsyncSession, principal: Principal) -> Agency:
+    agency = await session.get(Agency, principal.agency_id)
+    if agency is None:  # the principal was made from this row
+        raise NotFound("No such agency.", "Không có cơ quan này.")
+    return agency
+
+
+async def _directory(
+    session: AsyncSession, sender: str
+) -> tuple[frozenset[bytes] | None, dict[str, str]]:
+    """The sender's certificates (None: no such agency in the directory), and the agency of
+    every certificate the directory knows, by SHA-256."""
+    agency_id = await session.scalar(select(Agency.id).where(Agency.organ_id == sender))
+    rows = (
+        await session.execute(
+            select(AgencyCertificate.agency_id, AgencyCertificate.sha256, Agency.organ_id).join(
+                Agency, Agency.id == AgencyCertificate.agency_id
+            )
+        )
+    ).all()
+    owners = {sha: organ_id for _, sha, organ_id in rows}
+    if agency_id is None:
+        return None, owners
+    ders = await session.scalars(
+        select(AgencyCertificate.der).where(AgencyCertificate.agency_id == agency_id)
+    )
+    return frozenset(ders), owners
+
+
+async def _incoming_register(session: AsyncSession, principal: Principal) -> str:
+    code = await session.scalar(
+        select(Register.code)
+        .where(Register.agency_id == principal.agency_id, Register.kind == "incoming")
+        .order_by(Register.code)
+        .limit(1)
+    )
+    if code is None:
+        raise Conflict(
+            "The agency has no register of incoming documents: an administrator creates one.",
+            "Cơ quan chưa có sổ văn bản đến: quản trị viên cần tạo sổ trước.",
+        )
+    return code
+
+
+async def _entry_id(
+    session: AsyncSession, principal: Principal, number: registers.Number
+) -> int | None:
+    return await session.scalar(
+        select(RegisterEntry.id)
+        .join(Register, Register.id == RegisterEntry.register_id)
+        .where(
+            RegisterEntry.agency_id == principal.agency_id,
+            Register.code == number.register,
+            RegisterEntry.year == number.year,
+            RegisterEntry.number == number.number,
+        )
+    )
+
+
+# -- judging ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Judged:
+    package: PackageVerdict
+    documents: tuple[DocumentReport | None, ...]
+    """One per attachment; None for a file in no signature format."""
+    main: int | None
+    """The index of the main document: the first PDF."""
+
+    @property
+    def judged(self) -> list[DocumentReport]:
+        return [r for r in self.documents if r is not None]
+
+    @property
+    def indication(self) -> str | None:
+        worst = self._worst()
+        return None if worst is None else _indication(worst)
+
+    @property
+    def sub_indication(self) -> str | None:
+        worst = self._worst()
+        return None if worst is None else _sub_indication(worst)
+
+    @property
+    def legal_valid(self) -> bool | None:
+        if self.main is None:
+            return None
+        report = self.documents[self.main]
+        return None if report is None else report.legal.valid
+
+    def _worst(self) -> DocumentReport | None:
+        order = {AdESStatus.FAILED: 0, AdESStatus.INDETERMINATE: 1, AdESStatus.PASSED: 2}
+        reports = self.judged
+        return min(reports, key=lambda r: order[r.indication]) if reports else None
+
+
+async def _judge(data: bytes, edoc: Edoc, policy: ValidationPolicy) -> Judged:
+    formats = [detect_format(a.data) for a in edoc.attachments]
+    main = next((i for i, f in enumerate(formats) if f == "pdf"), None)
+
+    async def one(index: int) -> DocumentReport | None:
+        if formats[index] == "unknown":
+            return None
+        attachment = edoc.attachments[index]
+        kind: DocumentKind = "main" if index == main else "attachment"
+        return await validate_bytes(attachment.data, policy, name=attachment.name, kind=kind)
+
+    package, *documents = await asyncio.gather(
+        verify_package(data, policy), *(one(i) for i in range(len(edoc.attachments)))
+    )
+    assert isinstance(package, PackageVerdict)  # noqa: S101 (the first awaitable's result)
+    return Judged(
+        package=package,
+        documents=tuple(d for d in documents if d is None or isinstance(d, DocumentReport)),
+        main=main,
+    )
+
+
+def _indication(report: DocumentReport) -> str:
+    return str(report_json(report)["indication"])
+
+
+def _sub_indication(report: DocumentReport) -> str | None:
+    value = report_json(report)["sub_indication"]
+    return None if value is None else str(value)
+
+
+def _first(findings: Sequence[Finding]) -> tuple[str, str]:
+    for finding in findings:
+        if finding.severity == "error":
+            return finding.en, finding.vi
+    if findings:
+        return findings[0].en, findings[0].vi
+    return "no reason was given", "không có lý do cụ thể"
+
+
+_WORDS = {
+    AdESStatus.FAILED: ("is not valid", "không hợp lệ"),
+    AdESStatus.INDETERMINATE: ("cannot be determined", "chưa xác định được"),
+}
+
+
+def _decide(
+    edoc: Edoc,
+    judged: Judged,
+    sender_certificates: frozenset[bytes] | None,
+    owner_of_signer: str | None,
+) -> Reason | None:
+    """Why the package must be returned (Art. 21(2)), or None to register it."""
+    sender = edoc.from_.organ_id
+    package = judged.package
+    if sender_certificates is None:
+        return Reason(
+            code="incoming.sender_unknown",
+            en=f"the sending agency {sender} is not in the agency directory",
+            vi=f"cơ quan gửi {sender} không có trong danh bạ cơ quan",
+        )
+    if not package.passed:
+        en, vi = _first(package.reasons)
+        word_en, word_vi = _WORDS[package.indication]
+        return Reason(
+            code="incoming.package_signature",
+            en=f"the package signature {word_en} ({package.report.indication.name}): {en}",
+            vi=f"chữ ký của gói tin {word_vi}: {vi}",
+        )
+    if not package.signed_by_one_of(sender_certificates):
+        if owner_of_signer is not None and owner_of_signer != sender:
+            return Reason(
+                code="incoming.signed_by_other_agency",
+                en=f"the package is signed with the certificate of {owner_of_signer}, "
+                f"not of the sender {sender}",
+                vi=f"gói tin được ký bằng chứng thư số của {owner_of_signer}, "
+                f"không phải của cơ quan gửi {sender}",
+            )
+        return Reason(
+            code="incoming.sender_certificate",
+            en=f"the package is signed with a certificate the directory does not list for {sender}",
+            vi=f"gói tin được ký bằng chứng thư số không có trong danh bạ của {sender}",
+        )
+    if not judged.judged:
+        return Reason(
+            code="incoming.no_document",
+            en="the package carries no signed document",
+            vi="gói tin không có văn bản được ký số",
+        )
+    for attachment, report in zip(edoc.attachments, judged.documents, strict=True):
+        if report is None or report.indication == AdESStatus.PASSED:
+            continue
+        en, vi = _first([*report.findings, *(f for s in report.signatures for f in s.findings)])
+        word_en, word_vi = _WORDS[report.indication]
+        return Reason(
+            code="incoming.document_signature",
+            en=f"{attachment.name}: the signature {word_en} ({_indication(report)}): {en}",
+            vi=f"{attachment.name}: chữ ký số {word_vi}: {vi}",
+        )
+    if judged.main is not None:
+        report = judged.documents[judged.main]
+        if report is not None and not report.legal.valid:
+            name = edoc.attachments[judged.main].name
+            en, vi = _first(report.legal.reasons)
+            return Reason(
+                code="incoming.legal_check",
+                en=f"{name} fails the Decree 30 Art. 5 check: {en}",
+                vi=f"{name} không đạt kiểm tra theo Điều 5 Nghị định 30: {vi}",
+            )
+    return None
+
+
+def _report_bytes(judged: Judged) -> bytes:
+    """The reports of the package signature and of every judged file, as one JSON."""
+    body: dict[str, Any] = {
+        "schema": SCHEMA,
+        "package": report_json(judged.package.report),
+        "documents": [None if r is None else report_json(r) for r in judged.documents],
+    }
+    return json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _evidence_bytes(judged: Judged) -> bytes:
+    """Every certificate, CRL, OCSP response and timestamp token the validations used
+    (DER, base64), so the verdict can be checked again later without the network."""
+    evidence = judged.package.report.evidence
+    for report in judged.judged:
+        evidence = evidence.merge(report.evidence)
+    return _evidence_json(evidence)
+
+
+def _evidence_json(evidence: Evidence) -> bytes:
+    groups = {
+        "certificates": evidence.certificates,
+        "crls": evidence.crls,
+        "ocsp_responses": evidence.ocsp_responses,
+        "timestamp_tokens": evidence.timestamp_tokens,
+    }
+    body = {
+        name: [base64.b64encode(der).decode() for der in items] for name, items in groups.items()
+    }
+    return json.dumps(body, indent=2).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Stored:
+    status_code: str
+    description: str
+    sha256: str
+    signed: bool
+
+
+async def _status(
+    blobs: BlobStore,
+    parsed: ParsedPackage,
+    us: Organ,
+    code: StatusCode,
+    description: str,
+    receiving: Receiving,
+    moment: datetime,
+) -> _Stored:
+    message = status_for(
+        parsed,
+        sender=us,
+        code=code,
+        description=description[:1000],
+        timestamp=moment.astimezone(VIETNAM).replace(microsecond=0),
+    )
+    data = build_message(message)
+    if receiving.status_key is not None:
+        data = await sign_package(data, receiving.status_key, signing_time=moment)
+    ref = await blobs.put_bytes(data)
+    return _Stored(
+        status_code=code.value,
+        description=message.description,
+        sha256=ref.sha256,
+        signed=receiving.status_key is not None,
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+async def _view(session: AsyncSession, row: IncomingDocument, organ_id: str) -> IncomingView:
+    files = await session.scalars(
+        select(IncomingAttachment)
+        .where(IncomingAttachment.incoming_id == row.id)
+        .order_by(IncomingAttachment.ordinal)
+    )
+    statuses = await session.scalars(
+        select(IncomingStatus)
+        .where(IncomingStatus.incoming_id == row.id)
+        .order_by(IncomingStatus.status_code)
+    )
+    return IncomingView(
+        id=row.id,
+        agency=organ_id,
+        sender=row.sender_organ_id,
+        sender_name=row.sender_name,
+        document_id=row.document_id,
+        code=row.code,
+        subject=row.subject,
+        state=row.state,
+        arrival_number=row.arrival_number,
+        arrival_year=row.arrival_year,
+        reason=(
+            None
+            if row.reason_code is None
+            else Reason(code=row.reason_code, en=row.reason_en or "", vi=row.reason_vi or "")
+        ),
+        package_sha256=row.package_sha256,
+        package_indication=row.package_indication,
+        indication=row.indication,
+        sub_indication=row.sub_indication,
+        legal_valid=row.legal_valid,
+        report_sha256=row.report_sha256,
+        evidence_sha256=row.evidence_sha256,
+        received_at=row.received_at,
+        files=tuple(
+            IncomingFileView(
+                ordinal=f.ordinal,
+                name=f.name,
+                media_type=f.media_type,
+                sha256=f.sha256,
+                size=f.size,
+                indication=f.indication,
+                sub_indication=f.sub_indication,
+                legal_valid=f.legal_valid,
+            )
+            for f in files
+        ),
+        statuses=tuple(
+            StatusView(
+                status_code=s.status_code,
+                description=s.description,
+                sha256=s.sha256,
+                signed=s.signed,
+                created_at=s.created_at,
+            )
+            for s in statuses
+        ),
+    )
+
+
+async def _row(session: AsyncSession, principal: Principal, incoming_id: int) -> IncomingDocument:
+    row = await session.scalar(
+        select(IncomingDocument).where(
+            IncomingDocument.id == incoming_id, IncomingDocument.agency_id == principal.agency_id
+        )
+    )
+    if row is None:  # another agency's document answers like a missing one
+        raise NotFound("No such incoming document.", "Không có văn bản đến này.")
+    return row
+
+
+async def list_incoming(session: AsyncSession, principal: Principal) -> list[IncomingView]:
+    """What arrived for the principal's agency, oldest first."""
+    rows = await session.scalars(
+        select(IncomingDocument)
+        .where(IncomingDocument.agency_id == principal.agency_id)
+        .order_by(IncomingDocument.received_at, IncomingDocument.id)
+    )
+    return [await _view(session, row, principal.organ_id) for row in rows]
+
+
+async def get_incoming(
+    session: AsyncSession, principal: Principal, incoming_id: int
+) -> IncomingView:
+    return await _view(session, await _row(session, principal, incoming_id), principal.organ_id)
+
+
+async def open_report(
+    session: AsyncSession, blobs: BlobStore, principal: Principal, incoming_id: int
+) -> AsyncIterator[bytes]:
+    """The validation report (JSON) of one incoming document, in chunks."""
+    row = await _row(session, principal, incoming_id)
+    return blobs.read(row.report_sha256)
+
+
+__all__ = [
+    "IncomingFileView",
+    "IncomingView",
+    "Reason",
+    "Receiving",
+    "StatusView",
+    "get_incoming",
+    "list_incoming",
+    "open_report",
+    "receive",
+    "trust_policy",
+]
