@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
+from pyhanko.pdf_utils.xref import XRefCache
 from pyhanko.sign.ades.report import AdESStatus
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -204,13 +205,15 @@ _PYHANKO_AS_SHIPPED = {
     "read_hex_string_from_stream": hexstrings.PYHANKO_READ_HEX_STRING,
     "read_until_delimiter": pdftokens.PYHANKO_READ_UNTIL_DELIMITER,
     "_decode_name": pdftokens.PYHANKO_DECODE_NAME,
+    "decode_pdfdocencoding": pdftokens.PYHANKO_DECODE_PDFDOCENCODING,
 }
 
 
 def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
-    """pyHanko as shipped: with its own hex-string, keyword, name and number readers and its own
-    reference paths (the validation room installs faster ones for the whole process),
-    restored for the duration of each run (nothing else runs meanwhile)."""
+    """pyHanko as shipped: with its own hex-string, keyword, name, number and text-string
+    readers, reference paths and last-change lookups (the validation room installs faster
+    ones for the whole process), restored for the duration of each run (nothing else runs
+    meanwhile)."""
 
     def once() -> bool:
         module = vars(generic)
@@ -218,6 +221,7 @@ def _plain_pyhanko(data: bytes, pki: DevPki) -> Callable[[], bool]:
         module.update(_PYHANKO_AS_SHIPPED)
         generic.NumberObject.read_from_stream = staticmethod(pdftokens.PYHANKO_READ_NUMBER)  # type: ignore[method-assign]
         HistoricalResolver._load_reverse_xref_cache = pdfpaths.PYHANKO_LOAD_PATHS  # type: ignore[method-assign]
+        XRefCache.get_last_change = pdfpaths.PYHANKO_LAST_CHANGE  # type: ignore[method-assign]
         HistoricalResolver._get_usages_of_ref = pdfpaths.PYHANKO_GET_USAGES  # type: ignore[method-assign]
         try:
             reader = PdfFileReader(io.BytesIO(data))

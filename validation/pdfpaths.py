@@ -36,11 +36,14 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
+from pyhanko.pdf_utils.xref import XRefCache
 
 __all__ = [
     "PYHANKO_GET_USAGES",
+    "PYHANKO_LAST_CHANGE",
     "PYHANKO_LOAD_PATHS",
     "install_targeted_paths",
+    "last_change",
     "load_paths",
     "usages_of",
 ]
@@ -262,13 +265,39 @@ def _walk(
     return {RawPdfPath(*reversed(list(p))) for p in found}
 
 
+PYHANKO_LAST_CHANGE: Callable[[XRefCache, generic.Reference], int] = XRefCache.get_last_change
+_NEVER = -1
+
+
+def last_change(xrefs: XRefCache, ref: generic.Reference) -> int:
+    """In place of ``XRefCache.get_last_change`` (the revision that last defined ``ref``,
+    asked for every object a historical revision reads): pyHanko's answer, remembered per
+    reader and object. The sections of a file read are never changed, so the answer holds;
+    pyHanko finds it by trying each section in turn, an exception for each miss."""
+    memo: dict[tuple[int, int], int] = vars(xrefs).setdefault("_last_changes", {})
+    key = (ref.idnum, ref.generation)
+    found = memo.get(key)
+    if found is None:
+        try:
+            found = PYHANKO_LAST_CHANGE(xrefs, ref)
+        except KeyError:
+            found = _NEVER
+        memo[key] = found
+    if found == _NEVER:
+        raise KeyError(ref)
+    return found
+
+
 _LOCK = threading.Lock()
 
 
 def install_targeted_paths() -> None:
-    """Make pyHanko's resolvers answer path questions with :func:`usages_of`, once and for
-    good."""
+    """Make pyHanko's resolvers answer path questions with :func:`usages_of`, and its
+    cross-reference data remember where each object last changed (:func:`last_change`),
+    once and for good."""
     with _LOCK:
         if HistoricalResolver._load_reverse_xref_cache is not load_paths:
             HistoricalResolver._load_reverse_xref_cache = load_paths  # type: ignore[method-assign]
             HistoricalResolver._get_usages_of_ref = usages_of  # type: ignore[method-assign,assignment]
+        if XRefCache.get_last_change is not last_change:
+            XRefCache.get_last_change = last_change  # type: ignore[method-assign,assignment]

@@ -1,10 +1,11 @@
-"""Faster name, keyword and number readers for pyHanko's PDF parser.
+"""Faster name, keyword, number and text-string readers for pyHanko's PDF parser.
 
 Written by hand because pyHanko 0.38 reads every name (``/Type``, ``/Kids`` ...) and keyword
 one byte at a time through a Python generator, and decodes every name byte by byte through
 a ``BytesIO``: names are the commonest token of a PDF, and this was a tenth of a one-page
 validation; numbers (a font's widths are hundreds of them) are read through a general
-16-byte loop, another tenth. Like :mod:`validation.hexstrings`, the readers are installed once, when
+16-byte loop, another tenth; and every string is tried as PDFDocEncoding one byte at a
+time. Like :mod:`validation.hexstrings`, the readers are installed once, when
 :mod:`validation.pdf` is imported, and never switched off; each gives pyHanko's exact result
 (value, exception and stream position) for every input, and hands anything unusual to
 pyHanko's own function. A test compares both on random input.
@@ -22,9 +23,11 @@ from pyhanko.pdf_utils import generic, misc
 
 __all__ = [
     "PYHANKO_DECODE_NAME",
+    "PYHANKO_DECODE_PDFDOCENCODING",
     "PYHANKO_READ_NUMBER",
     "PYHANKO_READ_UNTIL_DELIMITER",
     "decode_name",
+    "decode_pdfdocencoding",
     "install_fast_tokens",
     "read_number",
     "read_until_delimiter",
@@ -78,6 +81,28 @@ def read_number(stream: Any) -> generic.NumberObject | generic.FloatObject:
     return generic.NumberObject(number.decode("ascii"))
 
 
+_PDFDOC = vars(generic)["_pdfDocEncoding"]
+_PDFDOC_TABLE = {i: c for i, c in enumerate(_PDFDOC) if c != chr(i)}
+_PDFDOC_UNDEFINED_BYTE = re.compile(
+    b"[" + re.escape(bytes(i for i, c in enumerate(_PDFDOC) if c == "\u0000")) + b"]"
+)
+
+
+def decode_pdfdocencoding(byte_array: Any) -> str:
+    """pyHanko's ``decode_pdfdocencoding`` through one translation table instead of a Python
+    generator per byte (pyHanko tries it on every string it reads, the 20-40 kB signature
+    ``/Contents`` included): the same text, or the same error at the first byte that
+    PDFDocEncoding leaves undefined."""
+    if not isinstance(byte_array, bytes | bytearray):
+        return PYHANKO_DECODE_PDFDOCENCODING(byte_array)
+    undefined = _PDFDOC_UNDEFINED_BYTE.search(byte_array)
+    if undefined is not None:
+        # pyHanko's error names the first undefined byte and nothing else: its own function
+        # raises it for that byte alone
+        return PYHANKO_DECODE_PDFDOCENCODING(byte_array[undefined.start() : undefined.end()])
+    return byte_array.decode("latin-1").translate(_PDFDOC_TABLE)
+
+
 def decode_name(name_bytes: bytes) -> generic.NameObject:
     """pyHanko's ``generic._decode_name``: a plain name directly, anything else (escapes,
     bytes that must be escaped) by pyHanko's own function."""
@@ -90,14 +115,15 @@ _LOCK = threading.Lock()
 PYHANKO_READ_UNTIL_DELIMITER: Callable[[Any], bytes] = misc.read_until_delimiter
 """pyHanko's own readers, as shipped (the fallback, and the benchmark's baseline)."""
 PYHANKO_DECODE_NAME: Callable[[bytes], generic.NameObject] = generic._decode_name
+PYHANKO_DECODE_PDFDOCENCODING: Callable[[Any], str] = generic.decode_pdfdocencoding
 PYHANKO_READ_NUMBER: Callable[[Any], generic.NumberObject | generic.FloatObject] = vars(
     generic.NumberObject
 )["read_from_stream"].__func__
 
 
 def install_fast_tokens() -> None:
-    """Make pyHanko's object parser use :func:`read_until_delimiter`, :func:`decode_name`
-    and :func:`read_number`, once and for good (as
+    """Make pyHanko's object parser use :func:`read_until_delimiter`, :func:`decode_name`,
+    :func:`read_number` and :func:`decode_pdfdocencoding`, once and for good (as
     :func:`validation.hexstrings.install_fast_hex_strings` does)."""
     with _LOCK:
         # the names pyHanko's object parser looks up in its own module when it runs
@@ -105,5 +131,7 @@ def install_fast_tokens() -> None:
             vars(generic)["read_until_delimiter"] = read_until_delimiter
         if generic._decode_name is not decode_name:
             generic._decode_name = decode_name
+        if vars(generic)["decode_pdfdocencoding"] is not decode_pdfdocencoding:
+            vars(generic)["decode_pdfdocencoding"] = decode_pdfdocencoding
         if vars(generic.NumberObject)["read_from_stream"].__func__ is not read_number:
             generic.NumberObject.read_from_stream = staticmethod(read_number)  # type: ignore[method-assign]

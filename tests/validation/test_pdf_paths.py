@@ -1,15 +1,18 @@
 """The reference paths of pyHanko's change analysis, computed only for the objects asked
 about (validation/pdfpaths.py), are exactly the ones pyHanko computes for every object: for
 every object of every revision of our own documents, of forgeries, and of the third-party
-corpus (hostile files included); and where pyHanko's walk fails, ours fails the same way."""
+corpus (hostile files included); and where pyHanko's walk fails, ours fails the same way.
+The remembered revision where each object last changed is pyHanko's answer too."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
+from pyhanko.pdf_utils.xref import XRefCache
 
 import validation.pdf  # noqa: F401 - installs the targeted paths
 from signing import PadesSigner, PadesSpec
@@ -21,7 +24,13 @@ from tests.validation.test_pdf_forgeries import (
     padded_signature_dictionary,
     redefined_object_stream,
 )
-from validation.pdfpaths import PYHANKO_LOAD_PATHS, load_paths, usages_of
+from validation.pdfpaths import (
+    PYHANKO_LAST_CHANGE,
+    PYHANKO_LOAD_PATHS,
+    last_change,
+    load_paths,
+    usages_of,
+)
 
 ASKED_PER_REVISION = 400
 """Objects compared per revision (all of them in our own documents)."""
@@ -35,6 +44,17 @@ def _differences(data: bytes) -> tuple[int, list[str]]:
     except Exception:  # unreadable before any path is asked for: nothing to compare
         return 0, []
     problems: list[str] = []
+    try:
+        size = int(reader.trailer["/Size"])
+    except Exception:  # a trailer without a usable /Size: ask about a few objects anyway
+        size = 10
+    for number in range(1, size + 3):
+        for generation in (0, 1):
+            ref = generic.Reference(number, generation, reader)
+            ours = _last_change_of(last_change, reader, ref)
+            theirs = _last_change_of(PYHANKO_LAST_CHANGE, reader, ref)
+            if ours != theirs:
+                problems.append(f"{ref} last changed in {ours}, pyHanko says {theirs}")
     compared = 0
     for revision in range(revisions):
         try:
@@ -64,9 +84,19 @@ def _differences(data: bytes) -> tuple[int, list[str]]:
     return compared, problems
 
 
+def _last_change_of(lookup: Any, reader: PdfFileReader, ref: generic.Reference) -> int | None:
+    for _ in range(2):  # asked twice: the remembered answer is the same
+        try:
+            answer: int | None = lookup(reader.xrefs, ref)
+        except KeyError:
+            answer = None
+    return answer
+
+
 def test_the_installed_walk_is_ours() -> None:
     assert HistoricalResolver._load_reverse_xref_cache is load_paths
     assert HistoricalResolver._get_usages_of_ref is usages_of
+    assert XRefCache.get_last_change is last_change
 
 
 async def test_our_documents_and_forgeries(

@@ -16,9 +16,11 @@ import validation.pdf  # noqa: F401 - installs the readers
 from tests.plugin import Decree30Documents
 from validation.pdftokens import (
     PYHANKO_DECODE_NAME,
+    PYHANKO_DECODE_PDFDOCENCODING,
     PYHANKO_READ_NUMBER,
     PYHANKO_READ_UNTIL_DELIMITER,
     decode_name,
+    decode_pdfdocencoding,
     read_number,
     read_until_delimiter,
 )
@@ -76,6 +78,22 @@ def test_numbers_read_as_pyhanko_reads_them() -> None:
         assert read(read_number, data) == read(PYHANKO_READ_NUMBER, data), data
 
 
+def test_text_strings_decode_as_pyhanko_decodes_them() -> None:
+    rng = random.Random(_RNG_SEED)  # noqa: S311 - reproducible test input
+    cases = [b"", b"Ha Noi", bytes(range(256)), bytes(range(0x18, 0x7F)), b"\x80\x9f\xad"]
+    cases += [bytes(rng.randrange(256) for _ in range(rng.randrange(0, 60))) for _ in range(500)]
+    # printable text with PDFDocEncoding's own characters (bullets, dashes, quotes, ...)
+    cases += [
+        bytes(rng.choice(range(0x18, 0xFF)) for _ in range(rng.randrange(0, 60)))
+        for _ in range(500)
+    ]
+    cases += [bytearray(c) for c in cases[:50]]
+    for data in cases:
+        assert _outcome(lambda d=data: decode_pdfdocencoding(d)) == _outcome(
+            lambda d=data: PYHANKO_DECODE_PDFDOCENCODING(d)
+        ), data
+
+
 def test_names_decode_as_pyhanko_decodes_them() -> None:
     rng = random.Random(_RNG_SEED)  # noqa: S311 - reproducible test input
     cases = [b"", b"Type", b"A#20B", b"A#2", b"A#zz", b"caf\xc3\xa9", b"\x80", b"a b", b"a/b"]
@@ -118,9 +136,11 @@ def test_objects_parse_the_same(sample_pdf: bytes, decree30: Decree30Documents) 
     try:
         vars(generic)["read_until_delimiter"] = PYHANKO_READ_UNTIL_DELIMITER
         vars(generic)["_decode_name"] = PYHANKO_DECODE_NAME
+        vars(generic)["decode_pdfdocencoding"] = PYHANKO_DECODE_PDFDOCENCODING
         numbers.read_from_stream = staticmethod(PYHANKO_READ_NUMBER)  # type: ignore[method-assign]
         assert parse_all() == fast
     finally:
         vars(generic)["read_until_delimiter"] = read_until_delimiter
         vars(generic)["_decode_name"] = decode_name
+        vars(generic)["decode_pdfdocencoding"] = decode_pdfdocencoding
         numbers.read_from_stream = staticmethod(read_number)  # type: ignore[method-assign]
