@@ -31,7 +31,8 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ from exchange.accounts import Principal
 from exchange.blobs import CHUNK, BlobStore
 from exchange.db.incoming_models import IncomingAttachment, IncomingDocument, IncomingStatus
 from exchange.db.models import Agency, AgencyCertificate, Register, RegisterEntry
+from exchange.directory import check_organ_id
 from exchange.edxml import (
     VIETNAM,
     Edoc,
@@ -62,9 +64,10 @@ from exchange.edxml import (
     status_for,
     verify_package,
 )
-from exchange.errors import ConfigurationError, Conflict, NotFound
+from exchange.errors import ConfigurationError, Conflict, NotFound, SigningFailed
 from exchange.service import Services
-from signing import KeySigner
+from exchange.settings import AgencyConfig
+from signing import KeySigner, PinOptions, SigningError, open_key
 from validation import (
     SCHEMA,
     DocumentKind,
@@ -97,10 +100,12 @@ class Receiving:
     """Bounds on the package (size, attachments, ZIP payloads)."""
 
 
-def trust_policy(data_dir: Path, organ_id: str) -> ValidationPolicy:
+def trust_policy(data_dir: Path, organ_id: str, extra: Sequence[Path] = ()) -> ValidationPolicy:
     """The receiving policy of ``organ_id`` on a node: the certificate files in
-    ``<data_dir>/trust`` and ``<data_dir>/trust/<OrganId>`` are its trust anchors; revocation
-    is checked strictly (a certificate whose status cannot be learnt does not pass)."""
+    ``<data_dir>/trust`` and ``<data_dir>/trust/<OrganId>`` (and ``extra``) are its trust
+    anchors; revocation is checked strictly (a certificate whose status cannot be learnt
+    does not pass)."""
+    check_organ_id(organ_id)  # it names a directory
     root = data_dir / TRUST_DIR
     files: list[Path] = []
     for folder in (root, root / organ_id):
@@ -110,6 +115,7 @@ def trust_policy(data_dir: Path, organ_id: str) -> ValidationPolicy:
                     p for p in folder.iterdir() if p.is_file() and p.suffix in CERTIFICATE_SUFFIXES
                 )
             )
+    files.extend(extra)
     try:
         anchors = TrustAnchors.from_files({"public": files})
     except ValidationError as exc:
@@ -118,6 +124,29 @@ def trust_policy(data_dir: Path, organ_id: str) -> ValidationPolicy:
             f"Không đọc được chứng thư tin cậy của {organ_id}: {exc.message('vi')}.",
         ) from exc
     return ValidationPolicy(anchors=anchors)
+
+
+@asynccontextmanager
+async def agency_key(
+    agencies: Mapping[str, AgencyConfig], organ_id: str
+) -> AsyncIterator[KeySigner | None]:
+    """The key the node's configuration gives ``organ_id`` for its agency signature (its
+    seal), open for the block, to sign its status messages; None when none is configured."""
+    config = agencies.get(organ_id)
+    seal = config.seal if config else None
+    if seal is None:
+        yield None
+        return
+    async with AsyncExitStack() as stack:
+        try:
+            key = await stack.enter_async_context(
+                open_key(
+                    seal.key, PinOptions(env=seal.pin_env, file=seal.pin_file), chain=seal.chain
+                )
+            )
+        except SigningError as exc:
+            raise SigningFailed(exc.en, exc.vi) from exc
+        yield key
 
 
 # -- what the callers see -------------------------------------------------------------------
@@ -722,7 +751,10 @@ async def _status(
     )
     data = build_message(message)
     if receiving.status_key is not None:
-        data = await sign_package(data, receiving.status_key, signing_time=moment)
+        try:
+            data = await sign_package(data, receiving.status_key, signing_time=moment)
+        except SigningError as exc:
+            raise SigningFailed(exc.en, exc.vi) from exc
     ref = await blobs.put_bytes(data)
     return _Stored(
         status_code=code.value,
@@ -837,6 +869,7 @@ __all__ = [
     "Reason",
     "Receiving",
     "StatusView",
+    "agency_key",
     "get_incoming",
     "list_incoming",
     "open_report",

@@ -37,16 +37,16 @@ async def receive(request: Request, caller: Caller, svc: Svc) -> IncomingView:
     limits = Limits(
         max_package_bytes=min(svc.settings.max_upload_bytes, Limits().max_package_bytes)
     )
-    receiving = Receiving(
-        policy=incoming.trust_policy(svc.settings.data_dir, caller.organ_id), limits=limits
-    )
+    policy = incoming.trust_policy(svc.settings.data_dir, caller.organ_id)
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in request.stream():
             if chunk:
                 yield chunk
 
-    return await incoming.receive(svc, caller, body(), receiving)
+    async with incoming.agency_key(svc.settings.agencies, caller.organ_id) as key:
+        receiving = Receiving(policy=policy, status_key=key, limits=limits)
+        return await incoming.receive(svc, caller, body(), receiving)
 
 
 @router.get("", response_model=list[IncomingView])

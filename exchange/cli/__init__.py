@@ -97,6 +97,14 @@ COMMANDS = {
             "Gói tin edXML (QCVN 102:2016): tạo, kiểm tra, xem.",
         ),
     ),
+    "incoming": LazyCommand(
+        module="exchange.cli.incoming",
+        attribute="incoming",
+        summary=Text(
+            "Incoming documents: receive an edXML package, list.",
+            "Văn bản đến: tiếp nhận gói tin edXML, liệt kê.",
+        ),
+    ),
     "number": LazyCommand(
         module="exchange.cli.number",
         attribute="number",

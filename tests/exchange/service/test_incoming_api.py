@@ -13,13 +13,13 @@ from fastapi import FastAPI
 
 from exchange.accounts import Role
 from exchange.api import create_app
-from exchange.edxml import build_signed
+from exchange.edxml import build_signed, verify_package
 from exchange.service import Services
-from exchange.settings import Settings
+from exchange.settings import AgencyConfig, SealKey, Settings
 from signing.dev.pki import DevPki
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, Seed, bearer
-from tests.exchange.service.test_incoming import add_senders, edoc, key
-from tests.plugin import Decree30Documents
+from tests.exchange.service.test_incoming import add_senders, edoc, key, receiving
+from tests.plugin import Decree30Documents, SoftHsmToken
 
 pytestmark = pytest.mark.db
 
@@ -28,8 +28,7 @@ READ = frozenset({Role.CLERK, Role.SIGNER, Role.ARCHIVIST})
 XML = {"Content-Type": "application/xml"}
 
 
-@pytest.fixture
-async def node(app: FastAPI, settings: Settings, pki: DevPki, pki_files: Path) -> FastAPI:
+async def prepare(app: FastAPI, settings: Settings, pki: DevPki, pki_files: Path) -> FastAPI:
     """The node trusts the development PKI's root and knows the sending agencies."""
     trust = settings.data_dir / "trust"
     trust.mkdir(parents=True, exist_ok=True)
@@ -38,6 +37,11 @@ async def node(app: FastAPI, settings: Settings, pki: DevPki, pki_files: Path) -
     assert isinstance(services, Services)
     await add_senders(services, pki)
     return app
+
+
+@pytest.fixture
+async def node(app: FastAPI, settings: Settings, pki: DevPki, pki_files: Path) -> FastAPI:
+    return await prepare(app, settings, pki, pki_files)
 
 
 @pytest.fixture
@@ -169,3 +173,48 @@ async def test_openapi_lists_the_incoming_routes(node: FastAPI, client: httpx.As
     spec = (await client.get("/api/v1/openapi.json")).json()
     assert "/api/v1/incoming" in spec["paths"]
     assert "application/xml" in spec["paths"]["/api/v1/incoming"]["post"]["requestBody"]["content"]
+
+
+@pytest.mark.hsm
+async def test_statuses_are_signed_with_the_agencys_configured_key(
+    settings: Settings,
+    seeded: Seed,
+    package: bytes,
+    pki: DevPki,
+    pki_files: Path,
+    token: SoftHsmToken,
+    seal_png: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    image = tmp_path / "con-dau.png"
+    image.write_bytes(seal_png)
+    monkeypatch.setenv("SEAL_PIN", token.pin)
+    configured = Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        agencies={
+            AGENCY_A: AgencyConfig(
+                seal=SealKey(key=token.uri("agency"), pin_env="SEAL_PIN", seal_image=image)
+            )
+        },
+    )
+    application = create_app(configured)
+    async with application.router.lifespan_context(application):
+        await prepare(application, configured, pki, pki_files)
+        transport = httpx.ASGITransport(app=application, client=("192.0.2.10", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://lienthong.test") as c:
+            answer = await post(c, seeded.tokens[(AGENCY_A, Role.CLERK)], package)
+            assert answer.status_code == 200, answer.text
+            statuses = answer.json()["statuses"]
+            assert [(s["status_code"], s["signed"]) for s in statuses] == [
+                ("01", True),
+                ("03", True),
+            ]
+            services = application.state.services
+            assert isinstance(services, Services)
+            for status in statuses:
+                data = b"".join([chunk async for chunk in services.blobs.read(status["sha256"])])
+                verdict = await verify_package(data, receiving(pki_files).policy)
+                assert verdict.passed, verdict.reasons
+                assert verdict.signer_certificate == pki.signers["agency"].asn1.dump()
