@@ -4,8 +4,9 @@ is either registered with an arrival number or rejected with a reason.
 :func:`receive` does, in order:
 
 1. the package is streamed to the blob store, bounded by the reader's package limit;
-2. a package seen before (the same SHA-256, or the same sender's DocumentId) gets the first
-   answer again, and nothing else happens;
+2. a package seen before (the same SHA-256; or, once its signature is known to be the
+   sender's, the same DocumentId from that sender) gets the first answer again, and nothing
+   else is kept;
 3. the package is read into typed objects (:mod:`exchange.edxml`); one it refuses, or one not
    addressed to the receiving agency, is a coded error and nothing is kept but the audit line;
 4. the package signature is judged and its certificate compared with those the directory lists
@@ -259,16 +260,24 @@ async def receive(
                 details={"package": ref.sha256, "code": exc.code, "error": exc.en},
             )
         raise
-    async with svc.transaction() as session:
-        known = await _known(
-            session, principal, sender=edoc.from_.organ_id, document_id=edoc.document_id
-        )
-        if known is not None:
-            return await _repeat(session, principal, known)
+    async with svc.transaction(read_only=True) as session:
         receiver = await _agency(session, principal)
         sender_certificates, owners = await _directory(session, edoc.from_.organ_id)
 
     judged = await _judge(data, edoc, receiving.policy)
+    # only a package the sender really signed may claim its DocumentId: a forgery naming it
+    # must not stand in for the genuine document (it is recorded apart, and rejected)
+    authentic = sender_certificates is not None and judged.package.signed_by_one_of(
+        sender_certificates
+    )
+    document_id = edoc.document_id if authentic else None
+    if document_id is not None:
+        async with svc.transaction() as session:
+            known = await _known(
+                session, principal, sender=edoc.from_.organ_id, document_id=document_id
+            )
+            if known is not None:
+                return await _repeat(session, principal, known)
     owner_of_signer = (
         None
         if judged.package.signer_certificate is None
@@ -297,7 +306,7 @@ async def receive(
                 principal,
                 sha256=ref.sha256,
                 sender=edoc.from_.organ_id,
-                document_id=edoc.document_id,
+                document_id=document_id,
             )
             if known is not None:  # the same package, registered meanwhile by another request
                 return await _repeat(session, principal, known)
@@ -308,6 +317,7 @@ async def receive(
                 sender_organ_id=edoc.from_.organ_id,
                 sender_name=edoc.from_.organ_name[:200],
                 document_id=edoc.document_id,
+                authentic_document_id=document_id,
                 code=str(edoc.code),
                 subject=edoc.subject,
                 state="rejected" if reason else "registered",
@@ -414,7 +424,7 @@ async def receive(
                 principal,
                 sha256=ref.sha256,
                 sender=edoc.from_.organ_id,
-                document_id=edoc.document_id,
+                document_id=document_id,
             )
             if known is None:
                 raise
@@ -459,7 +469,7 @@ async def _known(
     if sender is not None and document_id is not None:
         conditions.append(
             (IncomingDocument.sender_organ_id == sender)
-            & (IncomingDocument.document_id == document_id)
+            & (IncomingDocument.authentic_document_id == document_id)
         )
     found = await session.scalars(
         select(IncomingDocument)

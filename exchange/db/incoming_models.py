@@ -30,14 +30,20 @@ class IncomingDocument(Base):
     """One package received for an agency: registered with an arrival number (Art. 22) or
     rejected with a reason (Art. 21(2)).
 
-    The same package is recognised by its SHA-256 and by the sender's DocumentId: each is
-    unique within the receiving agency, so a package is registered once however often (and
-    however concurrently) it arrives."""
+    The same package is recognised by its SHA-256 and, once its signature is known to be the
+    sender's, by the sender's DocumentId: each is unique within the receiving agency, so a
+    package is registered once however often (and however concurrently) it arrives, and a
+    forged package naming another's DocumentId cannot stand in for the genuine one."""
 
     __tablename__ = "incoming_documents"
     __table_args__ = (
         UniqueConstraint("agency_id", "package_sha256"),
-        UniqueConstraint("agency_id", "sender_organ_id", "document_id"),
+        UniqueConstraint(
+            "agency_id",
+            "sender_organ_id",
+            "authentic_document_id",
+            name="uq_incoming_documents_authentic_document",
+        ),
         CheckConstraint("state IN ('registered', 'rejected')", name="state"),
         Index("ix_incoming_documents_agency_received", "agency_id", "received_at"),
     )
@@ -50,6 +56,9 @@ class IncomingDocument(Base):
     sender_name: Mapped[str] = mapped_column(String(200))
     document_id: Mapped[str] = mapped_column(String(200))
     """The sender's edXML DocumentId."""
+    authentic_document_id: Mapped[str | None] = mapped_column(String(200))
+    """The DocumentId again when the package signature passed and is the sender's (None
+    otherwise, and NULLs never collide): the key that recognises a document sent twice."""
     code: Mapped[str] = mapped_column(String(42))
     """Number and notation as the sender issued them (``125/UBND-VP``)."""
     subject: Mapped[str] = mapped_column(String(500))

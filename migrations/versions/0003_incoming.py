@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("sender_organ_id", sa.String(length=35), nullable=False),
         sa.Column("sender_name", sa.String(length=200), nullable=False),
         sa.Column("document_id", sa.String(length=200), nullable=False),
+        sa.Column("authentic_document_id", sa.String(length=200), nullable=True),
         sa.Column("code", sa.String(length=42), nullable=False),
         sa.Column("subject", sa.String(length=500), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
@@ -67,8 +68,8 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "agency_id",
             "sender_organ_id",
-            "document_id",
-            name=op.f("uq_incoming_documents_agency_id_sender_organ_id_document_id"),
+            "authentic_document_id",
+            name="uq_incoming_documents_authentic_document",
         ),
     )
     op.create_index(

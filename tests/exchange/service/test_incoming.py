@@ -359,3 +359,20 @@ async def test_the_audit_chain_holds_after_receiving(
         assert (await audit.verify(session)).intact
         statuses = await session.scalar(select(func.count()).select_from(IncomingStatus))
     assert statuses == 2
+
+
+async def test_a_forgery_naming_a_document_id_does_not_stand_in_for_the_genuine_one(
+    ready: Services, pki: DevPki, pki_files: Path, decree30: Decree30Documents
+) -> None:
+    principal = await clerk(ready)
+    forged = await build_signed(edoc(decree30.final), key(pki, "agency-ec"))
+    genuine = await build_signed(edoc(decree30.final), key(pki, "agency"))
+    first = await incoming.receive(ready, principal, forged, receiving(pki_files))
+    assert first.state == "rejected"
+    real = await incoming.receive(ready, principal, genuine, receiving(pki_files))
+    assert real.state == "registered" and real.arrival_number == 1
+    assert real.document_id == first.document_id and real.id != first.id
+    # now the DocumentId is the genuine document's: the forgery again is its own old answer
+    assert await incoming.receive(ready, principal, forged, receiving(pki_files)) == first
+    assert await incoming.receive(ready, principal, genuine + b"\n", receiving(pki_files)) == real
+    assert await counts(ready) == (2, 1)
