@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,12 +20,29 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange import audit, files, registers
+from exchange import audit, directory, files, registers
 from exchange.accounts import Principal
 from exchange.blobs import BlobStore
-from exchange.db.models import Agency, Document, DocumentAttachment, Register
-from exchange.directory import check_organ_id
-from exchange.edxml import Priority
+from exchange.db.models import Agency, Document, DocumentAttachment, Register, User
+from exchange.directory import AgencySpec, check_organ_id
+from exchange.edxml import (
+    Attachment,
+    Bussiness,
+    BussinessDocType,
+    Code,
+    DocumentType,
+    Edoc,
+    Organ,
+    OtherInfo,
+    Priority,
+    PromulgationInfo,
+    SignerInfo,
+    StaffInfo,
+    TraceHeader,
+    TraceHeaderList,
+    build_signed,
+    document_id_for,
+)
 from exchange.errors import (
     BadRequest,
     Conflict,
@@ -216,6 +233,8 @@ class DocumentView:
     metadata: dict[str, Any]
     main_file_id: int
     current_sha256: str
+    package_sha256: str | None = None
+    """The signed edXML package, once issued."""
     attachment_file_ids: list[int] = field(default_factory=list)
     created_at: datetime
     created_by: str
@@ -228,6 +247,7 @@ def _view(row: Document, attachments: Sequence[int]) -> DocumentView:
         metadata=json.loads(row.metadata_json),
         main_file_id=row.main_file_id,
         current_sha256=row.current_sha256,
+        package_sha256=row.package_sha256,
         attachment_file_ids=list(attachments),
         created_at=row.created_at,
         created_by=row.created_by,
@@ -551,10 +571,12 @@ async def _seal_all(
     seal: Seal,
     number_text: str,
     tsa_urls: tuple[str, ...],
-) -> tuple[bytes, list[bytes]]:
+    package: Callable[[bytes, list[bytes]], Edoc],
+) -> tuple[bytes, list[bytes], bytes]:
     """The agency signature at B-LT: the seal image on the main document, the number and the
     time top right of page 1 of every separate attachment (App. I items 8a, 8b); then the
-    main document's validation data for every signature."""
+    main document's validation data for every signature; then the edXML package of them all,
+    signed (enveloped XMLDSig) by the same agency key."""
     main_spec = PadesSpec(
         level=Level.B_LT,
         tsa_urls=tsa_urls,
@@ -582,9 +604,10 @@ async def _seal_all(
                 (await PadesSigner(key, attachment_spec).sign_bytes(data))[0]
                 for data in attachments
             ]
-    except SigningError as exc:
+            signed_package = await build_signed(package(sealed, sealed_attachments), key)
+    except SigningError as exc:  # an EdxmlError is the exchange room's own already
         raise SigningFailed(exc.en, exc.vi) from exc
-    return sealed, sealed_attachments
+    return sealed, sealed_attachments, signed_package
 
 
 async def issue(
@@ -635,7 +658,7 @@ async def issue(
         signed = await _read_blob(services.blobs, row.current_sha256)
         try:
             filled = await asyncio.to_thread(
-                fill_text_fields, signed, {"so": str(number.number), **decree30_date_parts(day)}
+                fill_text_fields, signed, {"so": number.number_text, **decree30_date_parts(day)}
             )
         except SigningError as exc:
             raise SigningFailed(exc.en, exc.vi) from exc
@@ -648,8 +671,12 @@ async def issue(
         ).all()
         originals = [await files.get_file(session, principal, link.file_id) for link in links]
         contents = [await _read_blob(services.blobs, view.sha256) for view in originals]
-        sealed, sealed_attachments = await _seal_all(filled, contents, seal, number.text, tsa_urls)
+        edoc = await _package_builder(session, principal, meta, number, day, originals)
+        sealed, sealed_attachments, package = await _seal_all(
+            filled, contents, seal, number.text, tsa_urls, edoc
+        )
         blob = await services.blobs.put_bytes(sealed)
+        package_blob = await services.blobs.put_bytes(package)
         for link, view, data in zip(links, originals, sealed_attachments, strict=True):
             stored = await files.add_file(
                 session,
@@ -664,6 +691,7 @@ async def issue(
         meta.update(code_number=number.number, issued_date=day.isoformat(), year=number.year)
         row.metadata_json = json.dumps(meta, ensure_ascii=False)
         row.state, row.current_sha256 = "issued", blob.sha256
+        row.package_sha256 = package_blob.sha256
         row.updated_at = datetime.now(UTC)
         await audit.record(
             session,
@@ -671,7 +699,101 @@ async def issue(
             action="document.issue",
             agency=principal.organ_id,
             document=f"document:{row.id}",
-            details={"number": number.text, "sha256": blob.sha256},
+            details={
+                "number": number.text,
+                "sha256": blob.sha256,
+                "package_sha256": package_blob.sha256,
+            },
         )
         await session.flush()
         return _view(row, [link.file_id for link in links])
+
+
+def _organ(spec: AgencySpec) -> Organ:
+    return Organ(
+        organ_id=spec.organ_id,
+        organ_name=spec.name,
+        organization_in_charge=spec.organization_in_charge,
+        organ_add=spec.address,
+        email=spec.email,
+        telephone=spec.telephone,
+        fax=spec.fax,
+        website=spec.website,
+    )
+
+
+async def _package_builder(
+    session: AsyncSession,
+    principal: Principal,
+    meta: Mapping[str, Any],
+    number: registers.Number,
+    day: date,
+    originals: Sequence[files.FileView],
+) -> Callable[[bytes, list[bytes]], Edoc]:
+    """What the edXML package of the issued document says (QCVN 102:2016 §6.1: From/To from
+    the directory, DocumentId, Code, the App. VI metadata, one TraceHeader), waiting for the
+    sealed files."""
+    sender = _organ(await directory.entry(session, principal.organ_id))
+    recipients = tuple([_organ(await directory.entry(session, r)) for r in meta["recipients"]])
+    code = Code(number=number.number_text, notation=meta["code_notation"])
+    staff_name = principal.actor.name.split(":", 1)[-1]
+    if principal.user_id is not None:
+        user = await session.get(User, principal.user_id)
+        if user is not None and user.full_name:
+            staff_name = user.full_name
+    staff = StaffInfo(
+        department="Văn thư",
+        staff=staff_name,
+        mobile=sender.telephone,
+        email=sender.email,
+    )
+    names = [f"{number.number_text}-{meta['code_notation']}.pdf", *[o.filename for o in originals]]
+
+    def build(main: bytes, attachments: list[bytes]) -> Edoc:
+        return Edoc(
+            from_=sender,
+            to=recipients,
+            document_id=document_id_for(sender.organ_id, day, code),
+            code=code,
+            subject=meta["subject"],
+            promulgation=PromulgationInfo(date=day),
+            document_type=DocumentType(type=1, type_name=meta["type_name"]),
+            signer=SignerInfo(full_name=meta["signer_full_name"], position=meta["signer_position"]),
+            due_date=date.fromisoformat(meta["due_date"]) if meta.get("due_date") else None,
+            other_info=OtherInfo(priority=Priority(meta["priority"])),
+            trace=TraceHeaderList(
+                headers=(TraceHeader(organ_id=sender.organ_id, timestamp=number.issued_at),),
+                bussiness=Bussiness(doc_type=BussinessDocType.NEW, staff_info=staff),
+            ),
+            attachments=tuple(
+                Attachment(
+                    content_id=str(i),
+                    name=name,
+                    data=data,
+                    content_type="application/pdf",
+                )
+                for i, (name, data) in enumerate(zip(names, [main, *attachments], strict=True), 1)
+            ),
+        )
+
+    return build
+
+
+async def open_package(
+    session: AsyncSession, blobs: BlobStore, principal: Principal, document_id: int
+) -> AsyncIterator[bytes]:
+    """The signed edXML package of an issued document."""
+    row = await _row(session, principal, document_id)
+    if row.package_sha256 is None:
+        raise NotFound(
+            "The document has no package yet: it is not issued.",
+            "Văn bản chưa có gói tin edXML: văn bản chưa được ban hành.",
+        )
+    await audit.record(
+        session,
+        actor=principal.actor,
+        action="document.read_package",
+        agency=principal.organ_id,
+        document=f"document:{row.id}",
+    )
+    return blobs.read(row.package_sha256)

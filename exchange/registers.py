@@ -54,9 +54,15 @@ class Number:
     issued_at: datetime
 
     @property
+    def number_text(self) -> str:
+        """The number as Decree 30 writes an outgoing one (Art. 15(1): from 01): two digits at
+        least, no other leading zero (``01``, ``12``, ``178``); an arrival number as it is."""
+        return f"{self.number:02d}" if self.notation else str(self.number)
+
+    @property
     def text(self) -> str:
         """``12/QĐ-UBND`` (or just ``12`` for an arrival number)."""
-        return f"{self.number}/{self.notation}" if self.notation else str(self.number)
+        return f"{self.number_text}/{self.notation}" if self.notation else self.number_text
 
 
 def _view(register: Register) -> RegisterView:

@@ -120,3 +120,12 @@ async def issue(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
     return await documents.issue(
         svc, caller, document_id, seal=seal, tsa_urls=svc.settings.tsa_urls
     )
+
+
+@router.get("/{document_id}/package")
+async def package(document_id: int, caller: Caller, svc: Svc) -> StreamingResponse:
+    """The signed edXML package (QCVN 102:2016) of an issued document."""
+    caller.require(*READERS)
+    async with svc.transaction() as session:
+        content = await documents.open_package(session, svc.blobs, caller, document_id)
+    return StreamingResponse(content, media_type="application/xml")

@@ -207,6 +207,8 @@ class Document(Base):
     main_file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
     """The PDF as the clerk uploaded it."""
     current_sha256: Mapped[str] = mapped_column(String(64))
+    package_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The signed edXML package of the issued document, ready for delivery."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

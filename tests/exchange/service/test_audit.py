@@ -36,7 +36,7 @@ async def test_entries_say_who_what_when_which_and_from_where(
     assert last is not None
     assert last.actor == "token:robot-clerk"
     assert last.action == "register.number"
-    assert last.document == "3/SNV"
+    assert last.document == "03/SNV"
     assert last.agency == AGENCY_A
     assert last.origin == "192.0.2.10"  # the client's address
     assert last.at.tzinfo is UTC

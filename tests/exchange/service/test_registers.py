@@ -61,7 +61,7 @@ async def test_numbers_run_from_one_and_restart_on_1_january_vietnam_time(
         (2027, 1),
         (2027, 2),
     ]
-    assert new_year.text == "1/SNV"
+    assert new_year.text == "01/SNV"
     # the clock going back into a numbered year is refused, not numbered twice
     with pytest.raises(Conflict):
         await take(services, who, now=datetime(2026, 12, 1, tzinfo=UTC))

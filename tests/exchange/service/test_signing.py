@@ -4,8 +4,10 @@ signer with a configured key signs, once."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -13,11 +15,12 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from exchange.accounts import Role
+from exchange.edxml import Edoc, parse_package
 from exchange.settings import AgencyConfig, SealKey, Settings, SignerKey
 from signing import fill_text_fields
 from signing.dev.assets import SampleDocument
 from signing.dev.services import DevServices
-from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, PASSWORD, Seed, bearer
+from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, PASSWORD, REMOTE, Seed, bearer
 from tests.exchange.service.test_documents import blank_pdf, draft, metadata
 from tests.plugin import SoftHsmToken, run_cli
 
@@ -201,7 +204,7 @@ async def test_issue_numbers_dates_and_seals_at_b_lt(
     main.write_bytes((await client.get(f"/api/v1/documents/{doc_id}/pdf", headers=clerk)).content)
     fields = PdfFileReader(io.BytesIO(main.read_bytes())).root["/AcroForm"]["/Fields"]
     values = {str(f.get_object().get("/T")): str(f.get_object().get("/V")) for f in fields}
-    assert values["so"] == "1"
+    assert values["so"] == "01"
     # offline, from the document alone: both signatures valid and the legal check passes
     report = verify_json(main, pki_files)
     assert report["indication"] == "TOTAL-PASSED", json.dumps(report, ensure_ascii=False)[:6000]
@@ -218,6 +221,42 @@ async def test_issue_numbers_dates_and_seals_at_b_lt(
     assert register.json()["next_number"] == 2
     again = await client.post(f"/api/v1/documents/{doc_id}/issue", headers=clerk)
     assert again.status_code == 409
+
+    # the signed edXML package: xmlsec1 verifies it, and it carries the issued files
+    package = tmp_path / "package.edxml"
+    response = await client.get(f"/api/v1/documents/{doc_id}/package", headers=clerk)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/xml"
+    package.write_bytes(response.content)
+    assert hashlib.sha256(response.content).hexdigest() == doc["package_sha256"]
+    checked = subprocess.run(
+        [
+            "xmlsec1",
+            "--verify",
+            "--trusted-pem",
+            str(pki_files / "root.pem"),
+            "--untrusted-pem",
+            str(pki_files / "issuing.pem"),
+            "--enabled-key-data",
+            "x509",
+            "--enabled-reference-uris",
+            "empty",
+            str(package),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    edoc = parse_package(response.content).message
+    assert isinstance(edoc, Edoc)
+    assert edoc.from_.organ_id == AGENCY_A and edoc.from_.organ_name == "Sở Nội vụ tỉnh Thái Bình"
+    assert [o.organ_id for o in edoc.to] == [REMOTE, AGENCY_B]
+    assert str(edoc.code) == "01/SNV-VP" and edoc.subject == sample_metadata()["subject"]
+    assert (
+        edoc.document_id
+        == f"{AGENCY_A},{doc['metadata']['issued_date'].replace('-', '/')},01/SNV-VP"
+    )
+    assert [a.data for a in edoc.attachments] == [main.read_bytes(), attachment.read_bytes()]
 
 
 async def test_a_failed_seal_leaves_no_hole_and_no_half_issued_document(
@@ -245,5 +284,9 @@ async def test_only_a_signed_document_is_issued(
     path = f"/api/v1/documents/{created.json()['id']}/issue"
     refused = await client.post(path, headers=bearer(clerk), params={"lang": "en"})
     assert refused.status_code == 409 and "personal signature" in refused.json()["detail"]
+    no_package = await client.get(
+        f"/api/v1/documents/{created.json()['id']}/package", headers=bearer(clerk)
+    )
+    assert no_package.status_code == 404
     signer = await session_of(client, "a-signer")
     assert (await client.post(path, headers=signer)).status_code == 403
