@@ -279,3 +279,30 @@ class Group(click.Group):
 
     def get_short_help_str(self, limit: int = 45) -> str:
         return _short_help(self, limit)
+
+
+# -- --lang on every command -----------------------------------------------------------------
+
+LANG_HELP = Text(
+    "Language of messages and help (also before the command: lienthong --lang en …).",
+    "Ngôn ngữ của thông báo và trợ giúp (cũng đặt được trước lệnh: lienthong --lang en …).",
+)
+
+
+def accept_lang_everywhere(command: click.Command) -> None:
+    """Give ``command`` (and, for a group, every subcommand) a ``--lang`` option when it has
+    none, so that ``lienthong demo --lang en`` works like ``lienthong --lang en demo``.
+    :func:`language_of` has read the language from the command line already; the option
+    only has to be accepted."""
+    if not any(isinstance(p, click.Option) and "--lang" in p.opts for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--lang"],
+                type=click.Choice(list(LANGUAGES)),
+                expose_value=False,
+                help=LANG_HELP,
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_lang_everywhere(sub)

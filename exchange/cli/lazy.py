@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from exchange.cli.i18n import Command, Group
+from exchange.cli.i18n import Command, Group, accept_lang_everywhere
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +55,7 @@ class LazyGroup(Group):
         command = getattr(importlib.import_module(spec.module), spec.attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{spec.module}.{spec.attribute} is not a click command")
+        accept_lang_everywhere(command)
         self.add_command(command, name)
         return command
 

@@ -56,6 +56,28 @@ def test_every_help_text_has_vietnamese() -> None:
     assert missing == []
 
 
+def test_every_command_accepts_lang() -> None:
+    """``lienthong demo --lang en`` works like ``lienthong --lang en demo``: every command
+    takes ``--lang``."""
+    for name in COMMANDS:
+        cli.load(name)
+    without = [
+        path
+        for path, command in _commands(cli)
+        if not any(isinstance(p, click.Option) and "--lang" in p.opts for p in command.params)
+    ]
+    assert without == []
+
+
+@pytest.mark.parametrize(
+    "args", [["demo", "--lang", "en", "--nope"], ["db", "upgrade", "--lang", "en", "--nope"]]
+)
+def test_lang_after_the_command(args: list[str]) -> None:
+    result = run_cli(*args, env=VI)
+    assert result.code == 64
+    assert result.err.startswith("lienthong: error: No such option '--nope'"), result.err
+
+
 def test_both_languages_in_one_process() -> None:
     """The page is written in the language of the run, whichever was used before."""
     install()  # as main() does
