@@ -10,7 +10,9 @@ Signing and issuing build on this in later steps.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,7 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange import audit, directory, files, registers
 from exchange.accounts import Principal
 from exchange.blobs import BlobStore
-from exchange.db.models import Agency, Document, DocumentAttachment, Register, User
+from exchange.db.models import (
+    Agency,
+    Document,
+    DocumentAttachment,
+    Register,
+    SigningState,
+    User,
+)
 from exchange.directory import AgencySpec, check_organ_id
 from exchange.edxml import (
     Attachment,
@@ -67,10 +76,15 @@ from signing import (
     add_validation_data,
     decree30_date_parts,
     fill_text_fields,
+    finish_pdf,
+    load_certificates,
     open_key,
+    prepare_pdf,
 )
 
 PDF_MAGIC = b"%PDF-"
+SIGNATURE_VALUE_INVALID = "signing.signature_value_invalid"
+"""The signing room's code for a signature value that does not match (two-phase)."""
 MAX_ATTACHMENTS = 50
 
 
@@ -427,20 +441,26 @@ class PersonalKey:
     signature_png: bytes
 
 
+def _personal_spec(
+    image_png: bytes, meta: Mapping[str, Any], tsa_urls: tuple[str, ...]
+) -> PadesSpec:
+    return PadesSpec(
+        level=Level.B_T if tsa_urls else Level.B_B,
+        tsa_urls=tsa_urls,
+        appearance=AppearanceSpec(
+            profile=Profile.PERSONAL,
+            image_png=image_png,
+            placement=Anchor(text=meta["signer_full_name"], above=meta["signer_position"]),
+        ),
+    )
+
+
 async def _sign_pdf(
     pdf: bytes, key: PersonalKey, meta: dict[str, Any], tsa_urls: tuple[str, ...]
 ) -> bytes:
     """The personal signature (``personal`` profile: the blue signature image centred between
     the signer's position and name, box 7c), by the signing room."""
-    spec = PadesSpec(
-        level=Level.B_T if tsa_urls else Level.B_B,
-        tsa_urls=tsa_urls,
-        appearance=AppearanceSpec(
-            profile=Profile.PERSONAL,
-            image_png=key.signature_png,
-            placement=Anchor(text=meta["signer_full_name"], above=meta["signer_position"]),
-        ),
-    )
+    spec = _personal_spec(key.signature_png, meta, tsa_urls)
     pins = PinOptions(env=key.pin_env, file=Path(key.pin_file) if key.pin_file else None)
     try:
         async with open_key(key.reference, pins) as signer:
@@ -524,6 +544,207 @@ def server_key(agencies: Mapping[str, AgencyConfig], principal: Principal) -> Pe
         pin_file=str(entry.pin_file) if entry.pin_file else None,
         signature_png=image,
     )
+
+
+# -- the personal signature, two-phase (the key stays on the signer's machine) -------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningRequestView:
+    """What the signer's own key must sign (phase one), and the state that phase two names."""
+
+    document_id: int
+    state_id: int
+    digest_algorithm: str
+    signature_algorithm: str
+    to_be_signed: str
+    """The DER of the CMS signed attributes, base64: for hash-and-sign APIs."""
+    digest: str
+    """Their digest, base64: for sign-a-digest APIs."""
+
+
+def _person(principal: Principal) -> int:
+    if principal.user_id is None or principal.username is None:
+        raise SigningFailed(
+            "A personal signature is made by a person: log in as the signer.",
+            "Chữ ký số cá nhân phải do người ký thực hiện: hãy đăng nhập bằng tài khoản người ký.",
+        )
+    return principal.user_id
+
+
+def signature_image_of(
+    agencies: Mapping[str, AgencyConfig], principal: Principal, uploaded: bytes | None
+) -> bytes:
+    """The signature image for a two-phase signature: the one the signer uploads, otherwise
+    the one configured for them on this node."""
+    _person(principal)
+    if uploaded:
+        return uploaded
+    config = agencies.get(principal.organ_id)
+    entry = config.signers.get(principal.username or "") if config else None
+    if entry is None:
+        raise BadRequest(
+            "The signer's signature image is missing (none given, none configured).",
+            "Thiếu hình chữ ký của người ký (không gửi kèm, cũng không được cấu hình).",
+            field="signature_image",
+        )
+    try:
+        return entry.signature_image.read_bytes()
+    except OSError as exc:
+        raise SigningFailed(
+            f"The signature image of {principal.username} cannot be read.",
+            f"Không đọc được hình chữ ký của {principal.username}.",
+        ) from exc
+
+
+def _prepare_files(pdf: bytes, certificates: bytes, work: Path) -> tuple[Path, Any, list[Any]]:
+    source, pem = work / "draft.pdf", work / "certificates.pem"
+    source.write_bytes(pdf)
+    pem.write_bytes(certificates)
+    try:
+        certs = load_certificates(pem)
+    except SigningError as exc:
+        raise InputUnreadable(
+            "The signer's certificate holds no readable certificate.",
+            "Chứng thư số của người ký không đọc được.",
+        ) from exc
+    return source, certs[0], certs[1:]
+
+
+async def prepare_personal(
+    services: Services,
+    principal: Principal,
+    document_id: int,
+    *,
+    certificates: bytes,
+    signature_png: bytes | None,
+    agencies: Mapping[str, AgencyConfig],
+    tsa_urls: tuple[str, ...] = (),
+) -> SigningRequestView:
+    """Phase one: the draft with a reserved personal signature, and what the signer's key
+    must sign (``signature_png``: the signer's image, else the one configured for them).
+    The signing room's state file is stored as a blob and named by a row, with the
+    draft it was made for, so that phase two can tell a draft changed meanwhile."""
+    user_id = _person(principal)
+    async with services.transaction(read_only=True) as session:
+        row = await _row(session, principal, document_id)
+        if row.state != "draft":
+            raise Conflict(
+                "Only a draft can get the personal signature.",
+                "Chỉ bản dự thảo mới được ký số cá nhân.",
+            )
+        draft_sha, meta = row.current_sha256, json.loads(row.metadata_json)
+    image = signature_image_of(agencies, principal, signature_png)
+    pdf = await _read_blob(services.blobs, draft_sha)
+    spec = _personal_spec(image, meta, tsa_urls)
+    with tempfile.TemporaryDirectory(prefix="lienthong-prepare-") as name:
+        work = Path(name)
+        source, cert, chain = await asyncio.to_thread(_prepare_files, pdf, certificates, work)
+        try:
+            request = await prepare_pdf(source, work / "state.json", cert, chain, spec)
+        except SigningError as exc:
+            raise SigningFailed(exc.en, exc.vi) from exc
+        state_blob = await services.blobs.put_bytes(request.state_path.read_bytes())
+    async with services.transaction() as session:
+        row = await _row(session, principal, document_id)
+        if row.state != "draft" or row.current_sha256 != draft_sha:
+            raise Conflict(
+                "The document changed while it was being prepared for signing.",
+                "Văn bản đã thay đổi trong lúc chuẩn bị ký.",
+            )
+        state = SigningState(
+            document_id=row.id,
+            agency_id=principal.agency_id,
+            user_id=user_id,
+            state_sha256=state_blob.sha256,
+            draft_sha256=draft_sha,
+            created_at=datetime.now(UTC),
+        )
+        session.add(state)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=principal.actor,
+            action="document.sign_prepare",
+            agency=principal.organ_id,
+            document=f"document:{row.id}",
+            details={"state": state.id, "certificate": cert.subject.human_friendly[:200]},
+        )
+        return SigningRequestView(
+            document_id=row.id,
+            state_id=state.id,
+            digest_algorithm=request.digest_algorithm,
+            signature_algorithm=request.signature_algorithm,
+            to_be_signed=base64.b64encode(request.to_be_signed).decode("ascii"),
+            digest=base64.b64encode(request.digest).decode("ascii"),
+        )
+
+
+async def _usable_state(
+    session: AsyncSession, principal: Principal, row: Document, state_id: int, user_id: int
+) -> SigningState:
+    state = await session.scalar(
+        select(SigningState).where(
+            SigningState.id == state_id,
+            SigningState.document_id == row.id,
+            SigningState.agency_id == principal.agency_id,
+            SigningState.user_id == user_id,
+        )
+    )
+    if state is None:
+        raise NotFound("No such signing request.", "Không có yêu cầu ký này.")
+    if state.finished_at is not None:
+        raise Conflict("This signing request was already used.", "Yêu cầu ký này đã được sử dụng.")
+    if row.state != "draft" or row.current_sha256 != state.draft_sha256:
+        raise Conflict(
+            "The draft changed since the signing request was made: prepare it again.",
+            "Bản dự thảo đã thay đổi sau khi tạo yêu cầu ký: hãy chuẩn bị ký lại.",
+        )
+    return state
+
+
+async def finish_personal(
+    services: Services,
+    principal: Principal,
+    document_id: int,
+    *,
+    state_id: int,
+    signature_value: bytes,
+) -> DocumentView:
+    """Phase two: embed the signature value (checked by the signing room against the
+    certificate first) and move the draft to ``signed``, only if it is still the draft the
+    request was prepared for and the request was not used yet."""
+    user_id = _person(principal)
+    async with services.transaction(read_only=True) as session:
+        row = await _row(session, principal, document_id)
+        state = await _usable_state(session, principal, row, state_id, user_id)
+        state_sha = state.state_sha256
+    state_file = await _read_blob(services.blobs, state_sha)
+    with tempfile.TemporaryDirectory(prefix="lienthong-finish-") as name:
+        work = Path(name)
+        await asyncio.to_thread((work / "state.json").write_bytes, state_file)
+        try:
+            await finish_pdf(work / "state.json", signature_value, work / "signed.pdf")
+        except SigningError as exc:
+            if exc.code == SIGNATURE_VALUE_INVALID:  # the caller's value, not the service
+                raise BadRequest(exc.en, exc.vi, field="signature") from exc
+            raise SigningFailed(exc.en, exc.vi) from exc
+        blob = await services.blobs.put_bytes((work / "signed.pdf").read_bytes())
+    async with services.transaction() as session:
+        row = await _row(session, principal, document_id)
+        state = await _usable_state(session, principal, row, state_id, user_id)
+        now = datetime.now(UTC)
+        state.finished_at = now
+        row.state, row.current_sha256, row.updated_at = "signed", blob.sha256, now
+        await audit.record(
+            session,
+            actor=principal.actor,
+            action="document.sign",
+            agency=principal.organ_id,
+            document=f"document:{row.id}",
+            details={"sha256": blob.sha256, "key": "two-phase", "state": state.id},
+        )
+        return _view(row, await _attachments(session, row.id))
 
 
 # -- issuing: number and date, then the agency signature -----------------------------------

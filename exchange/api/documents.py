@@ -1,18 +1,22 @@
-"""Outgoing documents of the caller's agency: drafts (more steps follow)."""
+"""Outgoing documents of the caller's agency: drafts, the personal signature (server-side
+or two-phase), issuing and the edXML package."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
 
 from exchange import documents
 from exchange.accounts import Role
 from exchange.api.deps import Caller, Svc
 from exchange.blobs import CHUNK
-from exchange.documents import DocumentView, OutgoingMetadata, Upload
+from exchange.documents import DocumentView, OutgoingMetadata, SigningRequestView, Upload
 from exchange.errors import BadRequest, PayloadTooLarge
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -108,6 +112,66 @@ async def sign(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
     key = documents.server_key(svc.settings.agencies, caller)
     return await documents.sign_personal(
         svc, caller, document_id, key=key, tsa_urls=svc.settings.tsa_urls
+    )
+
+
+@router.post("/{document_id}/sign/prepare", response_model=SigningRequestView)
+async def sign_prepare(
+    document_id: int,
+    caller: Caller,
+    svc: Svc,
+    certificate: Annotated[
+        UploadFile,
+        File(description="The signer's certificate, then its chain (PEM)"),
+    ],
+    signature_image: Annotated[
+        UploadFile | None,
+        File(description="The signer's signature image (PNG); else the configured one"),
+    ] = None,
+) -> SigningRequestView:
+    """Two-phase personal signature, phase one: what the signer's own key must sign (the
+    signed attributes and their digest, base64) and the id of the stored state."""
+    caller.require(Role.SIGNER)
+    limit = svc.settings.max_upload_bytes
+    certs = await _read(certificate, limit)
+    image = await _read(signature_image, limit) if signature_image is not None else None
+    return await documents.prepare_personal(
+        svc,
+        caller,
+        document_id,
+        certificates=certs.data,
+        signature_png=image.data if image is not None else None,
+        agencies=svc.settings.agencies,
+        tsa_urls=svc.settings.tsa_urls,
+    )
+
+
+class SignatureValue(BaseModel):
+    """Phase two's input: the state id of phase one and the signature value (base64)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state_id: int
+    signature: str
+
+
+@router.post("/{document_id}/sign/finish", response_model=DocumentView)
+async def sign_finish(
+    document_id: int, body: SignatureValue, caller: Caller, svc: Svc
+) -> DocumentView:
+    """Two-phase personal signature, phase two: embed the signature value; the draft becomes
+    signed only if it is unchanged since phase one."""
+    caller.require(Role.SIGNER)
+    try:
+        value = base64.b64decode(body.signature, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest(
+            "The signature value is not valid base64.",
+            "Giá trị chữ ký không phải base64 hợp lệ.",
+            field="signature",
+        ) from exc
+    return await documents.finish_personal(
+        svc, caller, document_id, state_id=body.state_id, signature_value=value
     )
 
 

@@ -224,3 +224,21 @@ class DocumentAttachment(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
     ordinal: Mapped[int] = mapped_column(Integer)
+
+
+class SigningState(Base):
+    """Phase one of a two-phase personal signature: the signing room's state file (a blob),
+    for the draft as it stood then (``draft_sha256``); used once, by the signer who asked."""
+
+    __tablename__ = "signing_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state_sha256: Mapped[str] = mapped_column(String(64))
+    draft_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
