@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange import audit, directory, files, registers
-from exchange.accounts import Principal
+from exchange.accounts import Principal, Role
 from exchange.blobs import BlobStore
 from exchange.db.models import (
     Agency,
@@ -1018,3 +1018,26 @@ async def open_package(
         document=f"document:{row.id}",
     )
     return blobs.read(row.package_sha256)
+
+
+async def as_user(
+    session: AsyncSession, principal: Principal, username: str, origin: str
+) -> Principal:
+    """A person of ``principal``'s agency, for the command line: the personal signature is
+    made by a person (a signer), whoever runs the command on the node."""
+    user = await session.scalar(
+        select(User).where(User.agency_id == principal.agency_id, User.username == username)
+    )
+    if user is None or user.disabled_at is not None:
+        raise NotFound(
+            f"This agency has no active user {username}.",
+            f"Cơ quan này không có người dùng {username} đang hoạt động.",
+        )
+    return Principal(
+        agency_id=principal.agency_id,
+        organ_id=principal.organ_id,
+        roles=frozenset(Role(r) for r in user.roles.split()),
+        actor=audit.Actor(name=f"user:{user.username}", origin=origin),
+        user_id=user.id,
+        username=user.username,
+    )

@@ -97,6 +97,14 @@ COMMANDS = {
             "Gói tin edXML (QCVN 102:2016): tạo, kiểm tra, xem.",
         ),
     ),
+    "document": LazyCommand(
+        module="exchange.cli.document",
+        attribute="document",
+        summary=Text(
+            "Outgoing documents: draft, personal signature, issue, edXML package.",
+            "Văn bản đi: dự thảo, ký số cá nhân, ban hành, gói tin edXML.",
+        ),
+    ),
     "incoming": LazyCommand(
         module="exchange.cli.incoming",
         attribute="incoming",
