@@ -75,6 +75,7 @@ from validation import (
     DocumentReport,
     Evidence,
     Finding,
+    Role,
     TrustAnchors,
     ValidationError,
     ValidationPolicy,
@@ -592,12 +593,14 @@ class Judged:
 
 
 async def _judge(data: bytes, edoc: Edoc, policy: ValidationPolicy) -> Judged:
+    """Every attachment is judged by the validation room, whatever its format: a file it
+    cannot read (a PDF whose header sits where only lenient readers look, a ZIP of several
+    files, an unsigned office file) is TOTAL-FAILED there and the package is returned, never
+    registered with a file nobody checked."""
     formats = [detect_format(a.data) for a in edoc.attachments]
     main = next((i for i, f in enumerate(formats) if f == "pdf"), None)
 
     async def one(index: int) -> DocumentReport | None:
-        if formats[index] == "unknown":
-            return None
         attachment = edoc.attachments[index]
         kind: DocumentKind = "main" if index == main else "attachment"
         return await validate_bytes(attachment.data, policy, name=attachment.name, kind=kind)
@@ -690,15 +693,41 @@ def _decide(
             en=f"{attachment.name}: the signature {word_en} ({_indication(report)}): {en}",
             vi=f"{attachment.name}: chữ ký số {word_vi}: {vi}",
         )
-    if judged.main is not None:
-        report = judged.documents[judged.main]
+    if judged.main is None:
+        return Reason(
+            code="incoming.no_main_document",
+            en="the package carries no main document (a signed PDF)",
+            vi="gói tin không có văn bản chính (tệp PDF được ký số)",
+        )
+    # Decree 30 Art. 5 for the main document; every separate attachment carries the agency
+    # signature too (the outgoing flow seals each one): each file is checked, not only one.
+    for attachment, report in zip(edoc.attachments, judged.documents, strict=True):
         if report is not None and not report.legal.valid:
-            name = edoc.attachments[judged.main].name
             en, vi = _first(report.legal.reasons)
             return Reason(
                 code="incoming.legal_check",
-                en=f"{name} fails the Decree 30 Art. 5 check: {en}",
-                vi=f"{name} không đạt kiểm tra theo Điều 5 Nghị định 30: {vi}",
+                en=f"{attachment.name} fails the Decree 30 Art. 5 check: {en}",
+                vi=f"{attachment.name} không đạt kiểm tra theo Điều 5 Nghị định 30: {vi}",
+            )
+    # The agency whose signature makes a file valid is the one that sends it: a document
+    # sealed by another agency, wrapped in this sender's genuine package, is not its own.
+    senders = {hashlib.sha256(der).hexdigest() for der in sender_certificates}
+    for attachment, report in zip(edoc.attachments, judged.documents, strict=True):
+        if report is None:
+            continue
+        sealed_by = [
+            s.signer
+            for s in report.signatures
+            if s.role == Role.AGENCY and s.passed and s.signer is not None
+        ]
+        if not any(cert.sha256 in senders for cert in sealed_by):
+            names = ", ".join(sorted({c.common_name for c in sealed_by})) or "?"
+            return Reason(
+                code="incoming.sealed_by_other_agency",
+                en=f"{attachment.name} carries the agency signature of {names}, not of the "
+                f"sender {sender}",
+                vi=f"{attachment.name} mang chữ ký số của cơ quan {names}, không phải của cơ quan "
+                f"gửi {sender}",
             )
     return None
 
