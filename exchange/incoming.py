@@ -318,7 +318,9 @@ async def receive(
                 sender_organ_id=edoc.from_.organ_id,
                 sender_name=edoc.from_.organ_name[:200],
                 document_id=edoc.document_id,
-                authentic_document_id=document_id,
+                # a rejected package does not keep its DocumentId: the sender's corrected
+                # package (or the same one after an outage made it indeterminate) is judged anew
+                authentic_document_id=document_id if reason is None else None,
                 code=str(edoc.code),
                 subject=edoc.subject,
                 state="rejected" if reason else "registered",

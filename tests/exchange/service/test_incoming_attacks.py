@@ -148,3 +148,16 @@ async def test_a_document_sealed_by_another_agency_is_not_the_senders(
     )
     assert view.state == "rejected" and view.arrival_number is None
     assert view.reason is not None and view.reason.code == "incoming.sealed_by_other_agency"
+
+
+async def test_a_corrected_package_after_a_rejection_is_judged_anew(
+    ready: Services, pki: DevPki, pki_files: Path, decree30: Decree30Documents
+) -> None:
+    """The sender's first package fails the Decree 30 check and is returned; its corrected
+    package, with the same DocumentId, is judged on its own and registered."""
+    first = await _receive(ready, pki, pki_files, edoc(decree30.personal), "agency")
+    assert first.state == "rejected"
+    second = await _receive(ready, pki, pki_files, edoc(decree30.final), "agency")
+    assert second.state == "registered" and second.arrival_number == 1
+    again = await _receive(ready, pki, pki_files, edoc(decree30.final), "agency")
+    assert again == second  # registered once
