@@ -7,9 +7,23 @@ of the same form, which carries the user's roles as they are at each request, so
 user stops their sessions at once.
 
 No user enumeration: an unknown name, a disabled account and a wrong password get the same
-error, after the same work (a password check against a dummy hash when there is no user),
-and throttling counts attempts per name whether or not the name exists. Each attempt is
-counted *before* the password is checked, so parallel guesses cannot slip past the limit.
+error, after the same work (a password check against a dummy hash, made when the service
+starts, when there is no user), and throttling counts attempts per name whether or not the
+name exists. Each attempt is counted *before* the password is checked, so parallel guesses
+cannot slip past the limit.
+
+Throttling without lock-out: failures are counted per (name, address) and per address, each
+allowed ``max_failures`` in a window, and per name with a ceiling ``name_factor`` times higher.
+Wrong guesses from other addresses therefore do not lock a user out: the right password from
+an address that has not failed is accepted until the name's own ceiling is reached, and that
+ceiling still bounds a guess spread over many addresses (by default 100 per 15 minutes). Once
+it is reached, only an address the user logged in from before (within ``trusted_for``) still
+gets in. A refused attempt is not counted, so hammering from one refused address does not use
+up the name's ceiling.
+
+Machine tokens belong to the agency, not to the administrator who issued them: disabling that
+administrator ends their own sessions but leaves the agency's machine tokens working (an
+integration must not stop because a person left); revoke a machine token on its own.
 """
 
 from __future__ import annotations
@@ -21,7 +35,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -61,6 +75,12 @@ _hasher = PasswordHasher()  # argon2id, the library's (RFC 9106) defaults
 def _dummy_hash() -> str:
     """Checked against when there is no such user, so that the answer takes as long."""
     return _hasher.hash(secrets.token_hex(16))
+
+
+def prepare_logins() -> None:
+    """Make the dummy hash now (the service calls this when it starts), so that the first
+    login for an unknown name does not take one hash longer than any other."""
+    _dummy_hash()
 
 
 def unauthenticated() -> _Unauthenticated:
@@ -401,9 +421,20 @@ async def authenticate(session: AsyncSession, bearer: str, *, origin: str) -> Pr
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoginPolicy:
     max_failures: int = 5
-    """Attempts allowed per account name and per address within ``window``."""
+    """Attempts allowed per (account name, address) and per address within ``window``."""
     window: timedelta = timedelta(minutes=15)
+    name_factor: int = 20
+    """The ceiling per account name, from all addresses together, is this many times
+    ``max_failures``: it bounds a guess spread over many addresses without letting a few
+    wrong guesses lock the user out."""
+    trusted_for: timedelta = timedelta(days=30)
+    """How long an address the user logged in from still gets in when the name's ceiling
+    is reached."""
     session_lifetime: timedelta = timedelta(hours=8)
+
+    @property
+    def name_ceiling(self) -> int:
+        return self.max_failures * self.name_factor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -415,31 +446,64 @@ class Session:
     roles: tuple[str, ...]
 
 
+async def _locked_counter(session: AsyncSession, key: str, now: datetime) -> LoginThrottle:
+    # create the counter if it is new, without failing when a parallel attempt does too
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(LoginThrottle)
+        .values(key=key, failures=0, window_start=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+    if row is None:  # pragma: no cover - inserted just above
+        raise RuntimeError("login counter vanished")
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    pair: str
+    address: str
+    name: str
+    trusted: str
+
+
+def _keys(name: str, origin: str) -> _Keys:
+    return _Keys(
+        pair=f"pair:{name}|{origin}",
+        address=f"addr:{origin}",
+        name=f"user:{name}",
+        trusted=f"ok:{name}|{origin}",
+    )
+
+
 async def _count_attempt(
-    session: AsyncSession, keys: Sequence[str], policy: LoginPolicy, now: datetime
+    session: AsyncSession, keys: _Keys, policy: LoginPolicy, now: datetime
 ) -> bool:
-    """Count one attempt on each key; False if any key is over its limit already."""
-    allowed = True
-    for key in keys:
-        # create the counter if it is new, without failing when a parallel attempt does too
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        await session.execute(
-            insert(LoginThrottle)
-            .values(key=key, failures=0, window_start=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-        row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-        if row is None:  # pragma: no cover - inserted just above
-            raise RuntimeError("login counter vanished")
+    """Count one attempt on each counter, or on none if any is over its limit (False)."""
+    limits = {
+        keys.pair: policy.max_failures,
+        keys.address: policy.max_failures,
+        keys.name: policy.name_ceiling,
+    }
+    rows: dict[str, LoginThrottle] = {}
+    # always lock in one order, so that two attempts sharing counters cannot deadlock
+    for key in sorted(limits):
+        row = await _locked_counter(session, key, now)
         if now - row.window_start >= policy.window:
             row.failures, row.window_start = 0, now
-        if row.failures >= policy.max_failures:
-            allowed = False
-        else:
-            row.failures += 1
+        rows[key] = row
+    if any(rows[key].failures >= limits[key] for key in (keys.pair, keys.address)):
+        return False
+    if rows[keys.name].failures >= limits[keys.name]:
+        trusted = await session.get(LoginThrottle, keys.trusted)
+        if trusted is None or now - trusted.window_start >= policy.trusted_for:
+            return False
+    for row in rows.values():
+        row.failures += 1
     await session.flush()
-    return allowed
+    return True
 
 
 async def login(
@@ -453,7 +517,7 @@ async def login(
     """A session token for a correct name and password (three short transactions: count the
     attempt, check the password outside any transaction, then record the outcome)."""
     name = username.strip().lower()[:64]
-    keys = (f"user:{name}", f"addr:{origin}")
+    keys = _keys(name, origin)
     now = datetime.now(UTC)
     async with transaction(factory) as session:
         allowed = await _count_attempt(session, keys, policy, now)
@@ -483,10 +547,13 @@ async def login(
             agency = await session.get(Agency, user.agency_id)
             if agency is None or not agency.hosted:
                 raise unauthenticated()
-            # a success forgets the account's failures (the address keeps its count)
-            row = await session.get(LoginThrottle, keys[0], with_for_update=True)
+            # a success forgets the failures of this name from this address (the address
+            # and the name keep theirs) and remembers the address as one the user uses
+            row = await session.get(LoginThrottle, keys.pair, with_for_update=True)
             if row is not None:
                 row.failures = 0
+            trusted = await _locked_counter(session, keys.trusted, now)
+            trusted.window_start = now
             expires = now + policy.session_lifetime
             token_row, secret = await _new_token(
                 session,

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from exchange.accounts import prepare_logins
 from exchange.api import (
     accounts,
     audit,
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_logins()  # the dummy password hash, before the first login
         async with open_services(settings) as services:
             app.state.services = services
             yield

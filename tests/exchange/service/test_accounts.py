@@ -186,14 +186,74 @@ async def test_user_management_checks_its_input(client: httpx.AsyncClient, seede
 
 
 async def test_parallel_guesses_cannot_slip_past_the_limit(services: Services, app: object) -> None:
+    """From one address, exactly ``max_failures`` guesses are checked; from many addresses,
+    exactly the name's ceiling."""
     import asyncio
 
-    limit = services.settings.login_max_failures
+    policy = services.login_policy
+    limit, ceiling = policy.max_failures, policy.name_ceiling
 
-    async def guess(i: int) -> int:
-        transport = httpx.ASGITransport(app=app, client=(f"203.0.113.{100 + i}", 1))  # type: ignore[arg-type]
+    async def guess(i: int, address: str) -> int:
+        transport = httpx.ASGITransport(app=app, client=(address, 1))  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             return (await login(client, "a-admin", f"guess {i}")).status_code
 
-    codes = await asyncio.gather(*(guess(i) for i in range(4 * limit)))
-    assert sorted(codes) == [401] * limit + [429] * (3 * limit)
+    one = await asyncio.gather(*(guess(i, "203.0.113.99") for i in range(4 * limit)))
+    assert sorted(one) == [401] * limit + [429] * (3 * limit)
+    many = await asyncio.gather(
+        *(guess(i, f"198.18.{i // 200}.{i % 200}") for i in range(ceiling + 2 * limit))
+    )
+    # the refused guesses from the first address did not use up the name's ceiling
+    assert sorted(many) == [401] * (ceiling - limit) + [429] * (3 * limit)
+
+
+async def test_wrong_guesses_from_elsewhere_do_not_lock_the_user_out(
+    services: Services, app: object
+) -> None:
+    policy = services.login_policy
+
+    async def attempt(address: str, password: str) -> int:
+        transport = httpx.ASGITransport(app=app, client=(address, 1))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return (await login(client, "a-clerk", password)).status_code
+
+    # the user logs in once from the office
+    assert await attempt("192.0.2.10", PASSWORD) == 200
+    # many wrong guesses, each from its own address, up to just under the name's ceiling
+    # (every attempt counts on the name, the successful one above too)
+    for i in range(policy.name_ceiling - 2):
+        assert await attempt(f"198.18.{i // 200}.{i % 200}", "wrong password") == 401
+    # the right password from a new address that has not failed is accepted
+    assert await attempt("203.0.113.50", PASSWORD) == 200
+    # at the ceiling, a new address is refused even with the right password ...
+    assert await attempt("203.0.113.51", PASSWORD) == 429
+    # ... but an address the user logged in from before still gets in
+    assert await attempt("192.0.2.10", PASSWORD) == 200
+    assert await attempt("203.0.113.50", PASSWORD) == 200
+    # the refused attempt was not counted, the trusted ones were
+    async with services.transaction() as session:
+        failures = dict(
+            (await session.execute(text("SELECT key, failures FROM login_throttle"))).all()
+        )
+    assert failures["user:a-clerk"] == policy.name_ceiling + 2
+    assert failures["pair:a-clerk|198.18.0.0"] == 1
+    assert "pair:a-clerk|203.0.113.51" not in failures or failures["pair:a-clerk|203.0.113.51"] == 0
+
+
+async def test_a_machine_token_outlives_the_admin_who_issued_it(
+    client: httpx.AsyncClient, seeded: Seed
+) -> None:
+    """A machine token belongs to the agency: disabling the administrator who issued it
+    ends the administrator's sessions, not the agency's integrations."""
+    admin = (await login(client, "a-admin", PASSWORD)).json()["token"]
+    issued = await client.post(
+        "/api/v1/tokens", json={"name": "dms", "roles": ["clerk"]}, headers=bearer(admin)
+    )
+    assert issued.status_code == 201, issued.text
+    machine = issued.json()["secret"]
+    other_admin = bearer(seeded.tokens[(AGENCY_A, Role.ADMIN)])
+    disabled = await client.post("/api/v1/users/a-admin/disable", headers=other_admin)
+    assert disabled.json()["disabled"] is True
+    assert (await client.get("/api/v1/me", headers=bearer(admin))).status_code == 401
+    me = await client.get("/api/v1/me", headers=bearer(machine))
+    assert me.status_code == 200 and me.json()["actor"] == "token:dms"
