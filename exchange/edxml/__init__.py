@@ -20,6 +20,7 @@ from exchange.edxml.errors import (
     EdxmlError,
     EdxmlMissing,
     EdxmlOutOfRange,
+    EdxmlTooDeep,
     EdxmlUnreadable,
 )
 from exchange.edxml.model import (
@@ -79,6 +80,7 @@ __all__ = [
     "EdxmlError",
     "EdxmlMissing",
     "EdxmlOutOfRange",
+    "EdxmlTooDeep",
     "EdxmlUnreadable",
     "Limits",
     "Message",

@@ -98,6 +98,13 @@ class EdxmlUnreadable(EdxmlError):
     code = "edxml.unreadable"
 
 
+class EdxmlTooDeep(EdxmlUnreadable):
+    """The elements are nested deeper than the reader allows (libxml2's limit of 256 without
+    ``huge_tree``): no edXML package comes near it, so the file is refused as hostile."""
+
+    code = "edxml.too_deep"
+
+
 class AttachmentUnsafe(EdxmlError):
     """An attachment is refused for safety: a name that could escape a directory, a ZIP whose
     decompression ratio gives it away as a bomb, an encrypted ZIP member."""
@@ -122,6 +129,7 @@ __all__ = [
     "EdxmlError",
     "EdxmlMissing",
     "EdxmlOutOfRange",
+    "EdxmlTooDeep",
     "EdxmlUnreadable",
     "Rule",
     "within",

@@ -47,6 +47,7 @@ from exchange.edxml.errors import (
     EdxmlBadFormat,
     EdxmlBadValue,
     EdxmlMissing,
+    EdxmlTooDeep,
     EdxmlUnreadable,
     within,
 )
@@ -227,6 +228,14 @@ def _parse(stream: IO[bytes], limits: Limits) -> ParsedPackage:
     except etree.XMLSyntaxError as exc:
         text = str(exc)
         line, column = exc.position if exc.position else (0, 0)
+        # libxml2 says both of these with XML_ERR_RESOURCE_LIMIT ("use XML_PARSE_HUGE"):
+        # only its words tell a too deep file from a too long text node
+        if "Excessive depth" in text:
+            raise EdxmlTooDeep(
+                "",
+                "the elements are nested too deeply (more than 256 levels): refused",
+                "các phần tử lồng nhau quá sâu (hơn 256 cấp): bị từ chối",
+            ) from exc
         if "huge" in text.lower() or "Resource limit" in text:
             raise AttachmentTooLarge(
                 "AttachmentEncoded",

@@ -31,6 +31,7 @@ from exchange.edxml import (
     EdxmlError,
     EdxmlMissing,
     EdxmlOutOfRange,
+    EdxmlTooDeep,
     EdxmlUnreadable,
     Limits,
     Organ,
@@ -621,6 +622,17 @@ def test_unreadable_files(data: bytes) -> None:
     assert isinstance(error, EdxmlUnreadable)
     assert error.exit_code == 65
     assert "\n" not in str(error)
+
+
+def test_too_deep_nesting_has_its_own_refusal() -> None:
+    """Deeper than libxml2's limit is not a text node over 10 MB, and says so."""
+    deep = b"<x>" * 300 + b"</x>" * 300
+    data = built().replace(b"</edXML>", deep + b"</edXML>")
+    error = refusal(data)
+    assert isinstance(error, EdxmlTooDeep) and error.code == "edxml.too_deep"
+    assert not isinstance(error, AttachmentTooLarge)
+    assert "nested too deeply" in error.detail_en and "lồng nhau quá sâu" in error.detail_vi
+    assert "10 MB" not in str(error) and "\n" not in str(error)
 
 
 # -- hostile payloads ----------------------------------------------------------------------
