@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from signing.dev.pki import DevPki
+from tests.exchange.test_edxml_package import xmlsec1_verify
 from tests.plugin import SoftHsmToken, require_corpus, run_cli
 
 SPEC = """\
@@ -99,24 +99,7 @@ def package(workdir: Path) -> Path:
 
 
 def test_build_verifies_with_xmlsec1(package: Path, pki_files: Path) -> None:
-    checked = subprocess.run(
-        [
-            "xmlsec1",
-            "--verify",
-            "--trusted-pem",
-            str(pki_files / "root.pem"),
-            "--untrusted-pem",
-            str(pki_files / "issuing.pem"),
-            "--enabled-key-data",
-            "x509",
-            "--enabled-reference-uris",
-            "empty",
-            str(package),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = xmlsec1_verify(package, pki_files)
     assert checked.returncode == 0, checked.stderr
 
 
