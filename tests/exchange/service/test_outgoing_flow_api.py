@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -25,31 +24,11 @@ from tests.exchange.service.test_signing import (
     tsa_urls,
 )
 from tests.exchange.service.test_two_phase import external_signature, finish, prepare
+from tests.exchange.test_edxml_package import xmlsec1_verify
 from tests.plugin import run_cli
 
 pytestmark = [pytest.mark.db, pytest.mark.hsm, pytest.mark.slow]
 __all__ = ["settings", "tsa_urls"]  # the server-side keys and the TSA of test_signing
-
-
-def xmlsec_verify(package: Path, pki_files: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            "xmlsec1",
-            "--verify",
-            "--trusted-pem",
-            str(pki_files / "root.pem"),
-            "--untrusted-pem",
-            str(pki_files / "issuing.pem"),
-            "--enabled-key-data",
-            "x509",
-            "--enabled-reference-uris",
-            "empty",
-            str(package),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("how", ["server", "two-phase"])
@@ -98,7 +77,7 @@ async def test_the_whole_outgoing_flow(
     assert response.status_code == 200, response.text
     package = tmp_path / "package.edxml"
     package.write_bytes(response.content)
-    checked = xmlsec_verify(package, pki_files)
+    checked = xmlsec1_verify(package, pki_files)
     assert checked.returncode == 0, checked.stderr
     edoc = parse_package(response.content).message
     assert isinstance(edoc, Edoc)

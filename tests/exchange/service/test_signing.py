@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -22,6 +21,7 @@ from signing.dev.assets import SampleDocument
 from signing.dev.services import DevServices
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, PASSWORD, REMOTE, Seed, bearer
 from tests.exchange.service.test_documents import blank_pdf, draft, metadata
+from tests.exchange.test_edxml_package import xmlsec1_verify
 from tests.plugin import SoftHsmToken, run_cli
 
 pytestmark = [pytest.mark.db, pytest.mark.hsm]
@@ -228,24 +228,7 @@ async def test_issue_numbers_dates_and_seals_at_b_lt(
     assert response.status_code == 200 and response.headers["content-type"] == "application/xml"
     package.write_bytes(response.content)
     assert hashlib.sha256(response.content).hexdigest() == doc["package_sha256"]
-    checked = subprocess.run(
-        [
-            "xmlsec1",
-            "--verify",
-            "--trusted-pem",
-            str(pki_files / "root.pem"),
-            "--untrusted-pem",
-            str(pki_files / "issuing.pem"),
-            "--enabled-key-data",
-            "x509",
-            "--enabled-reference-uris",
-            "empty",
-            str(package),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = xmlsec1_verify(package, pki_files)
     assert checked.returncode == 0, checked.stderr
     edoc = parse_package(response.content).message
     assert isinstance(edoc, Edoc)
