@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.db.models import AuditEntry
@@ -87,12 +87,23 @@ async def record(
         )
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    agency_seq = None
+    if agency is not None:  # under the same lock as the chain, so numbers never collide
+        agency_seq = 1 + (
+            await session.scalar(
+                select(func.coalesce(func.max(AuditEntry.agency_seq), 0)).where(
+                    AuditEntry.agency == agency
+                )
+            )
+            or 0
+        )
     at = (now or datetime.now(UTC)).astimezone(UTC)
     body = json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True)
     entry = AuditEntry(
         seq=seq,
         at=at,
         agency=agency,
+        agency_seq=agency_seq,
         actor=actor.name,
         action=action,
         document=document,
@@ -183,11 +194,11 @@ async def verify(session: AsyncSession) -> ChainReport:
 async def entries_of(
     session: AsyncSession, agency: str, *, after: int = 0, limit: int = 100
 ) -> list[AuditEntry]:
-    """The agency's entries after sequence number ``after``, oldest first."""
+    """The agency's entries after its entry number ``after`` (``agency_seq``), oldest first."""
     rows = await session.scalars(
         select(AuditEntry)
-        .where(AuditEntry.agency == agency, AuditEntry.seq > after)
-        .order_by(AuditEntry.seq)
+        .where(AuditEntry.agency == agency, AuditEntry.agency_seq > after)
+        .order_by(AuditEntry.agency_seq)
         .limit(limit)
     )
     return list(rows)

@@ -31,6 +31,7 @@ from exchange.db.models import (
     DocumentAttachment,
     Register,
     SigningState,
+    StoredFile,
     User,
 )
 from exchange.directory import AgencySpec, check_organ_id
@@ -242,24 +243,25 @@ class Upload:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DocumentView:
-    id: int
+    id: str
+    """The public identifier (:mod:`exchange.ids`); files are named by theirs."""
     state: str
     metadata: dict[str, Any]
-    main_file_id: int
+    main_file_id: str
     current_sha256: str
     package_sha256: str | None = None
     """The signed edXML package, once issued."""
-    attachment_file_ids: list[int] = field(default_factory=list)
+    attachment_file_ids: list[str] = field(default_factory=list)
     created_at: datetime
     created_by: str
 
 
-def _view(row: Document, attachments: Sequence[int]) -> DocumentView:
+def _view(row: Document, main_file: str, attachments: Sequence[str]) -> DocumentView:
     return DocumentView(
-        id=row.id,
+        id=row.public_id,
         state=row.state,
         metadata=json.loads(row.metadata_json),
-        main_file_id=row.main_file_id,
+        main_file_id=main_file,
         current_sha256=row.current_sha256,
         package_sha256=row.package_sha256,
         attachment_file_ids=list(attachments),
@@ -327,7 +329,7 @@ async def create_draft(
     drafted = await asyncio.to_thread(_with_fields, main.data)
     # every blob is complete before any row names it
     draft_blob = await blobs.put_bytes(drafted)
-    original = await files.add_file(
+    original = await files.store_file(
         session,
         blobs,
         principal,
@@ -337,7 +339,7 @@ async def create_draft(
         max_size=max_size,
     )
     attached = [
-        await files.add_file(
+        await files.store_file(
             session,
             blobs,
             principal,
@@ -370,16 +372,16 @@ async def create_draft(
         actor=principal.actor,
         action="document.draft",
         agency=principal.organ_id,
-        document=f"document:{row.id}",
+        document=f"document:{row.public_id}",
         details={"subject": metadata.subject[:200], "attachments": len(attached)},
     )
-    return _view(row, [a.id for a in attached])
+    return _view(row, original.public_id, [a.public_id for a in attached])
 
 
-async def _row(session: AsyncSession, principal: Principal, document_id: int) -> Document:
+async def _row(session: AsyncSession, principal: Principal, document_id: str) -> Document:
     row = await session.scalar(
         select(Document).where(
-            Document.id == document_id, Document.agency_id == principal.agency_id
+            Document.public_id == document_id, Document.agency_id == principal.agency_id
         )
     )
     if row is None:
@@ -387,20 +389,24 @@ async def _row(session: AsyncSession, principal: Principal, document_id: int) ->
     return row
 
 
-async def _attachments(session: AsyncSession, document_id: int) -> list[int]:
-    rows = await session.scalars(
-        select(DocumentAttachment.file_id)
-        .where(DocumentAttachment.document_id == document_id)
+async def _full_view(session: AsyncSession, row: Document) -> DocumentView:
+    """The view of ``row`` with its files named by their public identifiers."""
+    main = await session.scalar(
+        select(StoredFile.public_id).where(StoredFile.id == row.main_file_id)
+    )
+    attachments = await session.scalars(
+        select(StoredFile.public_id)
+        .join(DocumentAttachment, DocumentAttachment.file_id == StoredFile.id)
+        .where(DocumentAttachment.document_id == row.id)
         .order_by(DocumentAttachment.ordinal)
     )
-    return list(rows)
+    return _view(row, main or "", list(attachments))
 
 
 async def get_document(
-    session: AsyncSession, principal: Principal, document_id: int
+    session: AsyncSession, principal: Principal, document_id: str
 ) -> DocumentView:
-    row = await _row(session, principal, document_id)
-    return _view(row, await _attachments(session, row.id))
+    return await _full_view(session, await _row(session, principal, document_id))
 
 
 async def list_documents(session: AsyncSession, principal: Principal) -> list[DocumentView]:
@@ -409,11 +415,11 @@ async def list_documents(session: AsyncSession, principal: Principal) -> list[Do
             select(Document).where(Document.agency_id == principal.agency_id).order_by(Document.id)
         )
     ).all()
-    return [_view(r, await _attachments(session, r.id)) for r in rows]
+    return [await _full_view(session, r) for r in rows]
 
 
 async def open_current(
-    session: AsyncSession, blobs: BlobStore, principal: Principal, document_id: int
+    session: AsyncSession, blobs: BlobStore, principal: Principal, document_id: str
 ) -> AsyncIterator[bytes]:
     """The document's PDF as it stands now."""
     row = await _row(session, principal, document_id)
@@ -422,7 +428,7 @@ async def open_current(
         actor=principal.actor,
         action="document.read",
         agency=principal.organ_id,
-        document=f"document:{row.id}",
+        document=f"document:{row.public_id}",
     )
     return blobs.read(row.current_sha256)
 
@@ -473,7 +479,7 @@ async def _sign_pdf(
 async def sign_personal(
     services: Services,
     principal: Principal,
-    document_id: int,
+    document_id: str,
     *,
     key: PersonalKey,
     tsa_urls: tuple[str, ...] = (),
@@ -507,10 +513,10 @@ async def sign_personal(
             actor=principal.actor,
             action="document.sign",
             agency=principal.organ_id,
-            document=f"document:{row.id}",
+            document=f"document:{row.public_id}",
             details={"sha256": blob.sha256, "key": "server"},
         )
-        return _view(row, await _attachments(session, row.id))
+        return await _full_view(session, row)
 
 
 async def _read_blob(blobs: BlobStore, sha256: str) -> bytes:
@@ -553,8 +559,9 @@ def server_key(agencies: Mapping[str, AgencyConfig], principal: Principal) -> Pe
 class SigningRequestView:
     """What the signer's own key must sign (phase one), and the state that phase two names."""
 
-    document_id: int
-    state_id: int
+    document_id: str
+    state_id: str
+    """The signing request's public identifier: phase two names it."""
     digest_algorithm: str
     signature_algorithm: str
     to_be_signed: str
@@ -614,7 +621,7 @@ def _prepare_files(pdf: bytes, certificates: bytes, work: Path) -> tuple[Path, A
 async def prepare_personal(
     services: Services,
     principal: Principal,
-    document_id: int,
+    document_id: str,
     *,
     certificates: bytes,
     signature_png: bytes | None,
@@ -667,12 +674,15 @@ async def prepare_personal(
             actor=principal.actor,
             action="document.sign_prepare",
             agency=principal.organ_id,
-            document=f"document:{row.id}",
-            details={"state": state.id, "certificate": cert.subject.human_friendly[:200]},
+            document=f"document:{row.public_id}",
+            details={
+                "state": state.public_id,
+                "certificate": cert.subject.human_friendly[:200],
+            },
         )
         return SigningRequestView(
-            document_id=row.id,
-            state_id=state.id,
+            document_id=row.public_id,
+            state_id=state.public_id,
             digest_algorithm=request.digest_algorithm,
             signature_algorithm=request.signature_algorithm,
             to_be_signed=base64.b64encode(request.to_be_signed).decode("ascii"),
@@ -681,11 +691,11 @@ async def prepare_personal(
 
 
 async def _usable_state(
-    session: AsyncSession, principal: Principal, row: Document, state_id: int, user_id: int
+    session: AsyncSession, principal: Principal, row: Document, state_id: str, user_id: int
 ) -> SigningState:
     state = await session.scalar(
         select(SigningState).where(
-            SigningState.id == state_id,
+            SigningState.public_id == state_id,
             SigningState.document_id == row.id,
             SigningState.agency_id == principal.agency_id,
             SigningState.user_id == user_id,
@@ -706,9 +716,9 @@ async def _usable_state(
 async def finish_personal(
     services: Services,
     principal: Principal,
-    document_id: int,
+    document_id: str,
     *,
-    state_id: int,
+    state_id: str,
     signature_value: bytes,
 ) -> DocumentView:
     """Phase two: embed the signature value (checked by the signing room against the
@@ -741,10 +751,10 @@ async def finish_personal(
             actor=principal.actor,
             action="document.sign",
             agency=principal.organ_id,
-            document=f"document:{row.id}",
-            details={"sha256": blob.sha256, "key": "two-phase", "state": state.id},
+            document=f"document:{row.public_id}",
+            details={"sha256": blob.sha256, "key": "two-phase", "state": state.public_id},
         )
-        return _view(row, await _attachments(session, row.id))
+        return await _full_view(session, row)
 
 
 # -- issuing: number and date, then the agency signature -----------------------------------
@@ -834,7 +844,7 @@ async def _seal_all(
 async def issue(
     services: Services,
     principal: Principal,
-    document_id: int,
+    document_id: str,
     *,
     seal: Seal,
     tsa_urls: tuple[str, ...],
@@ -856,7 +866,7 @@ async def issue(
     async with services.transaction() as session:
         row = await session.scalar(
             select(Document)
-            .where(Document.id == document_id, Document.agency_id == principal.agency_id)
+            .where(Document.public_id == document_id, Document.agency_id == principal.agency_id)
             .with_for_update()
         )
         if row is None:
@@ -890,7 +900,7 @@ async def issue(
                 .order_by(DocumentAttachment.ordinal)
             )
         ).all()
-        originals = [await files.get_file(session, principal, link.file_id) for link in links]
+        originals = [await files.file_row(session, principal, link.file_id) for link in links]
         contents = [await _read_blob(services.blobs, view.sha256) for view in originals]
         edoc = await _package_builder(session, principal, meta, number, day, originals)
         sealed, sealed_attachments, package = await _seal_all(
@@ -899,7 +909,7 @@ async def issue(
         blob = await services.blobs.put_bytes(sealed)
         package_blob = await services.blobs.put_bytes(package)
         for link, view, data in zip(links, originals, sealed_attachments, strict=True):
-            stored = await files.add_file(
+            stored = await files.store_file(
                 session,
                 services.blobs,
                 principal,
@@ -919,7 +929,7 @@ async def issue(
             actor=principal.actor,
             action="document.issue",
             agency=principal.organ_id,
-            document=f"document:{row.id}",
+            document=f"document:{row.public_id}",
             details={
                 "number": number.text,
                 "sha256": blob.sha256,
@@ -927,7 +937,7 @@ async def issue(
             },
         )
         await session.flush()
-        return _view(row, [link.file_id for link in links])
+        return await _full_view(session, row)
 
 
 def _organ(spec: AgencySpec) -> Organ:
@@ -949,7 +959,7 @@ async def _package_builder(
     meta: Mapping[str, Any],
     number: registers.Number,
     day: date,
-    originals: Sequence[files.FileView],
+    originals: Sequence[StoredFile],
 ) -> Callable[[bytes, list[bytes]], Edoc]:
     """What the edXML package of the issued document says (QCVN 102:2016 §6.1: From/To from
     the directory, DocumentId, Code, the App. VI metadata, one TraceHeader), waiting for the
@@ -1001,7 +1011,7 @@ async def _package_builder(
 
 
 async def open_package(
-    session: AsyncSession, blobs: BlobStore, principal: Principal, document_id: int
+    session: AsyncSession, blobs: BlobStore, principal: Principal, document_id: str
 ) -> AsyncIterator[bytes]:
     """The signed edXML package of an issued document."""
     row = await _row(session, principal, document_id)
@@ -1015,7 +1025,7 @@ async def open_package(
         actor=principal.actor,
         action="document.read_package",
         agency=principal.organ_id,
-        document=f"document:{row.id}",
+        document=f"document:{row.public_id}",
     )
     return blobs.read(row.package_sha256)
 

@@ -23,7 +23,8 @@ from exchange.errors import BadRequest, NotFound
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FileView:
-    id: int
+    id: str
+    """The public identifier (:mod:`exchange.ids`)."""
     filename: str
     media_type: str
     size: int
@@ -33,7 +34,7 @@ class FileView:
 
 def _view(row: StoredFile) -> FileView:
     return FileView(
-        id=row.id,
+        id=row.public_id,
         filename=row.filename,
         media_type=row.media_type,
         size=row.size,
@@ -59,6 +60,30 @@ async def add_file(
     media_type: str,
     max_size: int,
 ) -> FileView:
+    return _view(
+        await store_file(
+            session,
+            blobs,
+            principal,
+            chunks=chunks,
+            filename=filename,
+            media_type=media_type,
+            max_size=max_size,
+        )
+    )
+
+
+async def store_file(
+    session: AsyncSession,
+    blobs: BlobStore,
+    principal: Principal,
+    *,
+    chunks: AsyncIterable[bytes],
+    filename: str,
+    media_type: str,
+    max_size: int,
+) -> StoredFile:
+    """Store the bytes, then the row naming them (for the other services of this room)."""
     name = _check_name(filename)
     kind = (media_type or "application/octet-stream")[:100]
     blob = await blobs.put(chunks, max_size=max_size)  # durable before the row exists
@@ -78,16 +103,16 @@ async def add_file(
         actor=principal.actor,
         action="file.add",
         agency=principal.organ_id,
-        document=f"file:{row.id}",
+        document=f"file:{row.public_id}",
         details={"sha256": blob.sha256, "size": blob.size, "name": name},
     )
-    return _view(row)
+    return row
 
 
-async def _row(session: AsyncSession, principal: Principal, file_id: int) -> StoredFile:
+async def _row(session: AsyncSession, principal: Principal, file_id: str) -> StoredFile:
     row = await session.scalar(
         select(StoredFile).where(
-            StoredFile.id == file_id, StoredFile.agency_id == principal.agency_id
+            StoredFile.public_id == file_id, StoredFile.agency_id == principal.agency_id
         )
     )
     if row is None:
@@ -95,8 +120,16 @@ async def _row(session: AsyncSession, principal: Principal, file_id: int) -> Sto
     return row
 
 
-async def get_file(session: AsyncSession, principal: Principal, file_id: int) -> FileView:
+async def get_file(session: AsyncSession, principal: Principal, file_id: str) -> FileView:
     return _view(await _row(session, principal, file_id))
+
+
+async def file_row(session: AsyncSession, principal: Principal, key: int) -> StoredFile:
+    """A file of the agency by its internal key (for the other services of this room)."""
+    row = await session.get(StoredFile, key)
+    if row is None or row.agency_id != principal.agency_id:
+        raise NotFound("No such file.", "Không có tệp này.")
+    return row
 
 
 async def list_files(session: AsyncSession, principal: Principal) -> list[FileView]:
@@ -109,7 +142,7 @@ async def list_files(session: AsyncSession, principal: Principal) -> list[FileVi
 
 
 async def open_file(
-    session: AsyncSession, blobs: BlobStore, principal: Principal, file_id: int
+    session: AsyncSession, blobs: BlobStore, principal: Principal, file_id: str
 ) -> tuple[FileView, AsyncIterator[bytes]]:
     row = await _row(session, principal, file_id)
     await audit.record(
@@ -117,6 +150,6 @@ async def open_file(
         actor=principal.actor,
         action="file.read",
         agency=principal.organ_id,
-        document=f"file:{row.id}",
+        document=f"file:{row.public_id}",
     )
     return _view(row), blobs.read(row.sha256)

@@ -192,7 +192,8 @@ class StatusView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IncomingView:
-    id: int
+    id: str
+    """The public identifier (:mod:`exchange.ids`)."""
     agency: str
     """The receiving agency's OrganId."""
     sender: str
@@ -455,7 +456,7 @@ def _addressed(parsed: ParsedPackage, principal: Principal) -> Edoc:
 
 
 def _label(row: IncomingDocument) -> str:
-    return f"incoming:{row.id}"
+    return f"incoming:{row.public_id}"
 
 
 async def _known(
@@ -820,7 +821,7 @@ async def _view(session: AsyncSession, row: IncomingDocument, organ_id: str) -> 
         .order_by(IncomingStatus.status_code)
     )
     return IncomingView(
-        id=row.id,
+        id=row.public_id,
         agency=organ_id,
         sender=row.sender_organ_id,
         sender_name=row.sender_name,
@@ -869,10 +870,11 @@ async def _view(session: AsyncSession, row: IncomingDocument, organ_id: str) -> 
     )
 
 
-async def _row(session: AsyncSession, principal: Principal, incoming_id: int) -> IncomingDocument:
+async def _row(session: AsyncSession, principal: Principal, incoming_id: str) -> IncomingDocument:
     row = await session.scalar(
         select(IncomingDocument).where(
-            IncomingDocument.id == incoming_id, IncomingDocument.agency_id == principal.agency_id
+            IncomingDocument.public_id == incoming_id,
+            IncomingDocument.agency_id == principal.agency_id,
         )
     )
     if row is None:  # another agency's document answers like a missing one
@@ -891,13 +893,13 @@ async def list_incoming(session: AsyncSession, principal: Principal) -> list[Inc
 
 
 async def get_incoming(
-    session: AsyncSession, principal: Principal, incoming_id: int
+    session: AsyncSession, principal: Principal, incoming_id: str
 ) -> IncomingView:
     return await _view(session, await _row(session, principal, incoming_id), principal.organ_id)
 
 
 async def open_report(
-    session: AsyncSession, blobs: BlobStore, principal: Principal, incoming_id: int
+    session: AsyncSession, blobs: BlobStore, principal: Principal, incoming_id: str
 ) -> AsyncIterator[bytes]:
     """The validation report (JSON) of one incoming document, in chunks."""
     row = await _row(session, principal, incoming_id)

@@ -14,6 +14,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 class EntryView(BaseModel):
     seq: int
+    """The entry's number among the agency's own entries."""
     at: str
     actor: str
     action: str
@@ -35,7 +36,7 @@ async def list_entries(
         rows = await audit.entries_of(session, caller.organ_id, after=after, limit=limit)
     return [
         EntryView(
-            seq=r.seq,
+            seq=r.agency_seq or 0,
             at=r.at.isoformat(),
             actor=r.actor,
             action=r.action,

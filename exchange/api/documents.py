@@ -90,14 +90,14 @@ async def list_documents(caller: Caller, svc: Svc) -> list[DocumentView]:
 
 
 @router.get("/{document_id}", response_model=DocumentView)
-async def get_document(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
+async def get_document(document_id: str, caller: Caller, svc: Svc) -> DocumentView:
     caller.require(*READERS)
     async with svc.transaction(read_only=True) as session:
         return await documents.get_document(session, caller, document_id)
 
 
 @router.get("/{document_id}/pdf")
-async def current_pdf(document_id: int, caller: Caller, svc: Svc) -> StreamingResponse:
+async def current_pdf(document_id: str, caller: Caller, svc: Svc) -> StreamingResponse:
     """The document's PDF as it stands now (for a draft: with its empty fields)."""
     caller.require(*READERS)
     async with svc.transaction() as session:
@@ -106,7 +106,7 @@ async def current_pdf(document_id: int, caller: Caller, svc: Svc) -> StreamingRe
 
 
 @router.post("/{document_id}/sign", response_model=DocumentView)
-async def sign(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
+async def sign(document_id: str, caller: Caller, svc: Svc) -> DocumentView:
     """The personal signature, with the signer's key on the server (HSM or token)."""
     caller.require(Role.SIGNER)
     key = documents.server_key(svc.settings.agencies, caller)
@@ -117,7 +117,7 @@ async def sign(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
 
 @router.post("/{document_id}/sign/prepare", response_model=SigningRequestView)
 async def sign_prepare(
-    document_id: int,
+    document_id: str,
     caller: Caller,
     svc: Svc,
     certificate: Annotated[
@@ -151,13 +151,13 @@ class SignatureValue(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    state_id: int
+    state_id: str
     signature: str
 
 
 @router.post("/{document_id}/sign/finish", response_model=DocumentView)
 async def sign_finish(
-    document_id: int, body: SignatureValue, caller: Caller, svc: Svc
+    document_id: str, body: SignatureValue, caller: Caller, svc: Svc
 ) -> DocumentView:
     """Two-phase personal signature, phase two: embed the signature value; the draft becomes
     signed only if it is unchanged since phase one."""
@@ -176,7 +176,7 @@ async def sign_finish(
 
 
 @router.post("/{document_id}/issue", response_model=DocumentView)
-async def issue(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
+async def issue(document_id: str, caller: Caller, svc: Svc) -> DocumentView:
     """Number and date from the register, then the agency signature (B-LT) on the main
     document and every separate attachment."""
     caller.require(Role.CLERK)
@@ -187,7 +187,7 @@ async def issue(document_id: int, caller: Caller, svc: Svc) -> DocumentView:
 
 
 @router.get("/{document_id}/package")
-async def package(document_id: int, caller: Caller, svc: Svc) -> StreamingResponse:
+async def package(document_id: str, caller: Caller, svc: Svc) -> StreamingResponse:
     """The signed edXML package (QCVN 102:2016) of an issued document."""
     caller.require(*READERS)
     async with svc.transaction() as session:

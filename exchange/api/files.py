@@ -45,14 +45,14 @@ async def list_files(caller: Caller, svc: Svc) -> list[FileView]:
 
 
 @router.get("/{file_id}", response_model=FileView)
-async def get_file(file_id: int, caller: Caller, svc: Svc) -> FileView:
+async def get_file(file_id: str, caller: Caller, svc: Svc) -> FileView:
     caller.require(*READERS)
     async with svc.transaction(read_only=True) as session:
         return await files.get_file(session, caller, file_id)
 
 
 @router.get("/{file_id}/content")
-async def download(file_id: int, caller: Caller, svc: Svc) -> StreamingResponse:
+async def download(file_id: str, caller: Caller, svc: Svc) -> StreamingResponse:
     caller.require(*READERS)
     async with svc.transaction() as session:
         view, content = await files.open_file(session, svc.blobs, caller, file_id)

@@ -57,14 +57,14 @@ async def list_incoming(caller: Caller, svc: Svc) -> list[IncomingView]:
 
 
 @router.get("/{incoming_id}", response_model=IncomingView)
-async def get_incoming(incoming_id: int, caller: Caller, svc: Svc) -> IncomingView:
+async def get_incoming(incoming_id: str, caller: Caller, svc: Svc) -> IncomingView:
     caller.require(*READERS)
     async with svc.transaction(read_only=True) as session:
         return await incoming.get_incoming(session, caller, incoming_id)
 
 
 @router.get("/{incoming_id}/report")
-async def report(incoming_id: int, caller: Caller, svc: Svc) -> StreamingResponse:
+async def report(incoming_id: str, caller: Caller, svc: Svc) -> StreamingResponse:
     """The validation report (JSON) of the package signature and of every file it carried."""
     caller.require(*READERS)
     async with svc.transaction(read_only=True) as session:

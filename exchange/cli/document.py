@@ -48,7 +48,7 @@ def _user_option(*, required: bool) -> Callable[[F], F]:
     )
 
 
-_ID = click.argument("document_id", metavar="ID", type=int)
+_ID = click.argument("document_id", metavar="ID")
 
 
 def _read(path: Path) -> bytes:
@@ -226,7 +226,7 @@ def list_documents(config_file: Path | None, organ_id: str, output_format: str) 
 @_ID
 @format_option
 @vietnamese("Xem một văn bản đi: trạng thái, siêu dữ liệu, tệp.")
-def show(config_file: Path | None, organ_id: str, document_id: int, output_format: str) -> None:
+def show(config_file: Path | None, organ_id: str, document_id: str, output_format: str) -> None:
     """Show one outgoing document: state, metadata, files."""
     from exchange import documents
     from exchange.service import open_services
@@ -260,7 +260,7 @@ def show(config_file: Path | None, organ_id: str, document_id: int, output_forma
 @format_option
 @vietnamese("Ký số cá nhân bản dự thảo bằng khóa của người ký trên máy chủ (cấu hình của cơ quan).")
 def sign(
-    config_file: Path | None, organ_id: str, document_id: int, username: str, output_format: str
+    config_file: Path | None, organ_id: str, document_id: str, username: str, output_format: str
 ) -> None:
     """The personal signature of a draft, with the signer's key on the server (the agency's
     configuration)."""
@@ -316,7 +316,7 @@ def sign(
 def sign_prepare(
     config_file: Path | None,
     organ_id: str,
-    document_id: int,
+    document_id: str,
     username: str,
     certificate_path: Path,
     image_path: Path | None,
@@ -360,7 +360,6 @@ def sign_prepare(
 @click.option(
     "--state-id",
     required=True,
-    type=int,
     help=Text("The signing request's id from phase one.", "Mã yêu cầu ký của bước 1."),
 )
 @click.option(
@@ -378,9 +377,9 @@ def sign_prepare(
 def sign_finish(
     config_file: Path | None,
     organ_id: str,
-    document_id: int,
+    document_id: str,
     username: str,
-    state_id: int,
+    state_id: str,
     signature_path: Path,
     output_format: str,
 ) -> None:
@@ -422,7 +421,7 @@ def sign_finish(
 def issue(
     config_file: Path | None,
     organ_id: str,
-    document_id: int,
+    document_id: str,
     username: str | None,
     output_format: str,
 ) -> None:
@@ -457,7 +456,7 @@ def issue(
     help=Text("Write the package to this file.", "Ghi gói tin vào tệp này."),
 )
 @vietnamese("Ghi gói tin edXML đã ký của một văn bản đã ban hành ra tệp.")
-def package(config_file: Path | None, organ_id: str, document_id: int, output: Path) -> None:
+def package(config_file: Path | None, organ_id: str, document_id: str, output: Path) -> None:
     """Write the signed edXML package of an issued document to a file."""
     from exchange import documents
     from exchange.service import open_services

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.db.base import Base, UtcDateTime
+from exchange.ids import new_public_id
 
 
 class IncomingDocument(Base):
@@ -49,6 +50,8 @@ class IncomingDocument(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True, default=new_public_id)
+    """What the API and the command line call it (see :mod:`exchange.ids`)."""
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     package_sha256: Mapped[str] = mapped_column(String(64))
     package_size: Mapped[int] = mapped_column(BigInteger)

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.db.base import Base, UtcDateTime
+from exchange.ids import new_public_id
 
 
 class Agency(Base):
@@ -158,6 +159,8 @@ class StoredFile(Base):
     __table_args__ = (Index("ix_stored_files_agency_sha256", "agency_id", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True, default=new_public_id)
+    """What the API and the command line call it (see :mod:`exchange.ids`)."""
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -171,11 +174,16 @@ class AuditEntry(Base):
     """One line of the append-only audit log (see :mod:`exchange.audit`)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("agency", "agency_seq"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     agency: Mapped[str | None] = mapped_column(String(35), index=True)
     """The OrganId of the agency the action belongs to (None: the node itself)."""
+    agency_seq: Mapped[int | None] = mapped_column(Integer)
+    """The entry's number among its agency's entries (1, 2, 3, …): what the agency sees,
+    since ``seq`` counts every agency's entries on the node. Not part of the hash (it follows
+    from the chain's order)."""
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     document: Mapped[str | None] = mapped_column(String(200))
@@ -200,6 +208,8 @@ class Document(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True, default=new_public_id)
+    """What the API and the command line call it (see :mod:`exchange.ids`)."""
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
     state: Mapped[str] = mapped_column(String(8))
@@ -233,6 +243,8 @@ class SigningState(Base):
     __tablename__ = "signing_states"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True, default=new_public_id)
+    """What the API and the command line call it (see :mod:`exchange.ids`)."""
     document_id: Mapped[int] = mapped_column(
         ForeignKey("documents.id", ondelete="CASCADE"), index=True
     )

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from exchange.accounts import Role
+from exchange.ids import is_public_id
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, Seed, bearer
 
 pytestmark = pytest.mark.db
@@ -69,18 +70,18 @@ ENDPOINTS = (
 )
 
 
-async def upload(client: httpx.AsyncClient, token: str, content: bytes = b"%PDF-1.7\n") -> int:
+async def upload(client: httpx.AsyncClient, token: str, content: bytes = b"%PDF-1.7\n") -> str:
     response = await client.post(
         "/api/v1/files",
         headers=bearer(token),
         files={"file": ("cong-van.pdf", content, "application/pdf")},
     )
     assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    return str(response.json()["id"])
 
 
 async def call(
-    client: httpx.AsyncClient, endpoint: Endpoint, token: str | None, file_id: int
+    client: httpx.AsyncClient, endpoint: Endpoint, token: str | None, file_id: str
 ) -> httpx.Response:
     headers = bearer(token) if token else {}
     path = endpoint.path.format(file=file_id)
@@ -138,12 +139,12 @@ async def test_another_agencys_objects_answer_like_missing_ones(
     b_token_id = b_token.json()["public_id"]
 
     pairs = [
-        (a_clerk, "GET", f"/api/v1/files/{b_file}", "/api/v1/files/987654321", None),
+        (a_clerk, "GET", f"/api/v1/files/{b_file}", "/api/v1/files/aaaaaaaaaaaaaaaaaaaa", None),
         (
             a_clerk,
             "GET",
             f"/api/v1/files/{b_file}/content",
-            "/api/v1/files/987654321/content",
+            "/api/v1/files/aaaaaaaaaaaaaaaaaaaa/content",
             None,
         ),
         (a_clerk, "GET", "/api/v1/registers/B-ONLY", "/api/v1/registers/NO-SUCH", None),
@@ -248,3 +249,32 @@ async def test_openapi_is_published(client: httpx.AsyncClient) -> None:
     for path in ("/api/v1/login", "/api/v1/registers/{code}/numbers", "/api/v1/files"):
         assert path in spec["paths"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
+async def test_what_an_agency_sees_says_nothing_of_the_others_activity(
+    client: httpx.AsyncClient, seeded: Seed
+) -> None:
+    """Identifiers and audit numbers are the agency's own: B's uploads between two of A's
+    leave no gap in what A sees (row numbers shared by the node would count B's work)."""
+    a_clerk, b_clerk = seeded.tokens[(AGENCY_A, Role.CLERK)], seeded.tokens[(AGENCY_B, Role.CLERK)]
+    a_admin = seeded.tokens[(AGENCY_A, Role.ADMIN)]
+    before = (await client.get("/api/v1/audit", headers=bearer(a_admin))).json()
+    first = await upload(client, a_clerk)
+    for _ in range(5):
+        await upload(client, b_clerk, b"%PDF-1.7 B\n")
+    second = await upload(client, a_clerk)
+
+    ids = {first, second}
+    assert all(is_public_id(i) and not i.isdigit() for i in ids) and len(ids) == 2
+    audit_a = (await client.get("/api/v1/audit", headers=bearer(a_admin))).json()
+    numbers = [e["seq"] for e in audit_a]
+    assert numbers == list(range(1, len(numbers) + 1))  # 1, 2, 3, … with no gap for B's work
+    new = [e for e in audit_a if e["seq"] > len(before)]
+    assert [e["document"] for e in new if e["action"] == "file.add"] == [
+        f"file:{first}",
+        f"file:{second}",
+    ]
+    later = (
+        await client.get("/api/v1/audit", headers=bearer(a_admin), params={"after": numbers[-2]})
+    ).json()
+    assert [e["seq"] for e in later] == numbers[-1:]

@@ -100,13 +100,15 @@ def test_issue_a_document_from_the_command_line(
         "--attachment", str(appendix), "--user", "a-clerk", *agency,
     )  # fmt: skip
     assert drafted.returncode == 0, drafted.stderr
-    assert drafted.stdout.startswith("văn bản 1 | dự thảo | -/SNV-VP | V/v triển khai")
+    first, rest = drafted.stdout.removeprefix("văn bản ").split(" | ", 1)
+    assert rest.startswith("dự thảo | -/SNV-VP | V/v triển khai")
+    assert len(first) == 20 and first.isalnum()  # a public identifier, not a row number
 
     # two-phase: the node hands out what to sign, the key (held here) signs it
     certificate = tmp_path / "chain.pem"
     certificate.write_bytes(chain_pem(pki))
     prepared = lienthong(
-        node, "document", "sign-prepare", "1", "--user", "a-signer",
+        node, "document", "sign-prepare", first, "--user", "a-signer",
         "--certificate", str(certificate), *agency,
     )  # fmt: skip
     assert prepared.returncode == 0, prepared.stderr
@@ -115,29 +117,31 @@ def test_issue_a_document_from_the_command_line(
     wrong = tmp_path / "wrong.sig"
     wrong.write_text(external_signature(pki.signers["agency"], request))
     refused = lienthong(
-        node, "--lang", "en", "document", "sign-finish", "1", "--user", "a-signer",
-        "--state-id", str(request["state_id"]), "--signature", str(wrong), *agency,
+        node, "--lang", "en", "document", "sign-finish", first, "--user", "a-signer",
+        "--state-id", request["state_id"], "--signature", str(wrong), *agency,
     )  # fmt: skip
     assert refused.returncode == 64
     assert "does not match" in one_line(refused)
     value = tmp_path / "value.sig"
     value.write_bytes(base64.b64decode(external_signature(pki.signers["personal"], request)))
     finish_args = (
-        "document", "sign-finish", "1", "--user", "a-signer",
-        "--state-id", str(request["state_id"]), "--signature", str(value), *agency,
+        "document", "sign-finish", first, "--user", "a-signer",
+        "--state-id", request["state_id"], "--signature", str(value), *agency,
     )  # fmt: skip
     signed = lienthong(node, *finish_args)
     assert signed.returncode == 0, signed.stderr
-    assert signed.stdout.startswith("văn bản 1 | đã ký |")
+    assert signed.stdout.startswith(f"văn bản {first} | đã ký |")
     again = lienthong(node, *finish_args)
     assert again.returncode == 65 and "đã được sử dụng" in one_line(again)
 
     # the clerk issues it: number, date, seal, package
-    issued = lienthong(node, "document", "issue", "1", "--user", "a-clerk", "--lang", "en", *agency)
+    issued = lienthong(
+        node, "document", "issue", first, "--user", "a-clerk", "--lang", "en", *agency
+    )
     assert issued.returncode == 0, issued.stderr
-    assert issued.stdout.startswith("document 1 | issued | 01/SNV-VP 20")
+    assert issued.stdout.startswith(f"document {first} | issued | 01/SNV-VP 20")
     package = tmp_path / "01-SNV-VP.edxml"
-    written = lienthong(node, "document", "package", "1", "-o", str(package), *agency)
+    written = lienthong(node, "document", "package", first, "-o", str(package), *agency)
     assert written.returncode == 0, written.stderr
     edoc = parse_package(package.read_bytes()).message
     assert isinstance(edoc, Edoc) and str(edoc.code) == "01/SNV-VP"
@@ -146,23 +150,24 @@ def test_issue_a_document_from_the_command_line(
     # a second draft, signed with the signer's key on the node (SoftHSM2)
     second = lienthong(node, "document", "draft", str(main), "--metadata", str(meta), *agency)
     assert second.returncode == 0, second.stderr
-    not_a_signer = lienthong(node, "document", "sign", "2", "--user", "a-clerk", *agency)
+    other = second.stdout.removeprefix("văn bản ").split(" | ", 1)[0]
+    not_a_signer = lienthong(node, "document", "sign", other, "--user", "a-clerk", *agency)
     assert not_a_signer.returncode == 77 and "signer" in one_line(not_a_signer)
-    server = lienthong(node, "document", "sign", "2", "--user", "a-signer", *agency)
+    server = lienthong(node, "document", "sign", other, "--user", "a-signer", *agency)
     assert server.returncode == 0, server.stderr
-    assert server.stdout.startswith("văn bản 2 | đã ký |")
+    assert server.stdout.startswith(f"văn bản {other} | đã ký |")
 
     listed = lienthong(node, "document", "list", "--format", "json", *agency)
     assert listed.returncode == 0, listed.stderr
     assert [(d["id"], d["state"]) for d in json.loads(listed.stdout)] == [
-        (1, "issued"),
-        (2, "signed"),
+        (first, "issued"),
+        (other, "signed"),
     ]
-    shown = lienthong(node, "document", "show", "1", *agency)
+    shown = lienthong(node, "document", "show", first, *agency)
     assert shown.returncode == 0 and "code_number: 1" in shown.stdout
 
     # refusals: one line each, with the exit code of their kind
-    missing = lienthong(node, "document", "show", "999", *agency)
+    missing = lienthong(node, "document", "show", "aaaaaaaaaaaaaaaaaaaa", *agency)
     assert missing.returncode == 66 and "Không có văn bản này." in one_line(missing)
     no_file = lienthong(
         node, "document", "draft", str(tmp_path / "none.pdf"), "--metadata", str(meta), *agency
@@ -170,9 +175,11 @@ def test_issue_a_document_from_the_command_line(
     assert no_file.returncode == 66 and "none.pdf" in one_line(no_file)
     not_pdf = lienthong(node, "document", "draft", str(meta), "--metadata", str(meta), *agency)
     assert not_pdf.returncode == 65 and "PDF" in one_line(not_pdf)
-    no_package = lienthong(node, "document", "package", "2", "-o", str(tmp_path / "2.xml"), *agency)
+    no_package = lienthong(
+        node, "document", "package", other, "-o", str(tmp_path / "2.xml"), *agency
+    )
     assert no_package.returncode == 66 and not (tmp_path / "2.xml").exists()
-    nobody = lienthong(node, "document", "sign", "2", "--user", "nobody", *agency)
+    nobody = lienthong(node, "document", "sign", other, "--user", "nobody", *agency)
     assert nobody.returncode == 66 and "nobody" in one_line(nobody)
     after = lienthong(node, "document", "list", "--format", "json", *agency)
     assert [d["state"] for d in json.loads(after.stdout)] == ["issued", "signed"]

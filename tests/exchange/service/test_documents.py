@@ -170,7 +170,7 @@ async def test_roles_and_agencies(
     other = bearer(seeded.tokens[(AGENCY_B, Role.CLERK)])
     for suffix in ("", "/pdf"):
         theirs = await client.get(f"/api/v1/documents/{doc_id}{suffix}", headers=other)
-        missing = await client.get(f"/api/v1/documents/987654{suffix}", headers=other)
+        missing = await client.get(f"/api/v1/documents/aaaaaaaaaaaaaaaaaaaa{suffix}", headers=other)
         assert theirs.status_code == missing.status_code == 404
         assert theirs.json()["detail"] == missing.json()["detail"]
     assert (await client.get("/api/v1/documents", headers=other)).json() == []

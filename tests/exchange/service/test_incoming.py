@@ -345,7 +345,7 @@ async def test_another_agencys_document_is_not_found(
         with pytest.raises(NotFound) as theirs:
             await incoming.get_incoming(session, other, view.id)
         with pytest.raises(NotFound) as missing:
-            await incoming.get_incoming(session, other, view.id + 1000)
+            await incoming.get_incoming(session, other, "aaaaaaaaaaaaaaaaaaaa")
     assert theirs.value.en == missing.value.en and theirs.value.vi == missing.value.vi
 
 

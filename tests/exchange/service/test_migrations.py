@@ -109,3 +109,62 @@ def test_parallel_upgrades_take_turns_on_postgresql(pg_admin_url: str) -> None:
         asyncio.run(check())
     finally:
         asyncio.run(_pg_execute(pg_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+async def test_0006_gives_existing_rows_public_ids_and_agency_numbers(database_url: str) -> None:
+    """A node upgraded from 0005 keeps its rows: each file gets its own random public
+    identifier, and audit entries are numbered per agency in their order."""
+    from sqlalchemy import text
+
+    from exchange.ids import is_public_id
+
+    def to(revision: str) -> object:
+        def run(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            if revision == "0005":
+                command.downgrade(config, revision)
+            else:
+                command.upgrade(config, revision)
+
+        return run
+
+    agency = text(
+        "INSERT INTO agencies (id, organ_id, name, organization_in_charge, address, email,"
+        " telephone, fax, website, hosted, created_at, updated_at) VALUES"
+        " (901, 'X.1', 'X', '', '', '', '', '', '', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    stored = text(
+        "INSERT INTO stored_files (agency_id, sha256, size, media_type, filename, created_at,"
+        " created_by) VALUES (901, :sha, :size, 'application/pdf', 'f.pdf', CURRENT_TIMESTAMP,"
+        " 'cli:test')"
+    )
+    entry = text(
+        "INSERT INTO audit_log (seq, at, agency, actor, action, document, origin, details,"
+        " prev_hash, hash) VALUES (:seq, CURRENT_TIMESTAMP, :agency, 'cli:test', 'test', NULL,"
+        " 'cli', '{}', :prev, :hash)"
+    )
+    async with open_engine(async_url(database_url)) as engine, engine.begin() as connection:
+        await connection.run_sync(to("0005"))
+        await connection.execute(agency)
+        for size in (1, 2):
+            await connection.execute(stored, {"sha": "0" * 64, "size": size})
+        for seq, owner in enumerate(("X.1", None, "Y.2", "X.1"), start=900):
+            await connection.execute(
+                entry, {"seq": seq, "agency": owner, "prev": "0" * 64, "hash": f"h{seq}"}
+            )
+        await connection.run_sync(to("head"))
+        found = list(
+            (
+                await connection.execute(
+                    text("SELECT public_id FROM stored_files WHERE agency_id = 901")
+                )
+            ).scalars()
+        )
+        numbers = (
+            await connection.execute(
+                text("SELECT agency, agency_seq FROM audit_log WHERE seq >= 900 ORDER BY seq")
+            )
+        ).all()
+    assert len(set(found)) == 2 and all(is_public_id(i) for i in found)
+    assert [tuple(r) for r in numbers] == [("X.1", 1), (None, None), ("Y.2", 1), ("X.1", 2)]

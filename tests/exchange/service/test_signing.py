@@ -161,19 +161,19 @@ async def test_another_agencys_document_is_not_found(
     )
     signer = await session_of(client, "a-signer")
     theirs = await client.post(f"/api/v1/documents/{created.json()['id']}/sign", headers=signer)
-    missing = await client.post("/api/v1/documents/987654/sign", headers=signer)
+    missing = await client.post("/api/v1/documents/aaaaaaaaaaaaaaaaaaaa/sign", headers=signer)
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json()["detail"] == missing.json()["detail"]
 
 
 async def signed_draft(
     client: httpx.AsyncClient, seeded: Seed, sample_pdf: bytes, attachments: int = 0
-) -> int:
+) -> str:
     extra = [(f"phu-luc-{i}.pdf", blank_pdf()) for i in range(attachments)]
     created = await draft(
         client, seeded.tokens[(AGENCY_A, Role.CLERK)], sample_pdf, sample_metadata(), extra
     )
-    doc_id = int(created.json()["id"])
+    doc_id = str(created.json()["id"])
     signed = await client.post(
         f"/api/v1/documents/{doc_id}/sign", headers=await session_of(client, "a-signer")
     )

@@ -49,7 +49,7 @@ def chain_pem(pki: DevPki, name: str = "personal") -> bytes:
 
 
 async def prepare(
-    client: httpx.AsyncClient, doc_id: int, headers: dict[str, str], pki: DevPki
+    client: httpx.AsyncClient, doc_id: str, headers: dict[str, str], pki: DevPki
 ) -> httpx.Response:
     return await client.post(
         f"/api/v1/documents/{doc_id}/sign/prepare",
@@ -61,9 +61,9 @@ async def prepare(
 
 async def finish(
     client: httpx.AsyncClient,
-    doc_id: int,
+    doc_id: str,
     headers: dict[str, str],
-    state_id: int,
+    state_id: str,
     signature: str,
 ) -> httpx.Response:
     return await client.post(
@@ -185,12 +185,12 @@ async def test_who_may_sign_in_two_phases(
     # another agency's signer finds neither the document nor the request
     other = await session_of(client, "b-signer")
     theirs = await finish(client, doc_id, other, request["state_id"], value)
-    missing = await finish(client, 987654, other, request["state_id"], value)
+    missing = await finish(client, "aaaaaaaaaaaaaaaaaaaa", other, request["state_id"], value)
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json()["detail"] == missing.json()["detail"]
     assert (await prepare(client, doc_id, other, pki)).status_code == 404
     # an unknown request id on the right document
-    unknown = await finish(client, doc_id, signer, request["state_id"] + 1000, value)
+    unknown = await finish(client, doc_id, signer, "aaaaaaaaaaaaaaaaaaaa", value)
     assert unknown.status_code == 404
     # a certificate file that holds none
     bad = await client.post(
