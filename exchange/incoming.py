@@ -65,7 +65,13 @@ from exchange.edxml import (
     status_for,
     verify_package,
 )
-from exchange.errors import ConfigurationError, Conflict, NotFound, SigningFailed
+from exchange.errors import (
+    ConfigurationError,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    SigningFailed,
+)
 from exchange.service import Services
 from exchange.settings import AgencyConfig
 from signing import KeySigner, PinOptions, SigningError, open_key
@@ -228,8 +234,19 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
         yield data[start : start + CHUNK]
 
 
-async def _read_all(blobs: BlobStore, sha256: str) -> bytes:
-    return b"".join([chunk async for chunk in blobs.read(sha256)])
+async def _collect(package: AsyncIterable[bytes] | bytes, limit: int) -> bytes:
+    """The whole package (it is parsed and verified in memory), refused past ``limit``."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in _one(package) if isinstance(package, bytes) else package:
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"The package is larger than the {limit} bytes allowed.",
+                f"Gói tin lớn hơn mức cho phép ({limit} byte).",
+            )
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 async def receive(
@@ -242,13 +259,14 @@ async def receive(
 ) -> IncomingView:
     """Receive one package for ``principal``'s agency (see the module docstring). The same
     package received again answers what it answered the first time."""
-    chunks = _one(package) if isinstance(package, bytes) else package
-    ref = await svc.blobs.put(chunks, max_size=receiving.limits.max_package_bytes)
+    # read (bounded) and parsed before anything is stored: a refused upload leaves nothing
+    data = await _collect(package, receiving.limits.max_package_bytes)
+    package_sha256 = hashlib.sha256(data).hexdigest()
     async with svc.transaction() as session:
-        known = await _known(session, principal, sha256=ref.sha256)
+        known = await _known(session, principal, sha256=package_sha256)
         if known is not None:
             return await _repeat(session, principal, known)
-    data = await _read_all(svc.blobs, ref.sha256)
+        earlier = await _rejected_before(session, principal, package_sha256)
     try:
         parsed = await asyncio.to_thread(parse_package, data, limits=receiving.limits)
         edoc = _addressed(parsed, principal)
@@ -259,7 +277,7 @@ async def receive(
                 actor=principal.actor,
                 action="incoming.refuse",
                 agency=principal.organ_id,
-                details={"package": ref.sha256, "code": exc.code, "error": exc.en},
+                details={"package": package_sha256, "code": exc.code, "error": exc.en},
             )
         raise
     async with svc.transaction(read_only=True) as session:
@@ -286,8 +304,14 @@ async def receive(
         else owners.get(hashlib.sha256(judged.package.signer_certificate).hexdigest())
     )
     reason = _decide(edoc, judged, sender_certificates, owner_of_signer)
+    if earlier is not None and reason is not None and reason.code == earlier.reason_code:
+        # the same bytes, judged again (an outage may have made the first answer
+        # indeterminate) and refused for the same reason: the first answer stands
+        async with svc.transaction() as session:
+            return await _repeat(session, principal, earlier)
 
     moment = (now or datetime.now(UTC)).astimezone(UTC)
+    ref = await svc.blobs.put_bytes(data)
     report_ref = await svc.blobs.put_bytes(_report_bytes(judged))
     evidence_ref = await svc.blobs.put_bytes(_evidence_bytes(judged))
     file_refs = [await svc.blobs.put_bytes(a.data) for a in edoc.attachments]
@@ -315,6 +339,7 @@ async def receive(
             row = IncomingDocument(
                 agency_id=principal.agency_id,
                 package_sha256=ref.sha256,
+                registered_sha256=ref.sha256 if reason is None else None,
                 package_size=ref.size,
                 sender_organ_id=edoc.from_.organ_id,
                 sender_name=edoc.from_.organ_name[:200],
@@ -468,8 +493,8 @@ async def _known(
     document_id: str | None = None,
 ) -> IncomingDocument | None:
     conditions = []
-    if sha256 is not None:
-        conditions.append(IncomingDocument.package_sha256 == sha256)
+    if sha256 is not None:  # a rejected package may be sent again and judged anew
+        conditions.append(IncomingDocument.registered_sha256 == sha256)
     if sender is not None and document_id is not None:
         conditions.append(
             (IncomingDocument.sender_organ_id == sender)
@@ -479,6 +504,23 @@ async def _known(
         select(IncomingDocument)
         .where(IncomingDocument.agency_id == principal.agency_id, or_(*conditions))
         .order_by(IncomingDocument.id)
+        .limit(1)
+    )
+    return found.first()
+
+
+async def _rejected_before(
+    session: AsyncSession, principal: Principal, sha256: str
+) -> IncomingDocument | None:
+    """The latest rejection of exactly these bytes, if any."""
+    found = await session.scalars(
+        select(IncomingDocument)
+        .where(
+            IncomingDocument.agency_id == principal.agency_id,
+            IncomingDocument.package_sha256 == sha256,
+            IncomingDocument.state == "rejected",
+        )
+        .order_by(IncomingDocument.id.desc())
         .limit(1)
     )
     return found.first()

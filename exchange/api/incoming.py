@@ -32,7 +32,8 @@ _PACKAGE_BODY = {
 @router.post("", response_model=IncomingView, openapi_extra=_PACKAGE_BODY)
 async def receive(request: Request, caller: Caller, svc: Svc) -> IncomingView:
     """Receive a package for the caller's agency: verified, then registered with an arrival
-    number or rejected with a reason. The same package sent again gets the same answer."""
+    number or rejected with a reason. The same package sent again gets the same answer
+    (a rejected one is judged again, and answered anew if the answer changed)."""
     caller.require(*RECEIVERS)
     limits = Limits(
         max_package_bytes=min(svc.settings.max_upload_bytes, Limits().max_package_bytes)

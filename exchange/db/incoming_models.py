@@ -32,13 +32,16 @@ class IncomingDocument(Base):
     rejected with a reason (Art. 21(2)).
 
     The same package is recognised by its SHA-256 and, once its signature is known to be the
-    sender's, by the sender's DocumentId: each is unique within the receiving agency, so a
-    package is registered once however often (and however concurrently) it arrives, and a
-    forged package naming another's DocumentId cannot stand in for the genuine one."""
+    sender's, by the sender's DocumentId: each is unique among the receiving agency's
+    registered documents, so a package is registered once however often (and however
+    concurrently) it arrives, and a forged package naming another's DocumentId cannot stand
+    in for the genuine one. Rejected packages sent again are judged again: a new answer gets
+    its own row, the same refusal answers with the first one."""
 
     __tablename__ = "incoming_documents"
     __table_args__ = (
-        UniqueConstraint("agency_id", "package_sha256"),
+        UniqueConstraint("agency_id", "registered_sha256"),
+        Index("ix_incoming_documents_agency_package", "agency_id", "package_sha256"),
         UniqueConstraint(
             "agency_id",
             "sender_organ_id",
@@ -54,6 +57,10 @@ class IncomingDocument(Base):
     """What the API and the command line call it (see :mod:`exchange.ids`)."""
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     package_sha256: Mapped[str] = mapped_column(String(64))
+    registered_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The package's SHA-256 again when it was registered (None when rejected, and NULLs
+    never collide): the same bytes are registered once, while a rejected package sent again
+    is judged anew (an outage may have made its first answer indeterminate)."""
     package_size: Mapped[int] = mapped_column(BigInteger)
     sender_organ_id: Mapped[str] = mapped_column(String(35))
     sender_name: Mapped[str] = mapped_column(String(200))

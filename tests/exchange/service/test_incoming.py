@@ -25,6 +25,7 @@ from exchange.edxml import (
     Code,
     Edoc,
     EdxmlError,
+    Limits,
     Organ,
     StatusMessage,
     build_edoc,
@@ -33,7 +34,7 @@ from exchange.edxml import (
     parse_package,
     verify_package,
 )
-from exchange.errors import NotFound
+from exchange.errors import NotFound, PayloadTooLarge
 from exchange.incoming import Receiving
 from exchange.service import Services
 from signing import DevelopmentModeWarning, KeySigner
@@ -270,6 +271,53 @@ async def test_malformed_package_is_a_coded_error_and_nothing_is_stored(
     assert raised.value.status == 422 and raised.value.exit_code == 65
     assert await counts(ready) == (0, 0)
     assert (await actions(ready))[-1] == "incoming.refuse"
+    assert not await ready.blobs.exists(hashlib.sha256(data).hexdigest())  # nothing kept
+
+
+async def test_a_refused_upload_stores_no_bytes(
+    ready: Services, pki: DevPki, pki_files: Path, decree30: Decree30Documents
+) -> None:
+    """Packages refused before judging (misaddressed, too large) leave no blob behind."""
+    principal = await clerk(ready)
+    blobs = ready.settings.blobs
+    before = sorted(p for p in blobs.rglob("*") if p.is_file()) if blobs.exists() else []
+    elsewhere = await build_signed(edoc(decree30.final, to=AGENCY_B), key(pki, "agency"))
+    with pytest.raises(EdxmlError):
+        await incoming.receive(ready, principal, elsewhere, receiving(pki_files))
+    small = replace(receiving(pki_files), limits=Limits(max_package_bytes=1000))
+    with pytest.raises(PayloadTooLarge):
+        await incoming.receive(ready, principal, elsewhere, small)
+    after = sorted(p for p in blobs.rglob("*") if p.is_file()) if blobs.exists() else []
+    assert after == before
+
+
+async def test_a_rejected_package_sent_again_is_judged_again(
+    services: Services, pki: DevPki, pki_files: Path, decree30: Decree30Documents
+) -> None:
+    """The same bytes, refused for a reason that has since gone away (here: the sender was
+    not yet in the directory; as well an unreachable revocation server), are registered
+    when they come again; refused again for the same reason, they get the first answer."""
+    principal = await clerk(services)
+    ready = services
+    package = await build_signed(edoc(decree30.final), key(pki, "agency"))
+    first = await incoming.receive(ready, principal, package, receiving(pki_files))
+    assert first.state == "rejected" and first.reason is not None
+    assert first.reason.code == "incoming.sender_unknown"
+    again = await incoming.receive(ready, principal, package, receiving(pki_files))
+    assert again == first and await counts(ready) == (1, 0)
+
+    await add_senders(ready, pki)
+    registered = await incoming.receive(ready, principal, package, receiving(pki_files))
+    assert registered.state == "registered", registered.reason
+    assert registered.arrival_number == 1
+    assert registered.id != first.id and registered.package_sha256 == first.package_sha256
+    # now it is registered: once, however often it comes
+    assert await incoming.receive(ready, principal, package, receiving(pki_files)) == registered
+    assert await counts(ready) == (2, 1)
+    # the rejection is kept as it was
+    async with ready.transaction() as session:
+        kept = await incoming.get_incoming(session, principal, first.id)
+    assert kept.state == "rejected" and kept.reason == first.reason
 
 
 async def test_unsigned_or_misaddressed_packages(
