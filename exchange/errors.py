@@ -135,3 +135,13 @@ class SigningFailed(ExchangeError):
     code = "exchange.signing_failed"
     status = 422
     exit_code = 76
+
+
+class NodeRefused(ExchangeError):
+    """A request from another node that cannot be accepted: unsigned, signed by a key the
+    directory does not give the sending agency, too old, replayed, or about something the
+    sender has no say in. ``details['reason']`` holds a stable sub-code."""
+
+    code = "exchange.node_refused"
+    status = 403
+    exit_code = 77

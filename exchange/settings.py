@@ -106,6 +106,14 @@ class Settings(BaseSettings):
     """The largest file the blob store accepts from one request."""
     tsa_urls: tuple[str, ...] = ()
     """Timestamp authorities for the signatures the service makes."""
+    delivery_worker: bool = True
+    """``lienthong serve`` also delivers the outbox (one worker in the server process); turn it
+    off when separate ``lienthong worker`` processes do."""
+    delivery_max_attempts: int = Field(default=12, ge=1)
+    delivery_first_delay_seconds: float = Field(default=2.0, gt=0)
+    """Seconds before a failed delivery is tried again, doubled each time (up to 15 minutes)."""
+    delivery_poll_seconds: float = Field(default=2.0, gt=0)
+    """How often an idle worker looks at the outbox (it is woken at once by its own process)."""
     agencies: dict[str, AgencyConfig] = Field(default_factory=dict)
     """Per hosted agency (by OrganId): its server-side signing keys."""
 

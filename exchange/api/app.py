@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from exchange import delivery, outbox
 from exchange.accounts import prepare_logins
 from exchange.api import (
     accounts,
@@ -15,6 +16,7 @@ from exchange.api import (
     documents,
     files,
     incoming,
+    node,
     problems,
     registers,
 )
@@ -33,7 +35,11 @@ def create_app(settings: Settings) -> FastAPI:
         prepare_logins()  # the dummy password hash, before the first login
         async with open_services(settings) as services:
             app.state.services = services
-            yield
+            if not settings.delivery_worker:
+                yield
+                return
+            async with delivery.running(services, outbox.policy_of(settings)):
+                yield
 
     app = FastAPI(
         title="lienthong",
@@ -45,6 +51,6 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
-    for module in (accounts, registers, files, documents, incoming, directory, audit):
+    for module in (accounts, registers, files, documents, incoming, directory, audit, node):
         app.include_router(module.router)
     return app

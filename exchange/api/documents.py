@@ -12,12 +12,13 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from exchange import documents
+from exchange import documents, tracking
 from exchange.accounts import Role
 from exchange.api.deps import Caller, Svc
 from exchange.blobs import CHUNK
 from exchange.documents import DocumentView, OutgoingMetadata, SigningRequestView, Upload
 from exchange.errors import BadRequest, PayloadTooLarge
+from exchange.tracking import RecipientView
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 READERS = (Role.CLERK, Role.SIGNER, Role.ARCHIVIST)
@@ -193,3 +194,11 @@ async def package(document_id: str, caller: Caller, svc: Svc) -> StreamingRespon
     async with svc.transaction() as session:
         content = await documents.open_package(session, svc.blobs, caller, document_id)
     return StreamingResponse(content, media_type="application/xml")
+
+
+@router.get("/{document_id}/recipients", response_model=list[RecipientView])
+async def recipients(document_id: str, caller: Caller, svc: Svc) -> list[RecipientView]:
+    """Per recipient: the delivery's state and every status it sent back, oldest first."""
+    caller.require(*READERS)
+    async with svc.transaction(read_only=True) as session:
+        return await tracking.recipients_of(session, caller, document_id)

@@ -51,6 +51,9 @@ def problem(request: Request, error: ExchangeError) -> JSONResponse:
         "lang": lang,
         "instance": request.url.path,
     }
+    reason = error.details.get("reason")
+    if reason:  # a stable sub-code (a node's refusal says which check failed)
+        body["reason"] = reason
     headers = {"Content-Language": lang}
     if error.status == 401:
         headers["WWW-Authenticate"] = "Bearer"

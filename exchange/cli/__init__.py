@@ -137,6 +137,14 @@ COMMANDS = {
             "Ký số văn bản (PDF: PAdES; XML: XMLDSig, XAdES).",
         ),
     ),
+    "worker": LazyCommand(
+        module="exchange.cli.worker",
+        attribute="worker",
+        summary=Text(
+            "Deliver the outbox to other agencies until stopped (Ctrl+C, SIGTERM).",
+            "Gửi các thông điệp trong hộp thư đi đến cơ quan khác cho đến khi dừng (Ctrl+C).",
+        ),
+    ),
     "token": LazyCommand(
         module="exchange.cli.token",
         attribute="token",

@@ -1,6 +1,7 @@
 """The exchange room's database: one metadata, the models, engines and transactions."""
 
 from exchange.db.base import NAMING, Base, UtcDateTime, metadata
+from exchange.db.delivery_models import DocumentStatus, NodeNonce, OutboxMessage
 from exchange.db.engine import open_engine, sessions, transaction
 from exchange.db.incoming_models import IncomingAttachment, IncomingDocument, IncomingStatus
 from exchange.db.migrate import SchemaState, require_current_schema, schema_state, upgrade
@@ -27,10 +28,13 @@ __all__ = [
     "Base",
     "Document",
     "DocumentAttachment",
+    "DocumentStatus",
     "IncomingAttachment",
     "IncomingDocument",
     "IncomingStatus",
     "LoginThrottle",
+    "NodeNonce",
+    "OutboxMessage",
     "Register",
     "RegisterEntry",
     "SchemaState",

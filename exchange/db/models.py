@@ -205,6 +205,7 @@ class Document(Base):
     __table_args__ = (
         CheckConstraint("state IN ('draft', 'signed', 'issued')", name="state"),
         Index("ix_documents_agency_state", "agency_id", "state"),
+        UniqueConstraint("agency_id", "edxml_document_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -219,6 +220,8 @@ class Document(Base):
     current_sha256: Mapped[str] = mapped_column(String(64))
     package_sha256: Mapped[str | None] = mapped_column(String(64))
     """The signed edXML package of the issued document, ready for delivery."""
+    edxml_document_id: Mapped[str | None] = mapped_column(String(200))
+    """The package's ``DocumentId`` once issued: the key the recipients' statuses name."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -244,7 +244,9 @@ async def database_url(
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # no delivery worker in the API tests: what they check must not race with deliveries
+    # (the delivery tests run their own workers)
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, delivery_worker=False)
 
 
 @pytest.fixture

@@ -1,0 +1,57 @@
+"""``lienthong worker``: deliver the outbox until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import click
+
+from exchange.cli.i18n import Command, Text, pick, vietnamese
+from exchange.cli.node import config_option, run, settings
+
+
+@click.command(cls=Command)
+@config_option
+@click.option(
+    "--once",
+    is_flag=True,
+    help=Text("Deliver what is due now, then stop.", "Gửi những gì đến hạn rồi dừng."),
+)
+@vietnamese(
+    "Gửi các thông điệp trong hộp thư đi (gói tin, thông điệp trạng thái) đến cơ quan nhận, "
+    "có thử lại, cho đến khi dừng (Ctrl+C, SIGTERM). Nhiều tiến trình có thể chạy cùng một "
+    "cơ sở dữ liệu PostgreSQL: không thông điệp nào được gửi hai lần cùng lúc."
+)
+def worker(config_file: Path | None, once: bool) -> None:
+    """Deliver the outbox (packages, status messages) to the recipient agencies, with retries,
+    until stopped (Ctrl+C, SIGTERM). Several processes may share one PostgreSQL database: no
+    message is delivered twice at once."""
+    from exchange import delivery, outbox
+    from exchange.service import open_services
+
+    node = settings(config_file)
+    if node.production:
+        from signing import enter_production_mode
+
+        enter_production_mode()
+
+    async def main() -> int:
+        async with open_services(node) as svc, delivery.Worker(svc, outbox.policy_of(node)) as work:
+            if once:
+                total = 0
+                while handled := await work.run_once():
+                    total += handled
+                return total
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            click.echo(pick("delivering; Ctrl+C stops", "đang gửi; Ctrl+C để dừng"), err=True)
+            await work.run(stop)
+            return 0
+
+    handled = run(main)
+    if once:
+        click.echo(pick(f"{handled} message(s) handled", f"đã xử lý {handled} thông điệp"))

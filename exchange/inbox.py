@@ -1,0 +1,233 @@
+"""Messages that arrive from other agencies (over HTTP from another node, or handed over
+locally by this node's worker): document packages go to the incoming flow, status messages to
+the sent document they are about.
+
+The caller has authenticated the sending agency (:mod:`exchange.nodeauth` for another node;
+this node itself for a local delivery). Here each message is also held to that agency: a
+package's ``From`` must be it, a status message must be signed by it, answer a document its
+recipient really got (``ResponseFor`` and the SHA-256 of the very package delivered), and
+come from one of that document's recipients. Anything else is refused with a reason and an
+audit line, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange import accounts, audit, incoming, outbox
+from exchange.accounts import Principal
+from exchange.db.delivery_models import DocumentStatus
+from exchange.db.models import Agency, AgencyCertificate, Document
+from exchange.edxml import EdxmlError, Limits, StatusMessage, parse_package, verify_package
+from exchange.errors import NodeRefused, NotFound
+from exchange.service import Services
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accepted:
+    """What the receiving node answers (nothing of its internals: no identifiers)."""
+
+    kind: str
+    """``edoc`` or ``status``."""
+    state: str
+    """For a package: ``registered`` or ``rejected``; for a status: ``recorded``."""
+    status_code: str | None = None
+
+    def to_record(self) -> dict[str, str | None]:
+        return {"kind": self.kind, "state": self.state, "status_code": self.status_code}
+
+
+async def _read(svc: Services, sha256: str) -> bytes:
+    return b"".join([chunk async for chunk in svc.blobs.read(sha256)])
+
+
+def _refuse(reason: str, en: str, vi: str) -> NodeRefused:
+    return NodeRefused(en, vi, reason=reason)
+
+
+async def _hosted(session: AsyncSession, organ_id: str, sender: str) -> Principal:
+    try:
+        return await accounts.operator(
+            session, organ_id, audit.Actor(name=f"node:{sender}", origin="node")
+        )
+    except NotFound:
+        raise _refuse(
+            "not_hosted",
+            f"this node hosts no agency {organ_id}",
+            f"nút này không phục vụ cơ quan {organ_id}",
+        ) from None
+
+
+async def certificates_of(session: AsyncSession, organ_id: str) -> frozenset[bytes] | None:
+    """The certificates the directory lists for ``organ_id`` (None: not in the directory)."""
+    agency_id = await session.scalar(select(Agency.id).where(Agency.organ_id == organ_id))
+    if agency_id is None:
+        return None
+    ders = await session.scalars(
+        select(AgencyCertificate.der).where(AgencyCertificate.agency_id == agency_id)
+    )
+    return frozenset(ders)
+
+
+async def record_refusal(
+    svc: Services, *, sender: str | None, recipient: str | None, error: NodeRefused, origin: str
+) -> None:
+    """An audit line for a refused message (in the recipient's log when it is hosted here)."""
+    async with svc.transaction() as session:
+        hosted = None
+        if recipient is not None:
+            hosted = await session.scalar(
+                select(Agency.organ_id).where(Agency.organ_id == recipient, Agency.hosted.is_(True))
+            )
+        await audit.record(
+            session,
+            actor=audit.Actor(name=f"node:{sender or '?'}"[:200], origin=origin[:100]),
+            action="node.refuse",
+            agency=hosted,
+            details={"reason": error.details.get("reason"), "error": error.en[:500]},
+        )
+
+
+async def accept(
+    svc: Services, *, sender: str, recipient: str, body: bytes, origin: str = "node"
+) -> Accepted:
+    """Take one message from ``sender`` (already authenticated) for ``recipient``."""
+    limits = Limits(
+        max_package_bytes=min(svc.settings.max_upload_bytes, Limits().max_package_bytes)
+    )
+    try:
+        parsed = await asyncio.to_thread(parse_package, body, limits=limits)
+    except EdxmlError:
+        parsed = None
+    if parsed is not None and isinstance(parsed.message, StatusMessage):
+        return await _status(svc, sender, recipient, body, parsed.message)
+    claimed = parsed.message.from_.organ_id if parsed is not None else sender
+    if claimed != sender:  # a status message was handled above; this is a package
+        raise _refuse(
+            "not_the_sender",
+            f"the package says it comes from {claimed}, the request from {sender}",
+            f"gói tin ghi cơ quan gửi là {claimed}, còn yêu cầu do {sender} gửi",
+        )
+    async with svc.transaction(read_only=True) as session:
+        principal = await _hosted(session, recipient, sender)
+    policy = incoming.trust_policy(svc.settings.data_dir, recipient)
+    async with incoming.agency_key(svc.settings.agencies, recipient) as key:
+        receiving = incoming.Receiving(policy=policy, status_key=key, limits=limits)
+        view = await incoming.receive(svc, principal, body, receiving)
+    # the answers go back to the sender: at least once (the same statuses, written again
+    # after a repeat, are recognised by the outbox)
+    async with svc.transaction() as session:
+        for status in view.statuses:
+            await outbox.enqueue(
+                session,
+                agency_id=principal.agency_id,
+                to_organ_id=sender,
+                kind="status",
+                payload_sha256=status.sha256,
+                payload_size=len(await _read(svc, status.sha256)),
+                incoming_public_id=view.id,
+                status_code=status.status_code,
+            )
+    outbox.wake()
+    return Accepted(kind="edoc", state=view.state)
+
+
+async def _status(
+    svc: Services, sender: str, recipient: str, body: bytes, message: StatusMessage
+) -> Accepted:
+    if message.from_.organ_id != sender:
+        raise _refuse(
+            "not_the_sender",
+            f"the status message says it comes from {message.from_.organ_id}, "
+            f"the request from {sender}",
+            f"thông điệp trạng thái ghi cơ quan gửi là {message.from_.organ_id}, "
+            f"còn yêu cầu do {sender} gửi",
+        )
+    if message.response_for.organ_id != recipient:
+        raise _refuse(
+            "not_about_ours",
+            f"the status message is about a document of {message.response_for.organ_id}, "
+            f"not of {recipient}",
+            f"thông điệp trạng thái nói về văn bản của {message.response_for.organ_id}, "
+            f"không phải của {recipient}",
+        )
+    async with svc.transaction(read_only=True) as session:
+        principal = await _hosted(session, recipient, sender)
+        certificates = await certificates_of(session, sender)
+        document = await session.scalar(
+            select(Document).where(
+                Document.agency_id == principal.agency_id,
+                Document.edxml_document_id == message.response_for.document_id,
+            )
+        )
+    if document is None:
+        raise _refuse(
+            "unknown_document",
+            f"{recipient} sent no document {message.response_for.document_id}",
+            f"{recipient} không gửi văn bản {message.response_for.document_id}",
+        )
+    recipients = json.loads(document.metadata_json).get("recipients", [])
+    if sender not in recipients:
+        raise _refuse(
+            "not_a_recipient",
+            f"{sender} is not a recipient of {message.response_for.document_id}",
+            f"{sender} không phải nơi nhận của văn bản {message.response_for.document_id}",
+        )
+    if message.received_package_sha256 != document.package_sha256:
+        raise _refuse(
+            "other_package",
+            "the status message does not answer the package that was delivered "
+            "(its SHA-256 differs or is missing)",
+            "thông điệp trạng thái không trả lời đúng gói tin đã gửi "
+            "(mã SHA-256 khác hoặc bị thiếu)",
+        )
+    verdict = await verify_package(
+        body, incoming.trust_policy(svc.settings.data_dir, recipient), name="status.edxml"
+    )
+    if certificates is None or not verdict.signed_by_one_of(certificates):
+        raise _refuse(
+            "status_signature",
+            f"the status message is not validly signed by {sender} ({verdict.indication.name})",
+            f"thông điệp trạng thái không được {sender} ký số hợp lệ",
+        )
+    blob = await svc.blobs.put_bytes(body)
+    now = datetime.now(UTC)
+    async with svc.transaction() as session:
+        try:
+            async with session.begin_nested():
+                session.add(
+                    DocumentStatus(
+                        document_id=document.id,
+                        agency_id=principal.agency_id,
+                        recipient_organ_id=sender,
+                        status_code=message.status_code.value,
+                        description=message.description[:1000],
+                        stated_at=message.timestamp.astimezone(UTC),
+                        received_at=now,
+                        message_sha256=blob.sha256,
+                        signed=True,
+                    )
+                )
+                await session.flush()
+        except IntegrityError:  # the same message again: recorded once
+            return Accepted(kind="status", state="recorded", status_code=message.status_code.value)
+        await audit.record(
+            session,
+            actor=principal.actor,
+            action="document.status",
+            agency=principal.organ_id,
+            document=f"document:{document.public_id}",
+            details={
+                "recipient": sender,
+                "status": message.status_code.value,
+                "message": blob.sha256,
+            },
+        )
+    return Accepted(kind="status", state="recorded", status_code=message.status_code.value)

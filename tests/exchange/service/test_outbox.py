@@ -1,0 +1,158 @@
+"""The outbox and its claims: a message is enqueued once, claimed by one worker at a time
+(on PostgreSQL with SKIP LOCKED), a lease that outlives its worker expires, failures back off
+and end; signed node requests are checked for date, key, algorithm and body."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from exchange import accounts, directory, nodeauth, outbox
+from exchange.db import OutboxMessage
+from exchange.errors import NodeRefused
+from exchange.outbox import DeliveryPolicy
+from exchange.service import Services
+from signing.dev.pki import DevPki
+from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, OPERATOR, REMOTE
+from tests.exchange.service.test_incoming import key
+
+pytestmark = pytest.mark.db
+POLICY = DeliveryPolicy(batch=50, lease=60, first_delay=1, max_attempts=3)
+
+
+async def _agency_id(svc: Services) -> int:
+    async with svc.transaction() as session:
+        return (await accounts.operator(session, AGENCY_A, OPERATOR)).agency_id
+
+
+async def _fill(svc: Services, count: int, to: str = AGENCY_B) -> int:
+    agency_id = await _agency_id(svc)
+    async with svc.transaction() as session:
+        for i in range(count):
+            blob = await svc.blobs.put_bytes(f"message {i}".encode())
+            for _ in range(2):  # the same message twice: one row
+                await outbox.enqueue(
+                    session,
+                    agency_id=agency_id,
+                    to_organ_id=to,
+                    kind="status",
+                    payload_sha256=blob.sha256,
+                    payload_size=blob.size,
+                )
+    return agency_id
+
+
+async def test_enqueued_once_and_routed(services: Services) -> None:
+    await _fill(services, 3)
+    async with services.transaction() as session:
+        await directory.save(
+            session,
+            [directory.AgencySpec(organ_id="000.00.77.H77", name="Chưa có địa chỉ")],
+            actor=OPERATOR,
+        )
+    await _fill(services, 1, to="000.00.77.H77")
+    async with services.transaction() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [(r.route, r.state) for r in rows] == [("local", "pending")] * 3 + [("http", "failed")]
+    assert rows[-1].last_error is not None and "no way to reach" in rows[-1].last_error
+
+
+async def test_concurrent_claimers_never_share_a_message(services: Services) -> None:
+    await _fill(services, 40)
+    small = DeliveryPolicy(batch=7, lease=60)
+
+    async def claimer() -> list[int]:
+        got: list[int] = []
+        while True:
+            async with services.transaction() as session:
+                items = await outbox.claim(session, policy=small)
+            if not items:
+                return got
+            got.extend(i.id for i in items)
+
+    results = await asyncio.gather(*(claimer() for _ in range(4)))
+    claimed = [i for r in results for i in r]
+    assert len(claimed) == len(set(claimed)) == 40
+
+
+async def test_an_expired_lease_is_claimed_again_and_failures_back_off(
+    services: Services,
+) -> None:
+    await _fill(services, 1)
+    now = datetime.now(UTC)
+    async with services.transaction() as session:
+        [first] = await outbox.claim(session, policy=POLICY, now=now)
+    async with services.transaction() as session:
+        assert await outbox.claim(session, policy=POLICY, now=now + timedelta(seconds=30)) == []
+    later = now + timedelta(seconds=61)  # the first worker died: its lease ran out
+    async with services.transaction() as session:
+        [again] = await outbox.claim(session, policy=POLICY, now=later)
+    assert again.id == first.id and again.token != first.token
+    async with services.transaction() as session:  # the dead worker's late answer is ignored
+        await outbox.delivered(session, first)
+        row = await session.get(OutboxMessage, first.id)
+        assert row is not None and row.state == "pending"
+    states = []
+    item = again
+    for attempt in range(3):
+        async with services.transaction() as session:
+            states.append(
+                await outbox.failed(session, item, "HTTP 503", retry=True, policy=POLICY, now=later)
+            )
+            row = await session.get(OutboxMessage, item.id)
+            assert row is not None
+            delay = (row.next_attempt_at - later).total_seconds()
+            assert 2**attempt <= delay <= 2**attempt * 1.25 + 0.01
+            due = row.next_attempt_at
+        if states[-1] == "failed":
+            break
+        async with services.transaction() as session:
+            [item] = await outbox.claim(session, policy=POLICY, now=due)
+    assert states == ["pending", "pending", "failed"]
+
+
+async def test_signed_requests_are_checked(pki: DevPki) -> None:
+    ours = key(pki, "agency")
+    body = b"<edXMLEnvelope/>"
+    certificate = ours.certificate.dump()
+    now = datetime.now(UTC)
+    headers = await nodeauth.sign_request(ours, sender=REMOTE, recipient=AGENCY_A, body=body)
+    assert nodeauth.verify_request(headers, body, {certificate}) == (
+        REMOTE,
+        AGENCY_A,
+        headers[nodeauth.NONCE],
+    )
+
+    def reason(h: dict[str, str], b: bytes = body, certs: set[bytes] | None = None) -> str:
+        with pytest.raises(NodeRefused) as raised:
+            nodeauth.verify_request(h, b, {certificate} if certs is None else certs, now=now)
+        return raised.value.details["reason"]
+
+    assert reason(headers, b"<other/>") == "bad_signature"
+    assert reason({**headers, nodeauth.TO: AGENCY_B}) == "bad_signature"
+    assert reason({**headers, nodeauth.ALGORITHM: "rsa-pss-sha256"}) == "bad_signature"
+    assert reason(headers, certs={key(pki, "agency-ec").certificate.dump()}) == "wrong_agency"
+    old = await nodeauth.sign_request(
+        ours, sender=REMOTE, recipient=AGENCY_A, body=body, now=now - timedelta(minutes=6)
+    )
+    assert reason(old) == "stale"
+    assert reason({k: v for k, v in headers.items() if k != nodeauth.SIGNATURE}) == "unsigned"
+    with pytest.raises(NodeRefused) as raised:
+        nodeauth.verify_request(headers, body, None)
+    assert raised.value.details["reason"] == "sender_unknown"
+    assert hashlib.sha256(certificate).hexdigest() == headers[nodeauth.CERTIFICATE]
+
+
+async def test_a_nonce_is_accepted_once(services: Services) -> None:
+    async with services.transaction() as session:
+        await nodeauth.remember_nonce(session, REMOTE, "n1")
+    with pytest.raises(NodeRefused) as raised:
+        async with services.transaction() as session:
+            await nodeauth.remember_nonce(session, REMOTE, "n1")
+    assert raised.value.details["reason"] == "replayed"
+    async with services.transaction() as session:  # another sender's same nonce is another
+        await nodeauth.remember_nonce(session, AGENCY_B, "n1")
