@@ -248,9 +248,13 @@ async def finish_pdf(state_path: Path, signature_value: bytes, output: Path) -> 
     timestamper = HttpTimestamper(state["tsa_urls"]) if level.needs_timestamp else None
     signer_name = str(state["signer"])
     with translate_errors(signer_name):
-        signed_cms: cms.ContentInfo = await ext.async_sign_prescribed_attributes(
-            digest_algorithm, signed_attrs=cms.CMSAttributes.load(tbs), timestamper=timestamper
-        )
+        try:
+            signed_cms: cms.ContentInfo = await ext.async_sign_prescribed_attributes(
+                digest_algorithm, signed_attrs=cms.CMSAttributes.load(tbs), timestamper=timestamper
+            )
+        finally:
+            if timestamper is not None:
+                await timestamper.aclose()
         with atomic_output(output) as out:
             out.write(_unb64(pdf_state["document"], "document"))
             prepared.fill_with_cms(out, signed_cms)

@@ -155,7 +155,11 @@ class PadesSignedAttributes(SignedAttributeProviderSpec):
 
 
 class PadesSigner:
-    """Signs PDFs with one key and one spec; reuse it for a batch."""
+    """Signs PDFs with one key and one spec; reuse it for a batch.
+
+    The timestamp authority's connections it opens (when it makes its own timestamper) are
+    closed at the end of each signature, or, inside ``async with signer:``, at the end of the
+    block: the signatures of the block then share them."""
 
     def __init__(
         self,
@@ -183,8 +187,26 @@ class PadesSigner:
             if spec.level.needs_timestamp
             else None
         )
+        # a timestamper made here is closed here: after each signature, or after the batch
+        # when the signer is used as ``async with`` (its TSA connections then serve them all)
+        self._own_timestamper = (
+            self._timestamper if timestamper is None and self._timestamper is not None else None
+        )
+        self._users = 0
         self._reserved = _reserve(key, spec.level)
         self._signer_name = _common_name(key.certificate)
+
+    async def __aenter__(self) -> PadesSigner:
+        self._users += 1
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._release()
+
+    async def _release(self) -> None:
+        self._users -= 1
+        if self._users == 0 and self._own_timestamper is not None:
+            await self._own_timestamper.aclose()
 
     @property
     def digest_algorithm(self) -> str:
@@ -224,7 +246,9 @@ class PadesSigner:
             signer_name=self._signer_name,
             signing_time=now,
         )
+        self._users += 1
         async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(self._release)
             fetchers = None
             if spec.level.needs_validation_data:
                 fetchers = await stack.enter_async_context(
@@ -519,14 +543,15 @@ async def sign_pdf_files(
     An output that cannot be written (:class:`~validation.OutputNotWritable`: a missing or
     read-only directory, a full disk) stops the batch: the next outputs would fail alike."""
     results: list[SignedPdf | SigningError] = []
-    for source, output in jobs:
-        try:
-            outcome: SignedPdf | SigningError = await signer.sign_file(source, output)
-        except SigningError as exc:
-            outcome = exc
-        results.append(outcome)
-        if progress is not None:
-            progress(source, outcome)
+    async with signer:  # one set of TSA connections for the batch
+        for source, output in jobs:
+            try:
+                outcome: SignedPdf | SigningError = await signer.sign_file(source, output)
+            except SigningError as exc:
+                outcome = exc
+            results.append(outcome)
+            if progress is not None:
+                progress(source, outcome)
     return results
 
 

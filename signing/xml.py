@@ -200,6 +200,9 @@ async def sign_xml(
                 f"the timestamp authority sent an unusable reply: {exc}",
                 "máy chủ cấp dấu thời gian trả lời không dùng được",
             ) from exc
+        finally:
+            if timestamper is None and isinstance(stamper, HttpTimestamper):
+                await stamper.aclose()  # made here, closed here
         _add_signature_timestamp(signature, token)
     return await asyncio.to_thread(
         etree.tostring, root.getroottree(), xml_declaration=True, encoding="UTF-8"
