@@ -19,7 +19,8 @@ an address that has not failed is accepted until the name's own ceiling is reach
 ceiling still bounds a guess spread over many addresses (by default 100 per 15 minutes). Once
 it is reached, only an address the user logged in from before (within ``trusted_for``) still
 gets in. A refused attempt is not counted, so hammering from one refused address does not use
-up the name's ceiling.
+up the name's ceiling. Each login, failed or not, deletes a bounded batch of expired counters
+(and remembered addresses older than ``trusted_for``), so the table holds only live ones.
 
 Machine tokens belong to the agency, not to the administrator who issued them: disabling that
 administrator ends their own sessions but leaves the agency's machine tokens working (an
@@ -41,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -447,18 +448,50 @@ class Session:
 
 
 async def _locked_counter(session: AsyncSession, key: str, now: datetime) -> LoginThrottle:
-    # create the counter if it is new, without failing when a parallel attempt does too
+    # create the counter if it is new, without failing when a parallel attempt does too;
+    # again if a parallel prune deleted it (expired) between the insert and the lock
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(LoginThrottle)
-        .values(key=key, failures=0, window_start=now)
-        .on_conflict_do_nothing(index_elements=["key"])
+    for _ in range(3):
+        await session.execute(
+            insert(LoginThrottle)
+            .values(key=key, failures=0, window_start=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        if row is not None:
+            return row
+    raise RuntimeError("login counter vanished")  # pragma: no cover - inserted just above
+
+
+PRUNE_BATCH = 200
+"""Expired login counters deleted at most per login (a login adds at most four rows)."""
+
+
+async def _prune_expired(session: AsyncSession, policy: LoginPolicy, now: datetime) -> None:
+    """Delete up to :data:`PRUNE_BATCH` counters whose window is over, and remembered
+    addresses older than ``trusted_for``. A missing counter counts as an expired one does
+    (the next attempt starts it again at zero), so throttling is unchanged. Rows a parallel
+    login holds are skipped, so this waits on no lock (run it last in its transaction)."""
+    trusted = LoginThrottle.key.startswith(_TRUSTED, autoescape=True)
+    expired = or_(
+        and_(~trusted, LoginThrottle.window_start <= now - policy.window),
+        and_(trusted, LoginThrottle.window_start <= now - policy.trusted_for),
     )
-    row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-    if row is None:  # pragma: no cover - inserted just above
-        raise RuntimeError("login counter vanished")
-    return row
+    keys = (
+        select(LoginThrottle.key)
+        .where(expired)
+        .limit(PRUNE_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    await session.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.key.in_(keys))
+        .execution_options(synchronize_session=False)
+    )
+
+
+_TRUSTED = "ok:"  # the key prefix of remembered addresses (kept ``trusted_for``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,7 +507,7 @@ def _keys(name: str, origin: str) -> _Keys:
         pair=f"pair:{name}|{origin}",
         address=f"addr:{origin}",
         name=f"user:{name}",
-        trusted=f"ok:{name}|{origin}",
+        trusted=f"{_TRUSTED}{name}|{origin}",
     )
 
 
@@ -578,6 +611,7 @@ async def login(
                 organ_id=agency.organ_id,
                 roles=tuple(sorted(user.roles.split())),
             )
+        await _prune_expired(session, policy, now)
     if result is None:
         raise unauthenticated()
     return result

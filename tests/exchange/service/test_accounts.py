@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import statistics
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select, text
 
-from exchange.accounts import Role
+from exchange.accounts import PRUNE_BATCH, Role
 from exchange.db import ApiToken, User
+from exchange.db.models import LoginThrottle
 from exchange.service import Services
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, PASSWORD, Seed, bearer
 
@@ -257,3 +259,56 @@ async def test_a_machine_token_outlives_the_admin_who_issued_it(
     assert (await client.get("/api/v1/me", headers=bearer(admin))).status_code == 401
     me = await client.get("/api/v1/me", headers=bearer(machine))
     assert me.status_code == 200 and me.json()["actor"] == "token:dms"
+
+
+async def test_logins_prune_expired_counters_and_keep_live_ones(
+    client: httpx.AsyncClient, services: Services, app: object
+) -> None:
+    policy = services.login_policy
+    now = datetime.now(UTC)
+    expired = now - policy.window - timedelta(minutes=1)
+    live = now - policy.window + timedelta(minutes=5)
+    limit = policy.max_failures
+    rows = {
+        # counters: gone once their window is over, kept within it
+        "pair:old|192.0.2.1": (limit, expired),
+        "addr:192.0.2.1": (limit, expired),
+        "user:old": (3, expired),
+        "pair:busy|192.0.2.2": (limit, live),
+        "addr:192.0.2.2": (2, live),
+        # remembered addresses: kept for trusted_for, not just the window
+        "ok:old|192.0.2.3": (0, expired),
+        "ok:gone|192.0.2.4": (0, now - policy.trusted_for - timedelta(minutes=1)),
+    }
+    async with services.transaction() as session:
+        session.add_all(
+            LoginThrottle(key=k, failures=f, window_start=w) for k, (f, w) in rows.items()
+        )
+
+    async def keys() -> set[str]:
+        async with services.transaction() as session:
+            return set(await session.scalars(select(LoginThrottle.key)))
+
+    assert (await login(client, "ghost", "wrong password")).status_code == 401  # a failure
+    left = await keys()
+    assert not left & {"pair:old|192.0.2.1", "addr:192.0.2.1", "user:old", "ok:gone|192.0.2.4"}
+    assert {"pair:busy|192.0.2.2", "addr:192.0.2.2", "ok:old|192.0.2.3"} <= left
+    # the live counter still throttles: its address is refused
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.2", 1))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as other:
+        assert (await login(other, "busy", PASSWORD)).status_code == 429
+
+    # a success prunes too, a bounded batch at a time
+    async with services.transaction() as session:
+        session.add_all(
+            LoginThrottle(key=f"addr:198.51.100.{i}", failures=1, window_start=expired)
+            for i in range(PRUNE_BATCH + 5)
+        )
+    assert (await login(client, "a-clerk", PASSWORD)).status_code == 200
+    stale = {k for k in await keys() if k.startswith("addr:198.51.100.")}
+    assert len(stale) == 5
+    assert (await login(client, "a-clerk", PASSWORD)).status_code == 200
+    assert not {k for k in await keys() if k.startswith("addr:198.51.100.")}
+    assert {"pair:busy|192.0.2.2", "addr:192.0.2.2", "ok:old|192.0.2.3"} <= await keys()
+    async with services.transaction() as session:
+        await session.execute(text("DELETE FROM login_throttle"))
