@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import tempfile
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from exchange import audit, directory, files, registers
 from exchange.accounts import Principal, Role
@@ -856,13 +857,54 @@ async def issue(
     and the attachments' seal text before anything is committed; the document becomes
     ``issued`` in the same commit. A failure anywhere (the timestamp authority, the token,
     the process killed) rolls the number back: no hole in the register, no half-issued
-    document. Issues of one register therefore take turns.
+    document. Issues of one register therefore take turns; in this process they wait for
+    their turn before taking a database connection (:func:`_turn_of`).
     """
     if not tsa_urls:
         raise SigningFailed(
             "The agency signature is made at B-LT, which needs a timestamp authority.",
             "Chữ ký số của cơ quan ở mức B-LT cần máy chủ cấp dấu thời gian.",
         )
+    async with services.transaction(read_only=True) as session:
+        row = await _row(session, principal, document_id)
+        register_code = str(json.loads(row.metadata_json)["register"])
+    async with _turn_of(services, principal.agency_id, register_code):
+        return await _issue(services, principal, document_id, seal, tsa_urls, now)
+
+
+_turns: weakref.WeakKeyDictionary[AsyncEngine, dict[tuple[int, str], asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per engine (one database), per (agency, register): the lock an issue takes its turn on."""
+
+
+def _turn_of(services: Services, agency_id: int, register_code: str) -> asyncio.Lock:
+    """The in-process turn of one register's issues.
+
+    An issue keeps the register row locked (``SELECT … FOR UPDATE``; on SQLite the database
+    lock) while it seals, for seconds, so that a failure leaves no hole. Without this turn,
+    every waiting issue would hold a pooled connection while it waits on that row lock: a
+    burst of issues (200 at once) empties the pool, and the waiters and every other request
+    of the node then fail with a pool timeout instead of being served. Waiting here holds no
+    connection: one issue per register and process uses one, the rest of the pool stays free.
+    The row lock still decides between processes (several workers or nodes on one
+    database); the number is still taken inside the sealing transaction, so a failed issue
+    still rolls its number back and no two issues get one number. (The register is read from
+    the signed document's metadata, which no longer changes; were it to, the row lock would
+    still keep the numbers right, only the turn would be another register's.)
+    """
+    locks = _turns.setdefault(services.engine, {})
+    return locks.setdefault((agency_id, register_code), asyncio.Lock())
+
+
+async def _issue(
+    services: Services,
+    principal: Principal,
+    document_id: str,
+    seal: Seal,
+    tsa_urls: tuple[str, ...],
+    now: datetime | None,
+) -> DocumentView:
     async with services.transaction() as session:
         row = await session.scalar(
             select(Document)
