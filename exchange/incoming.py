@@ -13,10 +13,16 @@ is either registered with an arrival number or rejected with a reason.
    for the sending agency; every signed file it carries is validated by the validation room
    (concurrently; the validator runs its CPU work in threads), under the receiving agency's
    policy;
-5. the reports (JSON), their evidence, the files and the status messages are written to the
-   blob store, then, in one transaction, the record, an arrival number from the agency's
-   incoming register (Art. 22(2): :func:`exchange.registers.allocate`, which holds the
-   register's lock, so concurrent arrivals never share or skip a number) and the audit lines.
+5. in one transaction, the record, an arrival number from the agency's incoming register
+   (Art. 22(2): :func:`exchange.registers.allocate`, which holds the register's lock, so
+   concurrent arrivals never share or skip a number) and the audit lines; the package, the
+   reports (JSON), their evidence, the files and the status messages are written to the blob
+   store concurrently (while the transaction looks for the package and takes the number),
+   each complete and fsynced before the row that names it is added.
+
+What the database knows before judging (the same bytes seen before, the receiving agency, the
+sender's certificates, its DocumentId claimed already) is asked in one reading transaction,
+while the package is parsed.
 
 A package is rejected (Art. 21(2)) when the sender is not in the directory, the package
 signature does not pass, its certificate is not one of the sender's, a signed file does not
@@ -32,12 +38,12 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pyhanko.sign.ades.report import AdESStatus
 from sqlalchemy import or_, select
@@ -45,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange import audit, registers
 from exchange.accounts import Principal
-from exchange.blobs import CHUNK, BlobStore
+from exchange.blobs import CHUNK, BlobRef, BlobStore
 from exchange.db.incoming_models import IncomingAttachment, IncomingDocument, IncomingStatus
 from exchange.db.models import Agency, AgencyCertificate, Register, RegisterEntry
 from exchange.directory import check_organ_id
@@ -262,27 +268,39 @@ async def receive(
     # read (bounded) and parsed before anything is stored: a refused upload leaves nothing
     data = await _collect(package, receiving.limits.max_package_bytes)
     package_sha256 = hashlib.sha256(data).hexdigest()
-    async with svc.transaction() as session:
-        known = await _known(session, principal, sha256=package_sha256)
-        if known is not None:
-            return await _repeat(session, principal, known)
-        earlier = await _rejected_before(session, principal, package_sha256)
+    # parsed in a thread while the database says what it knows of these bytes; one reading
+    # transaction asks everything the judgment needs (it waits for no writer)
+    parsing = asyncio.ensure_future(asyncio.to_thread(_read, data, receiving.limits, principal))
     try:
-        parsed = await asyncio.to_thread(parse_package, data, limits=receiving.limits)
-        edoc = _addressed(parsed, principal)
-    except EdxmlError as exc:
+        async with svc.transaction(read_only=True) as session:
+            seen = await _seen(session, principal, package_sha256)
+            receiver = await _agency(session, principal)
+            try:
+                parsed, edoc = await parsing
+            except EdxmlError as exc:
+                refused: EdxmlError | None = exc
+            else:
+                refused = None
+                sender_certificates = await _sender_certificates(session, edoc.from_.organ_id)
+                # by DocumentId, used only once the package proves to be the sender's own
+                claimed = await _known(
+                    session, principal, sender=edoc.from_.organ_id, document_id=edoc.document_id
+                )
+    finally:
+        parsing.cancel()  # done already, unless the database failed first
+    if seen is not None and seen.registered_sha256 is not None:
+        return await _answer_again(svc, principal, seen)
+    earlier = seen if seen is not None and seen.state == "rejected" else None
+    if refused is not None:
         async with svc.transaction() as session:
             await audit.record(
                 session,
                 actor=principal.actor,
                 action="incoming.refuse",
                 agency=principal.organ_id,
-                details={"package": package_sha256, "code": exc.code, "error": exc.en},
+                details={"package": package_sha256, "code": refused.code, "error": refused.en},
             )
-        raise
-    async with svc.transaction(read_only=True) as session:
-        receiver = await _agency(session, principal)
-        sender_certificates, owners = await _directory(session, edoc.from_.organ_id)
+        raise refused
 
     judged = await _judge(data, edoc, receiving.policy)
     # only a package the sender really signed may claim its DocumentId: a forgery naming it
@@ -291,51 +309,66 @@ async def receive(
         sender_certificates
     )
     document_id = edoc.document_id if authentic else None
-    if document_id is not None:
-        async with svc.transaction() as session:
-            known = await _known(
-                session, principal, sender=edoc.from_.organ_id, document_id=document_id
-            )
-            if known is not None:
-                return await _repeat(session, principal, known)
-    owner_of_signer = (
-        None
-        if judged.package.signer_certificate is None
-        else owners.get(hashlib.sha256(judged.package.signer_certificate).hexdigest())
-    )
+    if document_id is not None and claimed is not None:
+        return await _answer_again(svc, principal, claimed)
+    signer = judged.package.signer_certificate
+    owner_of_signer = None
+    if sender_certificates is not None and judged.package.passed and not authentic and signer:
+        # signed by someone the directory does not list for the sender: by whom, if anyone
+        async with svc.transaction(read_only=True) as session:
+            owner_of_signer = await _owner(session, hashlib.sha256(signer).hexdigest())
     reason = _decide(edoc, judged, sender_certificates, owner_of_signer)
     if earlier is not None and reason is not None and reason.code == earlier.reason_code:
         # the same bytes, judged again (an outage may have made the first answer
         # indeterminate) and refused for the same reason: the first answer stands
-        async with svc.transaction() as session:
-            return await _repeat(session, principal, earlier)
+        return await _answer_again(svc, principal, earlier)
 
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    ref = await svc.blobs.put_bytes(data)
-    report_ref = await svc.blobs.put_bytes(_report_bytes(judged))
-    evidence_ref = await svc.blobs.put_bytes(_evidence_bytes(judged))
-    file_refs = [await svc.blobs.put_bytes(a.data) for a in edoc.attachments]
     us = Organ(organ_id=receiver.organ_id, organ_name=receiver.name)
-    arrived = await _status(
-        svc.blobs, parsed, us, StatusCode.DELIVERED, _ARRIVED, receiving, moment
-    )
-    rejected = None
-    if reason is not None:
-        rejected = await _status(
-            svc.blobs, parsed, us, StatusCode.REJECTED, reason.vi, receiving, moment
+
+    async def write_blobs() -> tuple[list[BlobRef], list[_Stored]]:
+        refs, stored = await asyncio.gather(
+            asyncio.gather(
+                svc.blobs.put_bytes(data),
+                svc.blobs.put_bytes(_report_bytes(judged)),
+                svc.blobs.put_bytes(_evidence_bytes(judged)),
+                *(svc.blobs.put_bytes(a.data) for a in edoc.attachments),
+            ),
+            asyncio.gather(
+                _status(svc.blobs, parsed, us, StatusCode.DELIVERED, _ARRIVED, receiving, moment),
+                *(
+                    [
+                        _status(
+                            svc.blobs, parsed, us, StatusCode.REJECTED, reason.vi, receiving, moment
+                        )
+                    ]
+                    if reason is not None
+                    else []
+                ),
+            ),
         )
+        return refs, stored
 
     try:
         async with svc.transaction() as session:
-            known = await _known(
-                session,
-                principal,
-                sha256=ref.sha256,
-                sender=edoc.from_.organ_id,
-                document_id=document_id,
+            # the blobs depend neither on one another nor on the database: written at once
+            # (their fsyncs overlap) while the transaction looks for the package and takes
+            # its number; every one is durable before a row naming it is added
+            (refs, statuses), (known, number) = await _both(
+                write_blobs(),
+                _prepare(
+                    session,
+                    principal,
+                    sha256=package_sha256,
+                    sender=edoc.from_.organ_id,
+                    document_id=document_id,
+                    subject=edoc.subject if reason is None else None,
+                    moment=moment,
+                ),
             )
             if known is not None:  # the same package, registered meanwhile by another request
                 return await _repeat(session, principal, known)
+            ref, report_ref, evidence_ref, *file_refs = refs
             row = IncomingDocument(
                 agency_id=principal.agency_id,
                 package_sha256=ref.sha256,
@@ -353,7 +386,7 @@ async def receive(
                 reason_code=reason.code if reason else None,
                 reason_en=reason.en if reason else None,
                 reason_vi=reason.vi if reason else None,
-                package_indication=_indication(judged.package.report),
+                package_indication=judged.package_summary.indication,
                 indication=judged.indication,
                 sub_indication=judged.sub_indication,
                 legal_valid=judged.legal_valid,
@@ -362,19 +395,14 @@ async def receive(
                 received_at=moment,
                 received_by=principal.actor.name,
             )
-            statuses = [arrived]
-            if reason is None:
-                number = await registers.allocate(
-                    session,
-                    principal,
-                    register=await _incoming_register(session, principal),
-                    subject=edoc.subject,
-                    now=moment,
-                )
+            if number is not None:
                 row.arrival_year, row.arrival_number = number.year, number.number
-                row.register_entry_id = await _entry_id(session, principal, number)
-                statuses.append(
-                    await _status(
+                row.register_entry_id = number.entry_id
+                session.add(row)
+                # its status message names the number: written while the row is inserted,
+                # durable before the commit
+                registered, _ = await _both(
+                    _status(
                         svc.blobs,
                         parsed,
                         us,
@@ -382,39 +410,41 @@ async def receive(
                         f"Đã vào sổ văn bản đến, số đến {number.number}/{number.year}",
                         receiving,
                         moment,
-                    )
+                    ),
+                    session.flush(),
                 )
-            elif rejected is not None:
-                statuses.append(rejected)
-            session.add(row)
-            await session.flush()
-            for ordinal, (attachment, blob, report) in enumerate(
-                zip(edoc.attachments, file_refs, judged.documents, strict=True), start=1
-            ):
-                session.add(
-                    IncomingAttachment(
-                        incoming_id=row.id,
-                        ordinal=ordinal,
-                        name=attachment.name,
-                        media_type=attachment.content_type[:100],
-                        sha256=blob.sha256,
-                        size=blob.size,
-                        indication=None if report is None else _indication(report),
-                        sub_indication=None if report is None else _sub_indication(report),
-                        legal_valid=None if report is None else report.legal.valid,
-                    )
+                statuses.append(registered)
+            else:
+                session.add(row)
+                await session.flush()
+            files = [
+                IncomingAttachment(
+                    incoming_id=row.id,
+                    ordinal=ordinal,
+                    name=attachment.name,
+                    media_type=attachment.content_type[:100],
+                    sha256=blob.sha256,
+                    size=blob.size,
+                    indication=None if summary is None else summary.indication,
+                    sub_indication=None if summary is None else summary.sub_indication,
+                    legal_valid=None if summary is None else summary.legal_valid,
                 )
-            for status in statuses:
-                session.add(
-                    IncomingStatus(
-                        incoming_id=row.id,
-                        status_code=status.status_code,
-                        description=status.description,
-                        sha256=status.sha256,
-                        signed=status.signed,
-                        created_at=moment,
-                    )
+                for ordinal, (attachment, blob, summary) in enumerate(
+                    zip(edoc.attachments, file_refs, judged.summaries, strict=True), start=1
                 )
+            ]
+            status_rows = [
+                IncomingStatus(
+                    incoming_id=row.id,
+                    status_code=status.status_code,
+                    description=status.description,
+                    sha256=status.sha256,
+                    signed=status.signed,
+                    created_at=moment,
+                )
+                for status in statuses
+            ]
+            session.add_all([*files, *status_rows])
             await session.flush()
             label = _label(row)
             await audit.record(
@@ -443,7 +473,8 @@ async def receive(
                     "report": report_ref.sha256,
                 },
             )
-            return await _view(session, row, principal.organ_id)
+            # what was just written, not read back
+            return _view_of(row, principal.organ_id, files, status_rows)
     except Conflict:
         # another request inserted the same package between our check and our insert (its
         # unique key stopped us, and our number went back with the rollback): its answer
@@ -451,13 +482,69 @@ async def receive(
             known = await _known(
                 session,
                 principal,
-                sha256=ref.sha256,
+                sha256=package_sha256,
                 sender=edoc.from_.organ_id,
                 document_id=document_id,
             )
             if known is None:
                 raise
             return await _view(session, known, principal.organ_id)
+
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both results, the two awaited concurrently. When one fails the other still runs to its
+    end (nothing is left using the session when the transaction closes), then the failure
+    is raised."""
+    one, two = await asyncio.gather(first, second, return_exceptions=True)
+    if isinstance(one, BaseException):
+        raise one
+    if isinstance(two, BaseException):
+        raise two
+    return one, two
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Arrival:
+    """The arrival number taken for a package, and its entry in the register."""
+
+    year: int
+    number: int
+    entry_id: int | None
+
+
+async def _prepare(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    sha256: str,
+    sender: str,
+    document_id: str | None,
+    subject: str | None,
+    moment: datetime,
+) -> tuple[IncomingDocument | None, _Arrival | None]:
+    """In the registering transaction: the package if it was registered meanwhile, else
+    (when ``subject`` is given: it is to be registered) its arrival number."""
+    known = await _known(session, principal, sha256=sha256, sender=sender, document_id=document_id)
+    if known is not None or subject is None:
+        return known, None
+    number = await registers.allocate(
+        session,
+        principal,
+        register=await _incoming_register(session, principal),
+        subject=subject,
+        now=moment,
+    )
+    entry_id = await _entry_id(session, principal, number)
+    return None, _Arrival(year=number.year, number=number.number, entry_id=entry_id)
+
+
+def _read(data: bytes, limits: Limits, principal: Principal) -> tuple[ParsedPackage, Edoc]:
+    parsed = parse_package(data, limits=limits)
+    return parsed, _addressed(parsed, principal)
 
 
 _ARRIVED = "Văn bản đã đến hệ thống của cơ quan nhận"
@@ -509,21 +596,29 @@ async def _known(
     return found.first()
 
 
-async def _rejected_before(
+async def _seen(
     session: AsyncSession, principal: Principal, sha256: str
 ) -> IncomingDocument | None:
-    """The latest rejection of exactly these bytes, if any."""
+    """What these exact bytes got before: their registration (a package is registered once),
+    else their latest rejection, else None."""
     found = await session.scalars(
         select(IncomingDocument)
         .where(
             IncomingDocument.agency_id == principal.agency_id,
             IncomingDocument.package_sha256 == sha256,
-            IncomingDocument.state == "rejected",
         )
-        .order_by(IncomingDocument.id.desc())
+        .order_by(IncomingDocument.registered_sha256.is_(None), IncomingDocument.id.desc())
         .limit(1)
     )
     return found.first()
+
+
+async def _answer_again(svc: Services, principal: Principal, row: IncomingDocument) -> IncomingView:
+    """The answer ``row`` gave, with its own audit line."""
+    async with svc.transaction() as session:
+        again = await session.get(IncomingDocument, row.id)
+        assert again is not None  # noqa: S101 (incoming documents are never deleted)
+        return await _repeat(session, principal, again)
 
 
 async def _repeat(
@@ -547,26 +642,29 @@ async def _agency(session: AsyncSession, principal: Principal) -> Agency:
     return agency
 
 
-async def _directory(
-    session: AsyncSession, sender: str
-) -> tuple[frozenset[bytes] | None, dict[str, str]]:
-    """The sender's certificates (None: no such agency in the directory), and the agency of
-    every certificate the directory knows, by SHA-256."""
-    agency_id = await session.scalar(select(Agency.id).where(Agency.organ_id == sender))
+async def _sender_certificates(session: AsyncSession, sender: str) -> frozenset[bytes] | None:
+    """The certificates the directory lists for the sender; None: no such agency in it."""
     rows = (
         await session.execute(
-            select(AgencyCertificate.agency_id, AgencyCertificate.sha256, Agency.organ_id).join(
-                Agency, Agency.id == AgencyCertificate.agency_id
-            )
+            select(Agency.id, AgencyCertificate.der)
+            .outerjoin(AgencyCertificate, AgencyCertificate.agency_id == Agency.id)
+            .where(Agency.organ_id == sender)
         )
     ).all()
-    owners = {sha: organ_id for _, sha, organ_id in rows}
-    if agency_id is None:
-        return None, owners
-    ders = await session.scalars(
-        select(AgencyCertificate.der).where(AgencyCertificate.agency_id == agency_id)
+    if not rows:
+        return None
+    return frozenset(der for _, der in rows if der is not None)
+
+
+async def _owner(session: AsyncSession, sha256: str) -> str | None:
+    """The agency the directory lists the certificate under (by its SHA-256), if any."""
+    return await session.scalar(
+        select(Agency.organ_id)
+        .join(AgencyCertificate, AgencyCertificate.agency_id == Agency.id)
+        .where(AgencyCertificate.sha256 == sha256)
+        .order_by(AgencyCertificate.id)
+        .limit(1)
     )
-    return frozenset(ders), owners
 
 
 async def _incoming_register(session: AsyncSession, principal: Principal) -> str:
@@ -603,12 +701,36 @@ async def _entry_id(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _Summary:
+    """What the records keep of one report (read from its JSON form, made once)."""
+
+    json: dict[str, Any]
+    indication: str
+    sub_indication: str | None
+    legal_valid: bool
+
+    @classmethod
+    def of(cls, report: DocumentReport) -> _Summary:
+        body = report_json(report)
+        sub = body["sub_indication"]
+        return cls(
+            json=body,
+            indication=str(body["indication"]),
+            sub_indication=None if sub is None else str(sub),
+            legal_valid=report.legal.valid,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Judged:
     package: PackageVerdict
     documents: tuple[DocumentReport | None, ...]
     """One per attachment; None for a file in no signature format."""
     main: int | None
     """The index of the main document: the first PDF."""
+    package_summary: _Summary
+    summaries: tuple[_Summary | None, ...]
+    """One per attachment, as ``documents``."""
 
     @property
     def judged(self) -> list[DocumentReport]:
@@ -617,12 +739,12 @@ class Judged:
     @property
     def indication(self) -> str | None:
         worst = self._worst()
-        return None if worst is None else _indication(worst)
+        return None if worst is None else worst.indication
 
     @property
     def sub_indication(self) -> str | None:
         worst = self._worst()
-        return None if worst is None else _sub_indication(worst)
+        return None if worst is None else worst.sub_indication
 
     @property
     def legal_valid(self) -> bool | None:
@@ -631,10 +753,14 @@ class Judged:
         report = self.documents[self.main]
         return None if report is None else report.legal.valid
 
-    def _worst(self) -> DocumentReport | None:
+    def _worst(self) -> _Summary | None:
         order = {AdESStatus.FAILED: 0, AdESStatus.INDETERMINATE: 1, AdESStatus.PASSED: 2}
-        reports = self.judged
-        return min(reports, key=lambda r: order[r.indication]) if reports else None
+        judged = [
+            (r, s)
+            for r, s in zip(self.documents, self.summaries, strict=True)
+            if r is not None and s is not None
+        ]
+        return min(judged, key=lambda pair: order[pair[0].indication])[1] if judged else None
 
 
 async def _judge(data: bytes, edoc: Edoc, policy: ValidationPolicy) -> Judged:
@@ -650,24 +776,22 @@ async def _judge(data: bytes, edoc: Edoc, policy: ValidationPolicy) -> Judged:
         kind: DocumentKind = "main" if index == main else "attachment"
         return await validate_bytes(attachment.data, policy, name=attachment.name, kind=kind)
 
-    package, *documents = await asyncio.gather(
+    package, *results = await asyncio.gather(
         verify_package(data, policy), *(one(i) for i in range(len(edoc.attachments)))
     )
     assert isinstance(package, PackageVerdict)  # noqa: S101 (the first awaitable's result)
+    documents = tuple(d for d in results if d is None or isinstance(d, DocumentReport))
     return Judged(
         package=package,
-        documents=tuple(d for d in documents if d is None or isinstance(d, DocumentReport)),
+        documents=documents,
         main=main,
+        package_summary=_Summary.of(package.report),
+        summaries=tuple(None if d is None else _Summary.of(d) for d in documents),
     )
 
 
 def _indication(report: DocumentReport) -> str:
     return str(report_json(report)["indication"])
-
-
-def _sub_indication(report: DocumentReport) -> str | None:
-    value = report_json(report)["sub_indication"]
-    return None if value is None else str(value)
 
 
 def _first(findings: Sequence[Finding]) -> tuple[str, str]:
@@ -781,8 +905,8 @@ def _report_bytes(judged: Judged) -> bytes:
     """The reports of the package signature and of every judged file, as one JSON."""
     body: dict[str, Any] = {
         "schema": SCHEMA,
-        "package": report_json(judged.package.report),
-        "documents": [None if r is None else report_json(r) for r in judged.documents],
+        "package": judged.package_summary.json,
+        "documents": [None if r is None else r.json for r in judged.summaries],
     }
     return json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -853,15 +977,21 @@ async def _status(
 
 async def _view(session: AsyncSession, row: IncomingDocument, organ_id: str) -> IncomingView:
     files = await session.scalars(
-        select(IncomingAttachment)
-        .where(IncomingAttachment.incoming_id == row.id)
-        .order_by(IncomingAttachment.ordinal)
+        select(IncomingAttachment).where(IncomingAttachment.incoming_id == row.id)
     )
     statuses = await session.scalars(
-        select(IncomingStatus)
-        .where(IncomingStatus.incoming_id == row.id)
-        .order_by(IncomingStatus.status_code)
+        select(IncomingStatus).where(IncomingStatus.incoming_id == row.id)
     )
+    return _view_of(row, organ_id, files, statuses)
+
+
+def _view_of(
+    row: IncomingDocument,
+    organ_id: str,
+    files: Iterable[IncomingAttachment],
+    statuses: Iterable[IncomingStatus],
+) -> IncomingView:
+    """The view of ``row`` with its files and status messages (in any order)."""
     return IncomingView(
         id=row.public_id,
         agency=organ_id,
@@ -897,7 +1027,7 @@ async def _view(session: AsyncSession, row: IncomingDocument, organ_id: str) -> 
                 sub_indication=f.sub_indication,
                 legal_valid=f.legal_valid,
             )
-            for f in files
+            for f in sorted(files, key=lambda f: f.ordinal)
         ),
         statuses=tuple(
             StatusView(
@@ -907,7 +1037,7 @@ async def _view(session: AsyncSession, row: IncomingDocument, organ_id: str) -> 
                 signed=s.signed,
                 created_at=s.created_at,
             )
-            for s in statuses
+            for s in sorted(statuses, key=lambda s: s.status_code)
         ),
     )
 
