@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from exchange import audit, directory, files, registers
+from exchange import audit, directory, files, outbox, registers
 from exchange.accounts import Principal, Role
 from exchange.blobs import BlobStore
 from exchange.db.models import (
@@ -965,7 +965,21 @@ async def _issue(
         row.metadata_json = json.dumps(meta, ensure_ascii=False)
         row.state, row.current_sha256 = "issued", blob.sha256
         row.package_sha256 = package_blob.sha256
+        row.edxml_document_id = document_id_for(
+            principal.organ_id, day, Code(number=number.number_text, notation=meta["code_notation"])
+        )
         row.updated_at = datetime.now(UTC)
+        # one delivery per recipient, in the issue's own transaction: issued means on its way
+        for recipient in meta["recipients"]:
+            await outbox.enqueue(
+                session,
+                agency_id=principal.agency_id,
+                to_organ_id=recipient,
+                kind="edoc",
+                payload_sha256=package_blob.sha256,
+                payload_size=package_blob.size,
+                document_id=row.id,
+            )
         await audit.record(
             session,
             actor=principal.actor,
@@ -979,7 +993,9 @@ async def _issue(
             },
         )
         await session.flush()
-        return await _full_view(session, row)
+        issued = await _full_view(session, row)
+    outbox.wake()
+    return issued
 
 
 def _organ(spec: AgencySpec) -> Organ:

@@ -15,6 +15,10 @@ from exchange.db.delivery_models import DocumentStatus, OutboxMessage
 from exchange.db.models import Document
 from exchange.errors import NotFound
 
+# Statuses given in the same second are put in the order the exchange makes them (a status
+# message's time has whole seconds, and messages may arrive in any order).
+_STEP = {"01": 1, "02": 2, "03": 2, "04": 3, "05": 4, "06": 5, "13": 6, "15": 7, "16": 7}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatusEvent:
@@ -84,7 +88,12 @@ async def recipients_of(
     views = []
     for recipient in json.loads(row.metadata_json).get("recipients", []):
         message = deliveries.get(recipient)
-        timeline = tuple(events.get(recipient, ()))
+        timeline = tuple(
+            sorted(
+                events.get(recipient, ()),
+                key=lambda e: (e.stated_at, _STEP.get(e.status_code, 99), e.received_at),
+            )
+        )
         views.append(
             RecipientView(
                 recipient=recipient,

@@ -252,6 +252,54 @@ def show(config_file: Path | None, organ_id: str, document_id: str, output_forma
         click.echo(f"  {pick('package', 'gói tin')} sha256: {view.package_sha256}")
 
 
+@document.command("recipients")
+@config_option
+@agency_option
+@_ID
+@format_option
+@vietnamese(
+    "Theo dõi văn bản đã gửi: với từng nơi nhận, trạng thái chuyển và toàn bộ các trạng thái "
+    "nơi nhận đã báo lại (01 đã đến, 02 từ chối, 03 đã vào sổ, …)."
+)
+def recipients(
+    config_file: Path | None, organ_id: str, document_id: str, output_format: str
+) -> None:
+    """Follow a sent document: per recipient, the delivery and every status it sent back
+    (01 arrived, 02 rejected, 03 registered, …)."""
+    from exchange import tracking
+    from exchange.service import open_services
+
+    node = settings(config_file)
+
+    async def go() -> list[Any]:
+        async with open_services(node) as svc, svc.transaction(read_only=True) as session:
+            principal = await _principal(session, organ_id, None)
+            return await tracking.recipients_of(session, principal, document_id)
+
+    views = run(go)
+    if output_format == "json":
+        click.echo(
+            json.dumps([asdict(v) for v in views], ensure_ascii=False, indent=2, default=str)
+        )
+        return
+    deliveries = {
+        "pending": pick("pending", "đang chờ gửi"),
+        "delivered": pick("delivered", "đã chuyển"),
+        "failed": pick("failed", "không chuyển được"),
+        "none": pick("not sent", "chưa gửi"),
+    }
+    for view in views:
+        line = f"{view.recipient} | {deliveries.get(view.delivery, view.delivery)}"
+        if view.status_code:
+            line += f" | {pick('status', 'trạng thái')} {view.status_code}"
+        click.echo(line)
+        if view.last_error and view.delivery != "delivered":
+            click.echo(f"  {pick('last error', 'lỗi gần nhất')}: {view.last_error}")
+        for event in view.timeline:
+            at = event.stated_at.astimezone(_vietnam()).strftime("%d/%m/%Y %H:%M:%S")
+            click.echo(f"  {at}  {event.status_code}  {event.description}")
+
+
 @document.command("sign")
 @config_option
 @agency_option
@@ -492,6 +540,12 @@ def _show(view: DocumentView, output_format: str) -> None:
         click.echo(json.dumps(_record(view), ensure_ascii=False, indent=2))
     else:
         click.echo(_line(view))
+
+
+def _vietnam() -> Any:
+    from signing import VIETNAM
+
+    return VIETNAM
 
 
 def _line(view: DocumentView) -> str:

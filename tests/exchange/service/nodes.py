@@ -47,6 +47,7 @@ class Node:
     database_url: str | None = None
     proc: subprocess.Popen[bytes] | None = None
     extra_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    sessions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -106,9 +107,14 @@ class Node:
         return httpx.Client(base_url=self.url, timeout=60)
 
     def login(self, client: httpx.Client, username: str) -> dict[str, str]:
-        response = client.post("/api/v1/login", json={"username": username, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['token']}"}
+        """A session of ``username`` (one per user and node)."""
+        if username not in self.sessions:
+            response = client.post(
+                "/api/v1/login", json={"username": username, "password": PASSWORD}
+            )
+            assert response.status_code == 200, response.text
+            self.sessions[username] = {"Authorization": f"Bearer {response.json()['token']}"}
+        return self.sessions[username]
 
 
 def make_nodes(
