@@ -581,12 +581,22 @@ async def login(
             if agency is None or not agency.hosted:
                 raise unauthenticated()
             # a success forgets the failures of this name from this address (the address
-            # and the name keep theirs) and remembers the address as one the user uses
-            row = await session.get(LoginThrottle, keys.pair, with_for_update=True)
-            if row is not None:
-                row.failures = 0
-            trusted = await _locked_counter(session, keys.trusted, now)
-            trusted.window_start = now
+            # and the name keep theirs) and remembers the address as one the user uses; and
+            # this attempt, counted before the password was known, was no failure (an office
+            # whose clerks all log in from one address is not throttled by their logins).
+            # Counters are locked in the one order every login uses (no deadlock).
+            for key in sorted((keys.address, keys.name, keys.pair, keys.trusted)):
+                if key == keys.trusted:
+                    trusted = await _locked_counter(session, key, now)
+                    trusted.window_start = now
+                    continue
+                counter = await session.get(LoginThrottle, key, with_for_update=True)
+                if counter is None:
+                    continue
+                if key == keys.pair:
+                    counter.failures = 0
+                elif counter.failures > 0:
+                    counter.failures -= 1
             expires = now + policy.session_lifetime
             token_row, secret = await _new_token(
                 session,

@@ -222,22 +222,23 @@ async def test_wrong_guesses_from_elsewhere_do_not_lock_the_user_out(
     # the user logs in once from the office
     assert await attempt("192.0.2.10", PASSWORD) == 200
     # many wrong guesses, each from its own address, up to just under the name's ceiling
-    # (every attempt counts on the name, the successful one above too)
-    for i in range(policy.name_ceiling - 2):
+    # (every guess counts on the name; a successful login does not)
+    for i in range(policy.name_ceiling - 1):
         assert await attempt(f"198.18.{i // 200}.{i % 200}", "wrong password") == 401
     # the right password from a new address that has not failed is accepted
     assert await attempt("203.0.113.50", PASSWORD) == 200
+    assert await attempt("198.18.9.9", "wrong password") == 401  # the name at its ceiling
     # at the ceiling, a new address is refused even with the right password ...
     assert await attempt("203.0.113.51", PASSWORD) == 429
     # ... but an address the user logged in from before still gets in
     assert await attempt("192.0.2.10", PASSWORD) == 200
     assert await attempt("203.0.113.50", PASSWORD) == 200
-    # the refused attempt was not counted, the trusted ones were
+    # only the guesses were counted: not the refused attempt, not the logins
     async with services.transaction() as session:
         failures = dict(
             (await session.execute(text("SELECT key, failures FROM login_throttle"))).all()
         )
-    assert failures["user:a-clerk"] == policy.name_ceiling + 2
+    assert failures["user:a-clerk"] == policy.name_ceiling
     assert failures["pair:a-clerk|198.18.0.0"] == 1
     assert "pair:a-clerk|203.0.113.51" not in failures or failures["pair:a-clerk|203.0.113.51"] == 0
 
@@ -312,3 +313,17 @@ async def test_logins_prune_expired_counters_and_keep_live_ones(
     assert {"pair:busy|192.0.2.2", "addr:192.0.2.2", "ok:old|192.0.2.3"} <= await keys()
     async with services.transaction() as session:
         await session.execute(text("DELETE FROM login_throttle"))
+
+
+async def test_successful_logins_from_one_address_are_not_throttled(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    """An office behind one address: its clerks' logins are no failures; the guesses in
+    between still count, and enough of them still throttle."""
+    limit = services.settings.login_max_failures
+    for _ in range(3 * limit):
+        assert (await login(client, "a-clerk", PASSWORD)).status_code == 200
+        assert (await login(client, "b-clerk", PASSWORD)).status_code == 200
+    for i in range(limit):
+        assert (await login(client, f"ghost-{i}", "guess")).status_code == 401
+    assert (await login(client, "a-clerk", PASSWORD)).status_code == 429
