@@ -18,6 +18,7 @@ import re
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -52,6 +53,12 @@ class BlobStore(Protocol):
         ...
 
     async def exists(self, sha256: str) -> bool: ...
+
+    async def delete(self, sha256: str, *, unless_written_after: datetime) -> bool:
+        """Remove a blob no row names any more (a destroyed copy); kept (False) when it was
+        written again after ``unless_written_after``: a writer racing with the deletion
+        is about to name it."""
+        ...
 
 
 def _storage_error(exc: OSError) -> StorageError:
@@ -94,6 +101,8 @@ class FileBlobStore:
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # same content already stored: the temporary copy is not needed
             temp.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(final)  # written again: a deletion racing with this keeps it
             return
         temp.replace(final)
         _fsync_dir(final.parent)
@@ -173,3 +182,22 @@ class FileBlobStore:
 
     async def exists(self, sha256: str) -> bool:
         return await asyncio.to_thread(self.path(sha256).is_file)
+
+    def _delete(self, sha256: str, unless_written_after: datetime) -> bool:
+        path = self.path(sha256)
+        try:
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return False
+        if written > unless_written_after:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            _fsync_dir(path.parent)
+        return True
+
+    async def delete(self, sha256: str, *, unless_written_after: datetime) -> bool:
+        try:
+            return await asyncio.to_thread(self._delete, sha256, unless_written_after)
+        except OSError as exc:
+            raise _storage_error(exc) from exc

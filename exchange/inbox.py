@@ -21,11 +21,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange import accounts, audit, incoming, outbox
+from exchange import accounts, audit, incoming, outbox, recall
 from exchange.accounts import Principal
 from exchange.db.delivery_models import DocumentStatus
 from exchange.db.models import Agency, AgencyCertificate, Document
-from exchange.edxml import EdxmlError, Limits, StatusMessage, parse_package, verify_package
+from exchange.edxml import (
+    EdxmlError,
+    Limits,
+    StatusCode,
+    StatusMessage,
+    parse_package,
+    verify_package,
+)
 from exchange.errors import NodeRefused, NotFound
 from exchange.service import Services
 
@@ -139,6 +146,40 @@ async def accept(
     return Accepted(kind="edoc", state=view.state)
 
 
+async def _verified(svc: Services, sender: str, recipient: str, body: bytes) -> None:
+    """The status message is validly signed by one of ``sender``'s directory certificates."""
+    async with svc.transaction(read_only=True) as session:
+        certificates = await certificates_of(session, sender)
+    verdict = await verify_package(
+        body, incoming.trust_policy(svc.settings.data_dir, recipient), name="status.edxml"
+    )
+    if certificates is None or not verdict.signed_by_one_of(certificates):
+        raise _refuse(
+            "status_signature",
+            f"the status message is not validly signed by {sender} ({verdict.indication.name})",
+            f"thông điệp trạng thái không được {sender} ký số hợp lệ",
+        )
+
+
+async def _recall(
+    svc: Services, sender: str, recipient: str, body: bytes, message: StatusMessage
+) -> Accepted:
+    """A sender asks for its own document back (13)."""
+    if message.response_for.organ_id != sender:
+        raise _refuse(
+            "not_about_theirs",
+            f"{sender} can only recall its own documents, not one of "
+            f"{message.response_for.organ_id}",
+            f"{sender} chỉ lấy lại được văn bản của chính mình, không phải của "
+            f"{message.response_for.organ_id}",
+        )
+    async with svc.transaction(read_only=True) as session:
+        principal = await _hosted(session, recipient, sender)
+    await _verified(svc, sender, recipient, body)
+    answer = await recall.answer_recall(svc, principal, sender, message)
+    return Accepted(kind="status", state="answered", status_code=answer)
+
+
 async def _status(
     svc: Services, sender: str, recipient: str, body: bytes, message: StatusMessage
 ) -> Accepted:
@@ -150,6 +191,8 @@ async def _status(
             f"thông điệp trạng thái ghi cơ quan gửi là {message.from_.organ_id}, "
             f"còn yêu cầu do {sender} gửi",
         )
+    if message.status_code == StatusCode.RECALL:
+        return await _recall(svc, sender, recipient, body, message)
     if message.response_for.organ_id != recipient:
         raise _refuse(
             "not_about_ours",
@@ -160,7 +203,6 @@ async def _status(
         )
     async with svc.transaction(read_only=True) as session:
         principal = await _hosted(session, recipient, sender)
-        certificates = await certificates_of(session, sender)
         document = await session.scalar(
             select(Document).where(
                 Document.agency_id == principal.agency_id,
@@ -188,15 +230,7 @@ async def _status(
             "thông điệp trạng thái không trả lời đúng gói tin đã gửi "
             "(mã SHA-256 khác hoặc bị thiếu)",
         )
-    verdict = await verify_package(
-        body, incoming.trust_policy(svc.settings.data_dir, recipient), name="status.edxml"
-    )
-    if certificates is None or not verdict.signed_by_one_of(certificates):
-        raise _refuse(
-            "status_signature",
-            f"the status message is not validly signed by {sender} ({verdict.indication.name})",
-            f"thông điệp trạng thái không được {sender} ký số hợp lệ",
-        )
+    await _verified(svc, sender, recipient, body)
     blob = await svc.blobs.put_bytes(body)
     now = datetime.now(UTC)
     async with svc.transaction() as session:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from exchange import documents, tracking
+from exchange import documents, recall, tracking
 from exchange.accounts import Role
 from exchange.api.deps import Caller, Svc
 from exchange.blobs import CHUNK
@@ -202,3 +202,18 @@ async def recipients(document_id: str, caller: Caller, svc: Svc) -> list[Recipie
     caller.require(*READERS)
     async with svc.transaction(read_only=True) as session:
         return await tracking.recipients_of(session, caller, document_id)
+
+
+class RecallRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = ""
+
+
+@router.post("/{document_id}/recall")
+async def recall_document(
+    document_id: str, body: RecallRequest, caller: Caller, svc: Svc
+) -> dict[str, list[str]]:
+    """Ask every recipient to give the issued document back (status 13); their answers (15
+    accepted: the copy destroyed; 16 refused: work has started) join the timeline."""
+    asked = await recall.request_recall(svc, caller, document_id, body.reason)
+    return {"asked": asked}

@@ -48,7 +48,7 @@ class IncomingDocument(Base):
             "authentic_document_id",
             name="uq_incoming_documents_authentic_document",
         ),
-        CheckConstraint("state IN ('registered', 'rejected')", name="state"),
+        CheckConstraint("state IN ('registered', 'rejected', 'recalled')", name="state"),
         Index("ix_incoming_documents_agency_received", "agency_id", "received_at"),
     )
 
@@ -90,6 +90,9 @@ class IncomingDocument(Base):
     arrival_number: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     received_by: Mapped[str] = mapped_column(String(200))
+    destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    """When a recall the agency accepted destroyed the copy (the package and the files; the
+    metadata, the report and the statuses stay). Decree 30 Art. 18(4b)."""
 
 
 class IncomingAttachment(Base):

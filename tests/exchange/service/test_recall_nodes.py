@@ -1,0 +1,124 @@
+"""Recall between two real nodes: the sender asks (13); the recipient accepts while it has
+not started work (15: its copy destroyed, the metadata kept) and refuses once it has (16)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
+from tests.exchange.service.nodes import (
+    RECEIVER,
+    Node,
+    incoming_list,
+    issue_document,
+    make_nodes,
+    recipients,
+    status_of,
+    wait_for,
+)
+from tests.plugin import SoftHsmToken
+
+pytestmark = [pytest.mark.db, pytest.mark.hsm, pytest.mark.slow]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def nodes(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    token: SoftHsmToken,
+    pki: DevPki,
+    pki_files: Path,
+    dev_services: DevServices,
+    signature_png: bytes,
+    seal_png: bytes,
+) -> Iterator[tuple[Node, Node]]:
+    admin = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
+    sender, receiver = make_nodes(
+        tmp_path,
+        token=token,
+        pki=pki,
+        pki_files=pki_files,
+        tsa_url=dev_services.tsa_url,
+        signature_png=signature_png,
+        seal_png=seal_png,
+        pg_admin_url=admin,
+    )
+    sender.start()
+    receiver.start()
+    try:
+        yield sender, receiver
+    finally:
+        sender.stop()
+        receiver.stop()
+
+
+def _blob_files(node: Node) -> set[str]:
+    root = node.home / "data" / "blobs"
+    return {
+        p.name for p in root.rglob("*") if p.is_file() and "tmp" not in p.relative_to(root).parts
+    }
+
+
+def test_a_recall_before_work_started_is_accepted_and_destroys_the_copy(
+    nodes: tuple[Node, Node], sample_pdf: bytes
+) -> None:
+    sender, receiver = nodes
+    with sender.client() as a, receiver.client() as b:
+        doc_id = issue_document(sender, a, sample_pdf, RECEIVER, "V/v văn bản sẽ lấy lại")
+        wait_for(lambda: status_of(sender, a, doc_id) == "03", what="03 at the sender")
+        [arrived] = incoming_list(receiver, b)
+        package = arrived["package_sha256"]
+        assert package in _blob_files(receiver)
+
+        asked = a.post(
+            f"/api/v1/documents/{doc_id}/recall",
+            headers=sender.login(a, "vanthu"),
+            json={"reason": "Văn bản ban hành nhầm"},
+        )
+        assert asked.status_code == 200, asked.text
+        assert asked.json() == {"asked": [RECEIVER]}
+        wait_for(lambda: status_of(sender, a, doc_id) == "15", what="15 at the sender")
+        [view] = recipients(sender, a, doc_id)
+        assert [e["status_code"] for e in view["timeline"]] == ["01", "03", "15"]
+
+        [recalled] = incoming_list(receiver, b)
+        assert recalled["state"] == "recalled"  # the metadata kept ...
+        assert recalled["subject"] == "V/v văn bản sẽ lấy lại"
+        assert recalled["arrival_number"] == 1
+        files = {f["sha256"] for f in recalled["files"]}
+        assert not ({package} | files) & _blob_files(receiver)  # ... the copy destroyed
+        # asked again, the answer is the same and nothing changes
+        again = a.post(
+            f"/api/v1/documents/{doc_id}/recall", headers=sender.login(a, "vanthu"), json={}
+        )
+        assert again.status_code == 200
+
+
+def test_a_recall_after_work_started_is_refused(
+    nodes: tuple[Node, Node], sample_pdf: bytes
+) -> None:
+    sender, receiver = nodes
+    with sender.client() as a, receiver.client() as b:
+        doc_id = issue_document(sender, a, sample_pdf, RECEIVER, "V/v văn bản đang xử lý")
+        wait_for(lambda: status_of(sender, a, doc_id) == "03", what="03 at the sender")
+        [arrived] = incoming_list(receiver, b)
+        assigned = b.post(
+            f"/api/v1/incoming/{arrived['id']}/status",
+            headers=receiver.login(b, "vanthu"),
+            json={"status_code": "04", "description": "Giao phòng Tổng hợp xử lý"},
+        )
+        assert assigned.status_code in (200, 201), assigned.text
+        wait_for(lambda: status_of(sender, a, doc_id) == "04", what="04 at the sender")
+        asked = a.post(
+            f"/api/v1/documents/{doc_id}/recall", headers=sender.login(a, "vanthu"), json={}
+        )
+        assert asked.status_code == 200, asked.text
+        wait_for(lambda: status_of(sender, a, doc_id) == "16", what="16 at the sender")
+        [view] = recipients(sender, a, doc_id)
+        assert "04" in view["timeline"][-1]["description"]
+        [kept] = incoming_list(receiver, b)
+        assert kept["state"] == "registered" and kept["package_sha256"] in _blob_files(receiver)
