@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from exchange.accounts import LoginPolicy
@@ -53,7 +54,7 @@ class Services:
                 "This conflicts with a record that exists already.",
                 "Việc này trùng với một bản ghi đã có.",
             ) from exc
-        except OperationalError as exc:
+        except (OperationalError, SQLAlchemyTimeoutError) as exc:  # the pool exhausted too
             raise StorageError(
                 "The database cannot be used right now.",
                 "Hiện không dùng được cơ sở dữ liệu.",
