@@ -194,6 +194,13 @@ def verify_request(
             f"the request is signed with a certificate the directory does not list for {sender}",
             f"yêu cầu được ký bằng chứng thư số không có trong danh bạ của {sender}",
         )
+    certificate = x509.load_der_x509_certificate(der)
+    if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
+        raise _refuse(
+            "certificate_expired",
+            f"the certificate {sender} signed the request with is not valid now",
+            f"chứng thư số {sender} dùng để ký yêu cầu hiện không còn hiệu lực",
+        )
     try:
         value = base64.b64decode(lowered[SIGNATURE.lower()], validate=True)
     except ValueError:

@@ -156,3 +156,15 @@ async def test_a_nonce_is_accepted_once(services: Services) -> None:
     assert raised.value.details["reason"] == "replayed"
     async with services.transaction() as session:  # another sender's same nonce is another
         await nodeauth.remember_nonce(session, AGENCY_B, "n1")
+
+
+async def test_a_request_signed_with_an_expired_certificate_is_refused(pki: DevPki) -> None:
+    ours = key(pki, "agency")
+    body = b"<edXMLEnvelope/>"
+    later = ours.certificate["tbs_certificate"]["validity"]["not_after"].native + timedelta(days=1)
+    headers = await nodeauth.sign_request(
+        ours, sender=REMOTE, recipient=AGENCY_A, body=body, now=later
+    )
+    with pytest.raises(NodeRefused) as raised:
+        nodeauth.verify_request(headers, body, {ours.certificate.dump()}, now=later)
+    assert raised.value.details["reason"] == "certificate_expired"
