@@ -1,4 +1,5 @@
-"""Incoming documents of the caller's agency: receive a package, list, show one, its report."""
+"""Incoming documents of the caller's agency: receive a package, list, show one, its report,
+and answer the sender as the work on it goes (04, 05, 06)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
 
-from exchange import incoming
+from exchange import incoming, progress
 from exchange.accounts import Role
 from exchange.api.deps import Caller, Svc
 from exchange.edxml import Limits
@@ -71,3 +73,24 @@ async def report(incoming_id: str, caller: Caller, svc: Svc) -> StreamingRespons
     async with svc.transaction(read_only=True) as session:
         content = await incoming.open_report(session, svc.blobs, caller, incoming_id)
     return StreamingResponse(content, media_type="application/json")
+
+
+class StatusReport(BaseModel):
+    """A later answer to the sender: 04 (assigned), 05 (in progress) or 06 (done)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status_code: str
+    description: str = ""
+    """What to tell the sender; empty: the status's name."""
+
+
+@router.post("/{incoming_id}/status", response_model=IncomingView)
+async def report_status(
+    incoming_id: str, body: StatusReport, caller: Caller, svc: Svc
+) -> IncomingView:
+    """Tell the sender how the work on a registered incoming document goes: 04 (assigned),
+    05 (in progress), 06 (done), in that order (a step may be skipped, none repeated). The
+    status message is signed with the agency's key and sent back to the sender."""
+    caller.require(*progress.REPORTERS)
+    return await progress.report(svc, caller, incoming_id, body.status_code, body.description)

@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 
 
 @click.group(cls=Group)
-@vietnamese("Văn bản đến: tiếp nhận gói tin edXML, liệt kê.")
+@vietnamese("Văn bản đến: tiếp nhận gói tin edXML, liệt kê, báo trạng thái xử lý cho cơ quan gửi.")
 def incoming() -> None:
-    """Incoming documents: receive an edXML package, list."""
+    """Incoming documents: receive an edXML package, list, tell the sender how the work
+    goes."""
 
 
 @incoming.command("receive")
@@ -192,6 +193,72 @@ def list_incoming(config_file: Path | None, organ_id: str | None, output_format:
         click.echo(pick("no incoming documents", "chưa có văn bản đến"))
     for view in views:
         click.echo(_line(view))
+
+
+@incoming.command("status")
+@config_option
+@agency_option
+@click.argument("incoming_id", metavar="ID")
+@click.argument("code", metavar="CODE", type=click.Choice(["04", "05", "06"]))
+@click.option(
+    "--description",
+    default="",
+    metavar="TEXT",
+    help=Text(
+        "What to tell the sender (at most 1000 characters); default: the status's name.",
+        "Nội dung báo cho cơ quan gửi (tối đa 1000 ký tự); mặc định: tên trạng thái.",
+    ),
+)
+@click.option(
+    "--user",
+    "username",
+    metavar="USERNAME",
+    help=Text(
+        "The agency's user (a clerk or a signer) who reports it (the audit log names them). "
+        "Default: the operator of the node.",
+        "Người dùng của cơ quan (văn thư hoặc lãnh đạo) báo trạng thái (ghi vào nhật ký). "
+        "Mặc định: người vận hành nút.",
+    ),
+)
+@format_option
+@vietnamese(
+    "Báo cho cơ quan gửi tình hình xử lý một văn bản đến đã vào sổ: 04 phân công, "
+    "05 đang xử lý, 06 hoàn thành (chỉ đi tiếp, không lặp lại, không quay lại). Thông điệp "
+    "trạng thái được ký bằng khóa của cơ quan và gửi về cơ quan gửi."
+)
+def status(
+    config_file: Path | None,
+    organ_id: str,
+    incoming_id: str,
+    code: str,
+    description: str,
+    username: str | None,
+    output_format: str,
+) -> None:
+    """Tell the sender how the work on a registered incoming document goes: 04 assigned,
+    05 in progress, 06 done (forward only, never repeated, never back). The status message is
+    signed with the agency's key and sent back to the sender."""
+    from exchange import accounts, documents, progress
+    from exchange.service import open_services
+
+    node = settings(config_file)
+
+    async def go() -> IncomingView:
+        async with open_services(node) as svc:
+            async with svc.transaction(read_only=True) as session:
+                person = await accounts.operator(session, organ_id, operator())
+                if username is not None:
+                    person = await documents.as_user(session, person, username, origin="cli")
+            return await progress.report(svc, person, incoming_id, code, description)
+
+    view = run(go)
+    if output_format == "json":
+        click.echo(json.dumps(_record(view), ensure_ascii=False, indent=2))
+        return
+    click.echo(_line(view))
+    for given in view.statuses:
+        signed = pick("signed", "đã ký") if given.signed else pick("unsigned", "chưa ký")
+        click.echo(f"  {given.status_code} {given.description} ({signed})")
 
 
 # -- output ---------------------------------------------------------------------------------
