@@ -16,7 +16,7 @@ import tempfile
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -691,6 +691,11 @@ async def prepare_personal(
         )
 
 
+SIGNING_REQUEST_LIFETIME = timedelta(days=1)
+"""How long phase one's request stays usable: the signing time it carries, and the
+timestamp it will get, must not drift far apart."""
+
+
 async def _usable_state(
     session: AsyncSession, principal: Principal, row: Document, state_id: str, user_id: int
 ) -> SigningState:
@@ -706,6 +711,11 @@ async def _usable_state(
         raise NotFound("No such signing request.", "Không có yêu cầu ký này.")
     if state.finished_at is not None:
         raise Conflict("This signing request was already used.", "Yêu cầu ký này đã được sử dụng.")
+    if datetime.now(UTC) - state.created_at > SIGNING_REQUEST_LIFETIME:
+        raise Conflict(
+            "This signing request has expired (older than a day): prepare it again.",
+            "Yêu cầu ký này đã hết hạn (quá một ngày): hãy chuẩn bị ký lại.",
+        )
     if row.state != "draft" or row.current_sha256 != state.draft_sha256:
         raise Conflict(
             "The draft changed since the signing request was made: prepare it again.",

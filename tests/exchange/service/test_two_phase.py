@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,11 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.pdf_utils.reader import PdfFileReader
+from sqlalchemy import update
 
 from exchange.accounts import Role
+from exchange.db.models import SigningState
+from exchange.service import Services
 from signing.dev.pki import DevPki, Identity
 from tests.exchange.service.conftest import AGENCY_A, Seed, bearer
 from tests.exchange.service.test_documents import draft
@@ -203,3 +207,22 @@ async def test_who_may_sign_in_two_phases(
     doc = await client.get(f"/api/v1/documents/{doc_id}", headers=signer)
     assert doc.json()["state"] == "draft"
     assert doc.json()["current_sha256"] == created["current_sha256"]
+
+
+async def test_an_expired_signing_request_is_refused(
+    client: httpx.AsyncClient, seeded: Seed, sample_pdf: bytes, pki: DevPki, services: Services
+) -> None:
+    created = await new_draft(client, seeded, sample_pdf)
+    signer = await session_of(client, "a-signer")
+    request = (await prepare(client, created["id"], signer, pki)).json()
+    async with services.transaction() as session:
+        await session.execute(
+            update(SigningState)
+            .where(SigningState.public_id == request["state_id"])
+            .values(created_at=datetime.now(UTC) - timedelta(days=1, minutes=1))
+        )
+    value = external_signature(pki.signers["personal"], request)
+    late = await finish(client, created["id"], signer, request["state_id"], value)
+    assert late.status_code == 409 and "expired" in late.json()["detail"]
+    again = (await client.get(f"/api/v1/documents/{created['id']}", headers=signer)).json()
+    assert again["state"] == "draft"
