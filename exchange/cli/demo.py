@@ -1,4 +1,4 @@
-"""``lienthong demo``: the main job on the embedded default."""
+"""``lienthong demo``: two nodes on one machine, a document sent and registered end to end."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from exchange.cli.i18n import Command, Text, pick, vietnamese
-from exchange.demo import DemoResult, run_demo_sync
-from validation import render_text
-
-PIN_VARIABLE = "LIENTHONG_DEMO_PIN"
+from exchange.demo import PASSWORD, DemoResult, run_demo_sync
 
 
 @click.command(cls=Command)
@@ -24,33 +22,133 @@ PIN_VARIABLE = "LIENTHONG_DEMO_PIN"
     default=lambda: os.environ.get("LIENTHONG_DATA_DIR", "var/demo"),
     show_default="var/demo | $LIENTHONG_DATA_DIR",
     help=Text(
-        "Where the development PKI, tokens and outputs live (reused next time).",
-        "Nơi giữ PKI, token phát triển và các kết quả (dùng lại lần sau).",
+        "Where the development PKI, tokens and the runs' nodes live (reused next time).",
+        "Nơi giữ PKI, token phát triển và dữ liệu các nút của mỗi lần chạy (dùng lại lần sau).",
     ),
 )
-@click.pass_context
-@vietnamese("Chạy thử: ký một công văn mẫu từ đầu đến cuối (chỉ để phát triển).")
-def demo(ctx: click.Context, /, data_dir: Path) -> None:
-    """Sign a sample công văn end to end (development only)."""
+@vietnamese(
+    "Chạy thử: ký một công văn mẫu từ đầu đến cuối (chỉ để phát triển). Hai nút (Sở Tài "
+    "chính, UBND tỉnh) trên máy này: công văn được soạn, ký số cá nhân và ký số cơ quan, gửi, "
+    "nhận, kiểm tra, vào sổ và báo lại trạng thái 03."
+)
+def demo(data_dir: Path) -> None:
+    """Sign a sample công văn end to end (development only). Two nodes (Sở Tài chính, UBND
+    tỉnh) on this machine: the công văn is drafted, signed (personal and agency), sent,
+    received, verified, registered and acknowledged with status 03."""
 
     def say(en: str, vi: str) -> None:
         click.echo(f"• {pick(en, vi)}", err=True)
 
-    lang = ctx.obj["lang"]
     result = run_demo_sync(data_dir, say)
-    click.echo("")
-    click.echo(
-        pick(f"This run's folder: {result.run_dir}", f"Thư mục của lần chạy: {result.run_dir}")
+    for line in report(result, program()):
+        click.echo(line)
+
+
+def _at(value: str) -> str:
+    from datetime import datetime
+
+    from signing import VIETNAM
+
+    return datetime.fromisoformat(value).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def _verdict(incoming: dict[str, Any]) -> str:
+    indication = incoming.get("indication")
+    names = {
+        "TOTAL-PASSED": pick("valid", "hợp lệ"),
+        "TOTAL-FAILED": pick("not valid", "không hợp lệ"),
+        "INDETERMINATE": pick("cannot be determined", "chưa xác định được"),
+    }
+    signatures = (
+        f"{names.get(indication, indication)} ({indication})"
+        if indication
+        else pick("none judged", "không có văn bản được kiểm tra")
     )
-    click.echo(pick(f"Signed document: {result.output}", f"Văn bản đã ký: {result.output}"))
-    click.echo("")
-    click.echo(render_text([result.report], lang))
-    click.echo("")
-    click.echo(
-        pick("Try next (the lines run as printed):", "Thử tiếp (các dòng chạy được như in):")
+    legal = incoming.get("legal_valid")
+    if legal is None:
+        legal_text = pick("not judged", "chưa kiểm tra")
+    elif legal:
+        legal_text = pick("passes (Decree 30/2020 Art. 5)", "đạt (Điều 5 Nghị định 30/2020)")
+    else:
+        legal_text = pick("fails (Decree 30/2020 Art. 5)", "không đạt (Điều 5 Nghị định 30/2020)")
+    return (
+        f"{pick('signatures', 'chữ ký số')}: {signatures}; "
+        f"{pick('legal check', 'giá trị pháp lý')}: {legal_text}"
     )
-    for command in try_next(result, program()):
-        click.echo(f"  {command}")
+
+
+def report(result: DemoResult, prog: str) -> list[str]:
+    """What the user reads on standard output after a run."""
+    sender, receiver, incoming = result.sender, result.receiver, result.incoming
+    lines = [
+        "",
+        pick(
+            f"Timeline at the sender ({sender.name}), document {result.document_id} to "
+            f"{receiver.name} ({receiver.organ_id}):",
+            f"Dòng thời gian tại nơi gửi ({sender.name}), văn bản {result.document_id} gửi "
+            f"{receiver.name} ({receiver.organ_id}):",
+        ),
+    ]
+    for event in result.recipient.get("timeline", ()):
+        lines.append(f"  {_at(event['stated_at'])}  {event['status_code']}  {event['description']}")
+    lines += [
+        "",
+        pick(
+            f"Verification at the receiver ({receiver.name}):",
+            f"Kết quả kiểm tra tại nơi nhận ({receiver.name}):",
+        ),
+    ]
+    if incoming:
+        number = f"{incoming.get('arrival_number')}/{incoming.get('arrival_year')}"
+        state = {
+            "registered": pick("registered", "đã vào sổ"),
+            "rejected": pick("rejected", "bị từ chối"),
+        }.get(incoming.get("state", ""), incoming.get("state"))
+        lines += [
+            f"  {pick('arrival number', 'số đến')} {number} ({state}): {incoming.get('code')} "
+            f"{incoming.get('subject')}",
+            f"  {_verdict(incoming)}",
+        ]
+    else:
+        lines.append(
+            pick("  (not in its incoming list)", "  (không có trong danh sách văn bản đến)")
+        )
+    lines += [
+        "",
+        pick(
+            f"Time to status 03: {result.elapsed:.1f} s",
+            f"Thời gian đến trạng thái 03: {result.elapsed:.1f} giây".replace(".", ","),
+        ),
+        pick(f"This run's folder: {result.run_dir}", f"Thư mục của lần chạy: {result.run_dir}"),
+        pick(
+            f"Issued document (as the sender keeps it): {result.output}",
+            f"Văn bản đã ban hành (bản nơi gửi giữ): {result.output}",
+        ),
+    ]
+    for node in (sender, receiver):
+        lines.append(
+            pick(
+                f"  {node.name}: {node.home} (settings {node.config.name}, database "
+                f"{node.database.relative_to(node.home)}, log {node.log.name})",
+                f"  {node.name}: {node.home} (cấu hình {node.config.name}, cơ sở dữ liệu "
+                f"{node.database.relative_to(node.home)}, nhật ký {node.log.name})",
+            )
+        )
+    lines.append(
+        pick(
+            f"  users on both nodes: vanthu (clerk), giamdoc (signer), password {PASSWORD!r}",
+            f"  người dùng trên cả hai nút: vanthu (văn thư), giamdoc (lãnh đạo ký), mật khẩu "
+            f"{PASSWORD!r}",
+        )
+    )
+    lines += [
+        pick(
+            "Both nodes are stopped. Try next (the lines run as printed):",
+            "Hai nút đã dừng. Thử tiếp (các dòng chạy được như in):",
+        ),
+        *(f"  {command}" for command in try_next(result, prog)),
+    ]
+    return lines
 
 
 def program() -> str:
@@ -66,15 +164,12 @@ def program() -> str:
 
 
 def try_next(result: DemoResult, prog: str) -> tuple[str, ...]:
-    """Shell lines that run as printed (the demo's tokens, PIN and files)."""
+    """Shell lines that run as printed, on the nodes' data the run left."""
     q = shlex.quote
-    tried = result.run_dir / "try-signed.pdf"
+    sender, receiver = result.sender, result.receiver
     return (
-        f"export SOFTHSM2_CONF={q(str(result.softhsm_conf))}",
-        f"export {PIN_VARIABLE}={q(result.pin)}   # "
-        + pick("the development tokens' PIN", "mã PIN của các token thử nghiệm"),
-        f"{prog} token list --module {q(result.module)}",
-        f"{prog} sign pdf {q(str(result.run_dir / '1-draft.pdf'))} -o {q(str(tried))} "
-        f"--key {q(result.agency_key)} --pin-env {PIN_VARIABLE}",
-        f"{prog} verify {q(str(result.output))} --trust {q(str(result.trust_root))} --offline",
+        f"{prog} document recipients {q(result.document_id)} --config {q(str(sender.config))} "
+        f"--agency {q(sender.organ_id)}",
+        f"{prog} incoming list --config {q(str(receiver.config))}",
+        f"{prog} document list --config {q(str(sender.config))} --agency {q(sender.organ_id)}",
     )

@@ -1,4 +1,6 @@
-"""``lienthong demo``: the README's first command, end to end, and reused the second time."""
+"""``lienthong demo``: the README's first command. Two real nodes on 127.0.0.1, a document from
+Sở Tài chính to UBND tỉnh until status 03 comes back; the nodes stopped afterwards, also on
+Ctrl+C; the PKI and tokens reused the second time."""
 
 from __future__ import annotations
 
@@ -6,90 +8,32 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
-from datetime import datetime, timedelta
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from signing import VIETNAM
-from tests.plugin import PROJECT_ROOT, pdfsig, run_cli
+from tests.plugin import PROJECT_ROOT, run_cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.hsm]
+
+SENDER = "000.00.01.H53"
+RECEIVER = "000.00.00.H53"
 
 
-@pytest.mark.slow
-@pytest.mark.hsm
-def test_demo_signs_a_cong_van_and_reuses_its_pki(tmp_path: Path) -> None:
-    data = tmp_path / "demo"
-    first = run_cli("demo", "--data-dir", str(data))
-    assert first.code == 0, first.err
-    assert "creating a development PKI" in first.err
-    assert "development" in first.err  # the dev TSA and PKI say what they are
-    match = re.search(r"Signed document: (\S+\.pdf)", first.out)
-    assert match, first.out
-    output = Path(match.group(1))
-    assert output.is_file()
-    # one folder per run, its path printed, the newest also reachable as "latest"
-    run_dir = output.parent
-    assert f"This run's folder: {run_dir}" in first.out
-    assert run_dir.parent == (data / "runs").resolve()
-    assert output.name == "cong-van.pdf"
-    assert sorted(p.name for p in run_dir.iterdir()) == [
-        "1-draft.pdf",
-        "2-personal.pdf",
-        "3-numbered.pdf",
-        "4-sealed.pdf",
-        "cong-van.pdf",
-    ]
-    assert (data / "latest").resolve() == run_dir
-    # B-LT: the validation data of both signatures is in the document's DSS
-    assert "the file carries validation data (DSS)" in first.out
-    assert "VALID (TOTAL-PASSED)" in first.out and "NOT VALID" not in first.out
-    assert "Legal value (Decree 30/2020 Art. 5): YES" in first.out
-    assert "form filling" in first.out  # number and date, filled after the personal signature
-    assert "Lienthong Dev TSA" in first.out  # the agency signature's timestamp
+def _node_ports(err: str) -> list[int]:
+    return [int(p) for p in re.findall(r"on http://127\.0\.0\.1:(\d+)", err)]
 
-    # a second opinion, trusting the demo's development root
-    nss = tmp_path / "nss"
-    nss.mkdir()
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-    subprocess.run(
-        [
-            "certutil",
-            "-A",
-            "-d",
-            f"sql:{nss}",
-            "-n",
-            "dev-root",
-            "-t",
-            "CT,C,C",
-            "-a",
-            "-i",
-            str(data / "pki" / "root.cert.pem"),
-        ],
-        check=True,
-    )
-    opinions = pdfsig(output, nss)
-    assert [o.signer for o in opinions] == [
-        "Nguyễn Thị Hương Giang",
-        "Sở Thông tin và Truyền thông tỉnh Thái Bình",
-    ]
-    assert all(o.valid for o in opinions)
-    text = subprocess.run(
-        ["pdftotext", str(output), "-"], capture_output=True, check=True, text=True
-    ).stdout
-    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
 
-    second = run_cli(
-        "demo", "--data-dir", str(data), env={"SOFTHSM2_CONF": os.environ["SOFTHSM2_CONF"]}
-    )
-    assert second.code == 0, second.err
-    assert "creating" not in second.err
-    second_output = Path(re.findall(r"Signed document: (\S+\.pdf)", second.out)[0])
-    assert second_output.parent != run_dir and output.is_file()  # the first run is kept
-    assert (data / "latest").resolve() == second_output.parent
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _try_next(out: str) -> list[str]:
@@ -97,47 +41,64 @@ def _try_next(out: str) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-@pytest.mark.slow
-@pytest.mark.hsm
-def test_the_demo_document_verifies_offline_a_day_later_and_its_commands_run_as_printed(
-    tmp_path: Path,
-) -> None:
+def test_the_demo_sends_a_document_between_two_nodes_and_stops_them(tmp_path: Path) -> None:
     data = tmp_path / "demo"
-    result = run_cli("demo", "--data-dir", str(data))
-    assert result.code == 0, result.err
-    output = Path(re.findall(r"Signed document: (\S+\.pdf)", result.out)[0])
-    root = data / "pki" / "root.cert.pem"
+    started = time.monotonic()
+    first = run_cli("demo", "--data-dir", str(data))
+    wall = time.monotonic() - started
+    assert first.code == 0, first.out + first.err
+    assert wall < 120, wall
+    assert "creating a development PKI" in first.err
+    assert "development" in first.err  # the dev TSA, PKI and tokens say what they are
 
-    # the strict check, a day later: offline, hard revocation mode, nothing but the document
-    later = (datetime.now(VIETNAM) + timedelta(days=1)).isoformat(timespec="seconds")
-    verdict = run_cli("verify", str(output), "--trust", str(root), "--offline", "--at", later)
-    assert verdict.code == 0, verdict.out + verdict.err
-    first_line = verdict.out.splitlines()[0]
-    assert first_line.endswith("VALID (TOTAL-PASSED)"), verdict.out
-    assert "Legal value (Decree 30/2020 Art. 5): YES" in verdict.out
-    assert verdict.out.count("not revoked (embedded in the document)") == 2
-    assert "TRY_LATER" not in verdict.out
+    # the sender's timeline: 01 then 03, in Vietnam time
+    timeline = first.out.split("Timeline at the sender (Sở Tài chính)", 1)[1]
+    events = re.findall(r"^  (\d\d/\d\d/\d{4} \d\d:\d\d:\d\d)  (\d\d)  (.*)$", timeline, re.M)
+    assert [code for _, code, _ in events] == ["01", "03"], first.out
+    assert "số đến 1/" in events[1][2]
+    # the receiver's verification summary
+    assert "Verification at the receiver (UBND tỉnh):" in first.out
+    assert "arrival number 1/" in first.out and "(registered)" in first.out
+    assert "signatures: valid (TOTAL-PASSED)" in first.out
+    assert "legal check: passes (Decree 30/2020 Art. 5)" in first.out
 
-    # the same document without its DSS revision (B-T only) is what the issue saw
-    sealed = output.parent / "4-sealed.pdf"
-    bare = run_cli("verify", str(sealed), "--trust", str(root), "--offline", "--at", later)
-    assert bare.code == 2 and "TRY_LATER" in bare.out
+    # both nodes were stopped: nothing listens where they did
+    ports = _node_ports(first.err)
+    assert len(set(ports)) == 2, first.err
+    assert not any(_listening(p) for p in ports)
+    assert "stopping both nodes" in first.err
 
-    # the "try next" lines, pasted into a shell that has none of the demo's environment
-    commands = _try_next(result.out)
-    assert any(c.startswith("export LIENTHONG_DEMO_PIN=") for c in commands)
-    # the program by its full path, or by its name when that name on PATH is this program
-    # (then the caller's shell finds it: the lines run with the PATH the demo ran with)
+    # each node's data is left in this run's folder, the newest also as "latest"
+    match = re.search(r"This run's folder: (\S+)", first.out)
+    assert match, first.out
+    run_dir = Path(match.group(1))
+    assert run_dir.parent == (data / "runs").resolve() and (data / "latest").resolve() == run_dir
+    for slug in ("so-tai-chinh", "ubnd-tinh"):
+        home = run_dir / slug
+        assert (home / "lienthong.toml").is_file() and (home / "serve.log").is_file()
+        assert (home / "data" / "lienthong.db").is_file()
+        assert (home / "data" / "trust" / "root.pem").is_file()
+    assert (run_dir / "cong-van.pdf").read_bytes().startswith(b"%PDF")
+    # two agencies, two agency certificates
+    configs = [(run_dir / s / "lienthong.toml").read_text() for s in ("so-tai-chinh", "ubnd-tinh")]
+    seals = [re.search(r"\.seal\]\nkey = \"([^\"]+)\"", c) for c in configs]
+    assert all(seals) and len({m.group(1) for m in seals if m}) == 2
+
+    # the "try next" lines, pasted into a shell that has none of the demo's environment: the
+    # sender's own database says 03, the receiver's lists the registered document
+    commands = _try_next(first.out)
     script = PROJECT_ROOT / ".venv" / "bin" / "lienthong"
     on_path = shutil.which("lienthong")
     named = on_path is not None and Path(on_path).samefile(script)
     program = "lienthong " if named else f"{script} "
-    assert all(c.startswith(program) for c in commands[2:]), commands
-    assert any(" verify " in c and c.endswith("--offline") for c in commands)
+    assert all(c.startswith(program) for c in commands), commands
     shell = shutil.which("bash")
     assert shell is not None
-    path = os.environ["PATH"] if named else "/usr/bin:/bin"
-    env = {"PATH": path, "HOME": str(tmp_path), "LIENTHONG_LANG": "en"}
+    env = {
+        "PATH": os.environ["PATH"] if named else "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LIENTHONG_LANG": "en",
+    }
     ran = subprocess.run(
         [shell, "-e", "-c", "\n".join(commands)],
         cwd=tmp_path,  # any directory: the lines name everything by its full path
@@ -147,38 +108,56 @@ def test_the_demo_document_verifies_offline_a_day_later_and_its_commands_run_as_
         check=False,
     )
     assert ran.returncode == 0, f"{ran.stdout}\n{ran.stderr}"
-    assert (output.parent / "try-signed.pdf").is_file()
-    assert "VALID (TOTAL-PASSED)" in ran.stdout  # the last line is the offline verify
+    assert f"{RECEIVER} | delivered | status 03" in ran.stdout
+    assert f"{RECEIVER} <- {SENDER} Sở Tài chính" in ran.stdout and "registered" in ran.stdout
+
+    # the second time: the PKI and tokens are reused, the output is Vietnamese by default
+    second = run_cli("demo", "--data-dir", str(data), env={"LIENTHONG_LANG": "vi"})
+    assert second.code == 0, second.out + second.err
+    assert "đang tạo hệ thống chứng thư" not in second.err
+    assert "đang tạo token" not in second.err
+    assert "Dòng thời gian tại nơi gửi (Sở Tài chính)" in second.out
+    assert "Kết quả kiểm tra tại nơi nhận (UBND tỉnh)" in second.out
+    assert "chữ ký số: hợp lệ (TOTAL-PASSED)" in second.out
+    assert "Hai nút đã dừng." in second.out
+    second_run = Path(re.findall(r"Thư mục của lần chạy: (\S+)", second.out)[0])
+    assert second_run != run_dir and (run_dir / "so-tai-chinh" / "data" / "lienthong.db").exists()
+    assert (data / "latest").resolve() == second_run
+    assert not any(_listening(p) for p in _node_ports(second.err))
 
 
-@pytest.mark.slow
-@pytest.mark.hsm
-def test_two_demos_at_once_each_serve_their_own_pki(tmp_path: Path) -> None:
-    env = {**os.environ, "LIENTHONG_LANG": "en"}
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "exchange.cli", "demo", "--data-dir", str(tmp_path / name)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name in ("a", "b")
-    ]
-    outputs = [run.communicate(timeout=300) for run in runs]
-    for run, (out, err) in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, err
-        assert "Legal value (Decree 30/2020 Art. 5): YES" in out
-    ports = {
-        urlsplit(json.loads((tmp_path / n / "pki" / "pki.json").read_text())["base_url"]).port
-        for n in ("a", "b")
-    }
-    assert len(ports) == 2  # each PKI names its own responder
+def test_ctrl_c_stops_the_nodes(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exchange.cli", "demo", "--data-dir", str(tmp_path / "demo")],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "LIENTHONG_LANG": "en"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a shell's background job ignores SIGINT, and so would its children: not this one
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    lines: list[str] = []
+    try:
+        for line in proc.stderr:  # until both nodes answered and the flow began
+            lines.append(line)
+            if "drafts" in line:
+                break
+        ports = _node_ports("".join(lines))
+        assert len(ports) == 2, lines
+        assert all(_listening(p) for p in ports)
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, "".join(lines) + rest
+    assert "stopping both nodes" in rest
+    assert not any(_listening(p) for p in ports)
 
 
-@pytest.mark.slow
-@pytest.mark.hsm
 def test_a_busy_responder_port_is_one_clear_line(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     assert run_cli("demo", "--data-dir", str(data)).code == 0
@@ -192,3 +171,4 @@ def test_a_busy_responder_port_is_one_clear_line(tmp_path: Path) -> None:
     assert again.code == 69
     [line] = [x for x in again.err.splitlines() if x.startswith("lienthong: error")]
     assert f"127.0.0.1:{port}" in line and "Traceback" not in again.err
+    assert "starting the node" not in again.err  # no node was started
