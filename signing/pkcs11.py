@@ -4,8 +4,11 @@ Config value → context manager → live key: a :class:`Pkcs11Config` (usually 
 RFC 7512 ``pkcs11:`` URI) is opened with :func:`open_pkcs11_key`, which loads the module,
 finds the token, logs in once and yields a :class:`Pkcs11Key` that serves a whole batch.
 Every blocking PKCS#11 call runs in a worker thread, bounded by a semaphore (one session, so
-one operation at a time). The PIN is asked for only when the token needs it, and is never
-logged or kept after login.
+one operation at a time) and by a lock per module (python-pkcs11 initialises modules for
+one thread at a time). PKCS#11 logs in per process and token, not per session: overlapping
+uses of one token share one login, kept by the first and given up by the last (see
+:class:`_Use`). The PIN is asked for only when the token needs it, and is never logged or
+kept; while a login lasts, a salted HMAC of it judges the PIN of later uses.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
+import os
+import secrets
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -41,7 +47,8 @@ from signing.keys import CertifiedKey, complete_chain
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 
 PinSource = Callable[[], str]
-"""Gives the PIN (or a PKCS#12 password) when a key needs one; called at most once per login."""
+"""Gives the PIN (or a PKCS#12 password) when a key needs one; called at most once per
+opening of the key."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,24 +155,58 @@ def parse_pkcs11_uri(uri: str, *, default_module: str = DEFAULT_MODULE) -> Pkcs1
     return Pkcs11Config(**values)
 
 
-_libs: dict[str, Any] = {}
-_libs_lock = threading.Lock()
+@dataclass(eq=False, slots=True)
+class _Login:
+    """The login of this process to one token, shared by every use open on it."""
+
+    session: Any
+    """The session that logged in; closing it (by the last use) logs the token out."""
+    salt: bytes
+    pin_mac: bytes
+    """HMAC of the PIN that logged in, to judge the PIN of a later use (the token cannot:
+    a second C_Login answers CKR_USER_ALREADY_LOGGED_IN whatever the PIN)."""
+    uses: int = 0
 
 
-def load_module(path: str) -> Any:
-    """Load (once per process: PKCS#11 allows one C_Initialize) the module at ``path``."""
-    with _libs_lock:
-        lib = _libs.get(path)
-        if lib is None:
+@dataclass(eq=False, slots=True)
+class _Module:
+    """A loaded and initialised PKCS#11 module and the logins held on its tokens."""
+
+    lib: Any
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    """Taken around every call into the module: python-pkcs11 calls C_Initialize(NULL), by
+    which the application promises not to call the module from several threads at once
+    (SoftHSM2 then answers CKR_GENERAL_ERROR to concurrent calls)."""
+    logins: dict[tuple[int, str, str], _Login] = field(default_factory=dict)
+    """Keyed by slot, token label and serial. PKCS#11 login state belongs to the application
+    and the token: every session of the process on the token shares it."""
+
+
+_modules: dict[str, _Module] = {}
+_modules_lock = threading.Lock()
+
+
+def _module(path: str) -> _Module:
+    # one entry per file, however its path is spelled: a second C_Initialize of the same
+    # module fails (CKR_CRYPTOKI_ALREADY_INITIALIZED)
+    real = os.path.realpath(path)
+    with _modules_lock:
+        module = _modules.get(real)
+        if module is None:
             try:
-                lib = pkcs11.lib(path)
+                lib = pkcs11.lib(real)
             except Exception as exc:  # the module's own loader raises several kinds
                 raise ModuleNotLoadable(
                     f"cannot load the PKCS#11 module {path}: {exc}",
                     f"không nạp được mô-đun PKCS#11 {path}",
                 ) from exc
-            _libs[path] = lib
-        return lib
+            module = _modules[real] = _Module(lib)
+        return module
+
+
+def load_module(path: str) -> Any:
+    """Load (once per process: PKCS#11 allows one C_Initialize) the module at ``path``."""
+    return _module(path).lib
 
 
 def _find_token(lib: Any, config: Pkcs11Config) -> Any:
@@ -211,48 +252,152 @@ def _find_token(lib: Any, config: Pkcs11Config) -> Any:
     return wanted[0]
 
 
-def _login(token: Any, pin_source: PinSource | None) -> Any:
-    flags = token.flags
-    needs_login = bool(flags & pkcs11.TokenFlag.LOGIN_REQUIRED)
-    if flags & pkcs11.TokenFlag.USER_PIN_LOCKED:
-        raise PinLocked(
-            f"the PIN of token {token.label!r} is locked: ask the administrator to unblock it",
-            f"mã PIN của token {token.label!r} đã bị khóa: liên hệ quản trị để mở khóa",
-        )
-    pin = None
-    if needs_login:
-        if pin_source is None:
-            raise PinMissing(
-                f"token {token.label!r} needs a PIN",
-                f"token {token.label!r} cần mã PIN",
-                needs="pin",
-            )
-        pin = pin_source()
+def _locked_error(token: Any) -> PinLocked:
+    return PinLocked(
+        f"the PIN of token {token.label!r} is locked: ask the administrator to unblock it",
+        f"mã PIN của token {token.label!r} đã bị khóa: liên hệ quản trị để mở khóa",
+    )
+
+
+def _wrong_pin_error(token: Any) -> PinIncorrect:
+    left = ""
+    if token.flags & pkcs11.TokenFlag.USER_PIN_FINAL_TRY:
+        left = " (one try left before the PIN locks)"
+    return PinIncorrect(
+        f"wrong PIN for token {token.label!r}{left}",
+        f"sai mã PIN của token {token.label!r}{' (chỉ còn một lần thử)' if left else ''}",
+    )
+
+
+def _pin_mac(salt: bytes, pin: str) -> bytes:
+    return hmac.new(salt, pin.encode("utf-8"), hashlib.sha256).digest()
+
+
+def _token_key(token: Any) -> tuple[int, str, str]:
+    return (
+        int(token.slot.slot_id),
+        str(token.label),
+        bytes(token.serial).decode("ascii", "replace").strip(),
+    )
+
+
+def _open_session(token: Any, pin: str | None = None) -> Any:
     try:
         return token.open(user_pin=pin)
     except p11e.PinIncorrect as exc:
-        left = ""
-        if token.flags & pkcs11.TokenFlag.USER_PIN_FINAL_TRY:
-            left = " (one try left before the PIN locks)"
-        raise PinIncorrect(
-            f"wrong PIN for token {token.label!r}{left}",
-            f"sai mã PIN của token {token.label!r}{' (chỉ còn một lần thử)' if left else ''}",
-        ) from exc
+        raise _wrong_pin_error(token) from exc
     except p11e.PinLocked as exc:
-        raise PinLocked(
-            f"the PIN of token {token.label!r} is locked: ask the administrator to unblock it",
-            f"mã PIN của token {token.label!r} đã bị khóa: liên hệ quản trị để mở khóa",
-        ) from exc
+        raise _locked_error(token) from exc
     except (p11e.PinLenRange, p11e.PinInvalid) as exc:
         raise PinIncorrect(
             f"the PIN for token {token.label!r} has an invalid length or characters",
             f"mã PIN của token {token.label!r} sai độ dài hoặc ký tự",
+        ) from exc
+    except p11e.UserAlreadyLoggedIn as exc:
+        # logged in outside this module's bookkeeping (nothing here does that): the PIN
+        # cannot be judged, so it is not taken as right
+        raise TokenError(
+            f"token {token.label!r} is already logged in by another part of this process",
+            f"token {token.label!r} đã được đăng nhập bởi một phần khác của tiến trình này",
         ) from exc
     except p11e.PKCS11Error as exc:
         raise TokenError(
             f"cannot open a session on token {token.label!r}: {type(exc).__name__}",
             f"không mở được phiên làm việc với token {token.label!r}: {type(exc).__name__}",
         ) from exc
+
+
+def _close_quietly(session: Any) -> None:
+    with contextlib.suppress(p11e.PKCS11Error):
+        session.close()
+
+
+def _acquire(
+    module: _Module, token: Any, pin_source: PinSource | None
+) -> tuple[Any, tuple[int, str, str] | None]:
+    """Open the session of one use on ``token``, logged in as the user if the token needs
+    it; gives the session and the key of the login it shares (None: no login needed).
+
+    The first use logs in, through a session the login keeps; later uses (while any is
+    open) share that login, their PIN compared with the one that logged in. Each use has a
+    session of its own, which never logs out. The caller holds ``module.lock``.
+    """
+    flags = token.flags
+    if flags & pkcs11.TokenFlag.USER_PIN_LOCKED:
+        raise _locked_error(token)
+    if not flags & pkcs11.TokenFlag.LOGIN_REQUIRED:
+        return _open_session(token), None
+    if pin_source is None:
+        raise PinMissing(
+            f"token {token.label!r} needs a PIN", f"token {token.label!r} cần mã PIN", needs="pin"
+        )
+    pin = pin_source()
+    key = _token_key(token)
+    login = module.logins.get(key)
+    if login is None:
+        salt = secrets.token_bytes(32)
+        login = _Login(session=_open_session(token, pin), salt=salt, pin_mac=_pin_mac(salt, pin))
+        module.logins[key] = login
+    elif not hmac.compare_digest(_pin_mac(login.salt, pin), login.pin_mac):
+        raise _wrong_pin_error(token)
+    login.uses += 1
+    try:
+        return _open_session(token), key
+    except BaseException:
+        _release(module, key, None)
+        raise
+
+
+def _release(module: _Module, key: tuple[int, str, str] | None, session: Any | None) -> None:
+    """End one use: close its session; the last use of a login logs the token out. The
+    caller holds ``module.lock``."""
+    if session is not None:
+        _close_quietly(session)
+    if key is None or (login := module.logins.get(key)) is None:
+        return
+    login.uses -= 1
+    if login.uses <= 0:
+        del module.logins[key]
+        _close_quietly(login.session)  # C_Logout, then C_CloseSession
+
+
+class _Use:
+    """One use of a token (an ``open_pkcs11_key`` block): its session and its share of the
+    token's login. :meth:`open` and :meth:`close` block (run them in a worker thread);
+    :meth:`close` may come first (a cancelled opening), and :meth:`open` then does nothing."""
+
+    def __init__(self, config: Pkcs11Config, pin_source: PinSource | None) -> None:
+        self._config = config
+        self._pin_source = pin_source
+        self._lock = threading.Lock()
+        self._closed = False
+        self._login: tuple[int, str, str] | None = None
+        self.module: _Module | None = None
+        self.session: Any = None
+
+    def open(self) -> _Module:
+        with self._lock:
+            if self._closed:  # its opener was cancelled and has gone: nobody reads this
+                raise TokenError(
+                    "the use of the token ended before it opened",
+                    "việc dùng token đã dừng trước khi mở xong",
+                )
+            module = _module(self._config.module_path)
+            with module.lock:
+                token = _find_token(module.lib, self._config)
+                self.session, self._login = _acquire(module, token, self._pin_source)
+            self.module = module
+            return module
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self.module is None:
+                return
+            with self.module.lock:
+                _release(self.module, self._login, self.session)
+            self.module = None
+            self.session = None
 
 
 def _certificates(session: Any) -> list[tuple[bytes, str, x509.Certificate]]:
@@ -350,10 +495,12 @@ class Pkcs11Key(CertifiedKey):
         pss: bool,
         label: str,
         max_concurrency: int = 1,
+        module_lock: contextlib.AbstractContextManager[Any] | None = None,
     ) -> None:
         super().__init__(certificate, chain, pss=pss)
         self._key = key
         self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._module_lock = module_lock if module_lock is not None else contextlib.nullcontext()
         self.label = label
 
     def _sign_blocking(self, data: bytes, digest_algorithm: str) -> bytes:
@@ -387,21 +534,13 @@ class Pkcs11Key(CertifiedKey):
                 f"token từ chối ký bằng khóa {self.label!r}: {type(exc).__name__}",
             ) from exc
 
+    def _sign_locked(self, data: bytes, digest_algorithm: str) -> bytes:
+        with self._module_lock:
+            return self._sign_blocking(data, digest_algorithm)
+
     async def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         async with self._semaphore:
-            return await asyncio.to_thread(self._sign_blocking, data, digest_algorithm)
-
-
-@contextlib.contextmanager
-def _session(config: Pkcs11Config, pin_source: PinSource | None) -> Iterator[Any]:
-    lib = load_module(config.module_path)
-    token = _find_token(lib, config)
-    session = _login(token, pin_source)
-    try:
-        yield session
-    finally:
-        with contextlib.suppress(p11e.PKCS11Error):
-            session.close()
+            return await asyncio.to_thread(self._sign_locked, data, digest_algorithm)
 
 
 @contextlib.asynccontextmanager
@@ -411,27 +550,39 @@ async def open_pkcs11_key(
     *,
     extra_chain: Sequence[x509.Certificate] = (),
 ) -> AsyncIterator[Pkcs11Key]:
-    """Log in to the token and yield its key; logs out (closes the session) on exit.
+    """Log in to the token and yield its key; ends the use (closes its session) on exit.
+
+    Uses of one token may overlap, in one event loop or several threads: the first logs in,
+    the later ones share the login (a PIN other than the one that logged in is refused as
+    wrong), the last one to end logs out.
 
     The certificate is the one stored with the key (same CKA_ID, else same label, else the
     same public key); the chain is completed from the token's other certificates and
     ``extra_chain``.
     """
-    stack = contextlib.ExitStack()
-    session = await asyncio.to_thread(stack.enter_context, _session(config, pin_source))
+    use = _Use(config, pin_source)
     try:
+        module = await asyncio.to_thread(use.open)
 
         def lookup() -> Pkcs11Key:
-            key = _find_key(session, config)
-            certs = _certificates(session)
-            cert = _pick_certificate(key, certs)
+            with module.lock:
+                key = _find_key(use.session, config)
+                certs = _certificates(use.session)
+                cert = _pick_certificate(key, certs)
+                label = str(_attr(key, Attribute.LABEL) or "")
             pool = [c for _, _, c in certs] + list(extra_chain)
-            label = str(_attr(key, Attribute.LABEL) or "")
-            return Pkcs11Key(key, cert, complete_chain(cert, pool), pss=config.pss, label=label)
+            return Pkcs11Key(
+                key,
+                cert,
+                complete_chain(cert, pool),
+                pss=config.pss,
+                label=label,
+                module_lock=module.lock,
+            )
 
         yield await asyncio.to_thread(lookup)
     finally:
-        await asyncio.to_thread(stack.close)
+        await asyncio.to_thread(use.close)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -456,7 +607,13 @@ class TokenInfo:
 def list_tokens(module_path: str, pin_source: PinSource | None = None) -> list[TokenInfo]:
     """Slots with a token, and the keys and certificates each shows (public objects only,
     unless a PIN is given)."""
-    lib = load_module(module_path)
+    module = _module(module_path)
+    with module.lock:
+        return _list_tokens(module, pin_source)
+
+
+def _list_tokens(module: _Module, pin_source: PinSource | None) -> list[TokenInfo]:
+    lib = module.lib
     result = []
     try:
         slots = lib.get_slots(token_present=True)
@@ -474,13 +631,15 @@ def list_tokens(module_path: str, pin_source: PinSource | None = None) -> list[T
             continue  # an empty slot SoftHSM2 keeps for the next token
         objects: list[TokenObject] = []
         login_required = bool(token.flags & pkcs11.TokenFlag.LOGIN_REQUIRED)
+        login: tuple[int, str, str] | None = None
+        session: Any = None
         try:
-            session = token.open(user_pin=pin_source() if pin_source and login_required else None)
-        except p11e.PinIncorrect as exc:
-            raise PinIncorrect(
-                f"wrong PIN for token {token.label!r}", f"sai mã PIN của token {token.label!r}"
-            ) from exc
-        except p11e.PKCS11Error:
+            if pin_source is not None and login_required:
+                # through the shared login: a use signing meanwhile stays logged in
+                session, login = _acquire(module, token, pin_source)
+            else:
+                session = token.open()
+        except (p11e.PKCS11Error, PinLocked, TokenError):
             session = None
         if session is not None:
             try:
@@ -512,8 +671,7 @@ def list_tokens(module_path: str, pin_source: PinSource | None = None) -> list[T
                             TokenObject(kind=kind, label=label, id_hex=id_hex, detail=detail)
                         )
             finally:
-                with contextlib.suppress(p11e.PKCS11Error):
-                    session.close()
+                _release(module, login, session)
         result.append(
             TokenInfo(
                 slot_id=int(slot.slot_id),
