@@ -162,10 +162,12 @@ class Worker:
             raise _Retry(f"{url}: {type(exc).__name__}: {exc}") from exc
         if 200 <= response.status_code < 300:
             return
-        detail = response.text[:500]
+        detail, reason = response.text[:500], None
         with contextlib.suppress(ValueError, AttributeError):
-            detail = str(response.json().get("detail", detail))
-        message = f"{url}: HTTP {response.status_code}: {detail}"
+            problem = response.json()
+            detail, reason = str(problem.get("detail", detail)), problem.get("reason")
+        code = f"HTTP {response.status_code}" + (f" ({reason})" if reason else "")
+        message = f"{url}: {code}: {detail}"
         if response.status_code in (408, 425, 429) or response.status_code >= 500:
             raise _Retry(message)
         raise _Refused(message)

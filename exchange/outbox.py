@@ -276,4 +276,5 @@ def policy_of(settings: Settings) -> DeliveryPolicy:
         max_attempts=settings.delivery_max_attempts,
         first_delay=settings.delivery_first_delay_seconds,
         poll=settings.delivery_poll_seconds,
+        lease=settings.delivery_lease_seconds,
     )

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     """Seconds before a failed delivery is tried again, doubled each time (up to 15 minutes)."""
     delivery_poll_seconds: float = Field(default=2.0, gt=0)
     """How often an idle worker looks at the outbox (it is woken at once by its own process)."""
+    delivery_lease_seconds: float = Field(default=180.0, gt=0)
+    """How long a worker's claim on a message lasts: longer than one delivery can take. A
+    worker killed mid-delivery leaves its messages to the others once this has passed."""
     agencies: dict[str, AgencyConfig] = Field(default_factory=dict)
     """Per hosted agency (by OrganId): its server-side signing keys."""
 
