@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -153,24 +155,65 @@ class Worker:
             key, sender=item.sender, recipient=item.recipient, body=payload
         )
         headers["Content-Type"] = "application/xml"
-        url = item.node_url.rstrip("/") + MESSAGES_PATH
+        url = _messages_url(item.node_url)
+        if url is None:
+            raise _Refused(
+                f"the directory's node URL for {item.recipient} is not a plain http(s) URL "
+                "(no user, query or fragment)"
+            )
         if self._client is None:
             raise RuntimeError("use the worker as an async context manager")
         try:
-            response = await self._client.post(url, content=payload, headers=headers)
-        except httpx.HTTPError as exc:
+            # the whole exchange bounded, not each read: a peer trickling its answer must not
+            # hold the worker (or outlive the claim's lease)
+            async with asyncio.timeout(min(self.policy.timeout, self.policy.lease / 2)):
+                async with self._client.stream(
+                    "POST", url, content=payload, headers=headers
+                ) as response:
+                    answer = await _bounded(response)
+        except (httpx.HTTPError, TimeoutError) as exc:
             raise _Retry(f"{url}: {type(exc).__name__}: {exc}") from exc
         if 200 <= response.status_code < 300:
             return
-        detail, reason = response.text[:500], None
+        detail, reason = answer.decode("utf-8", "replace")[:500], None
         with contextlib.suppress(ValueError, AttributeError):
-            problem = response.json()
-            detail, reason = str(problem.get("detail", detail)), problem.get("reason")
-        code = f"HTTP {response.status_code}" + (f" ({reason})" if reason else "")
+            problem = json.loads(answer)
+            detail, reason = str(problem.get("detail", detail))[:500], problem.get("reason")
+        code = f"HTTP {response.status_code}" + (f" ({str(reason)[:40]})" if reason else "")
         message = f"{url}: {code}: {detail}"
         if response.status_code in (408, 425, 429) or response.status_code >= 500:
             raise _Retry(message)
         raise _Refused(message)
+
+
+ANSWER_LIMIT = 16 * 1024
+"""The most of a peer's answer the worker reads (a problem+json or a short JSON)."""
+
+
+async def _bounded(response: httpx.Response) -> bytes:
+    parts, size = [], 0
+    async for chunk in response.aiter_bytes():
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= ANSWER_LIMIT:
+            break
+    return b"".join(parts)[:ANSWER_LIMIT]
+
+
+def _messages_url(node_url: str) -> str | None:
+    """The node endpoint under ``node_url``, or None when the URL is not a plain one (a
+    directory entry must not steer the worker to another path, user or query)."""
+    parts = urlsplit(node_url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+    ):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + MESSAGES_PATH, "", ""))
 
 
 @asynccontextmanager

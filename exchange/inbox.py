@@ -209,26 +209,20 @@ async def _status(
                 Document.edxml_document_id == message.response_for.document_id,
             )
         )
-    if document is None:
-        raise _refuse(
-            "unknown_document",
-            f"{recipient} sent no document {message.response_for.document_id}",
-            f"{recipient} không gửi văn bản {message.response_for.document_id}",
-        )
-    recipients = json.loads(document.metadata_json).get("recipients", [])
-    if sender not in recipients:
+    # one refusal for all three, so that a status message cannot probe which documents an
+    # agency of this node sent, and to whom
+    recipients = json.loads(document.metadata_json).get("recipients", []) if document else []
+    if (
+        document is None
+        or sender not in recipients
+        or message.received_package_sha256 != document.package_sha256
+    ):
         raise _refuse(
             "not_a_recipient",
-            f"{sender} is not a recipient of {message.response_for.document_id}",
-            f"{sender} không phải nơi nhận của văn bản {message.response_for.document_id}",
-        )
-    if message.received_package_sha256 != document.package_sha256:
-        raise _refuse(
-            "other_package",
-            "the status message does not answer the package that was delivered "
-            "(its SHA-256 differs or is missing)",
-            "thông điệp trạng thái không trả lời đúng gói tin đã gửi "
-            "(mã SHA-256 khác hoặc bị thiếu)",
+            f"{sender} was delivered no such package by {recipient}: the status message "
+            "answers nothing it received (its DocumentId, recipient or package SHA-256)",
+            f"{sender} không nhận gói tin nào như vậy từ {recipient}: thông điệp trạng thái "
+            "không trả lời gói tin nào đã nhận (DocumentId, nơi nhận hoặc mã SHA-256 gói tin)",
         )
     await _verified(svc, sender, recipient, body)
     blob = await svc.blobs.put_bytes(body)

@@ -29,6 +29,7 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
@@ -138,37 +139,51 @@ def _check_signature(der: bytes, algorithm: str, value: bytes, text: bytes) -> b
     return True
 
 
-def verify_request(
-    headers: Mapping[str, str],
-    body: bytes,
-    certificates: Iterable[bytes] | None,
-    *,
-    now: datetime | None = None,
-    path: str = MESSAGES_PATH,
-) -> tuple[str, str, str]:
-    """Check the request's signature against ``certificates`` (DER: those the directory lists
-    for the agency the request names in ``Lienthong-From``; None when the directory does not
-    know it). Returns (sender, recipient, nonce); raises :class:`NodeRefused` otherwise."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    names = (FROM, TO, DATE, NONCE, CERTIFICATE, ALGORITHM, SIGNATURE)
-    missing = [n for n in names if not lowered.get(n.lower())]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignedHeaders:
+    """A request's authentication headers, each given exactly once and well-formed."""
+
+    sender: str
+    recipient: str
+    date: str
+    nonce: str
+    certificate_sha256: str
+    algorithm: str
+    signature: bytes
+
+
+_NAMES = (FROM, TO, DATE, NONCE, CERTIFICATE, ALGORITHM, SIGNATURE)
+
+
+def _values(headers: Mapping[str, str], name: str) -> list[str]:
+    getlist = getattr(headers, "getlist", None)
+    if callable(getlist):  # a real request's headers: a name may be given more than once
+        return [str(v) for v in getlist(name)]
+    return [v for k, v in headers.items() if k.lower() == name.lower()]
+
+
+def parse_headers(headers: Mapping[str, str], *, now: datetime | None = None) -> SignedHeaders:
+    """Check what can be checked before the body is read: every header once (a name given
+    twice is refused: a reader taking the first and a reader taking the last would name two
+    different agencies), the date within :data:`MAX_SKEW`, an accepted algorithm."""
+    values = {name: _values(headers, name) for name in _NAMES}
+    missing = [n for n, v in values.items() if not v or not v[0]]
     if missing:
         raise _refuse(
             "unsigned",
             f"the request is not signed by a node (missing {', '.join(missing)})",
             f"yêu cầu không được nút gửi ký (thiếu {', '.join(missing)})",
         )
-    sender, recipient = lowered[FROM.lower()], lowered[TO.lower()]
-    date, nonce = lowered[DATE.lower()], lowered[NONCE.lower()]
-    algorithm = lowered[ALGORITHM.lower()]
-    if certificates is None:
+    repeated = [n for n, v in values.items() if len(v) > 1]
+    if repeated:
         raise _refuse(
-            "sender_unknown",
-            f"the sending agency {sender} is not in the agency directory",
-            f"cơ quan gửi {sender} không có trong danh bạ cơ quan",
+            "repeated_header",
+            f"the request gives {', '.join(repeated)} more than once",
+            f"yêu cầu ghi {', '.join(repeated)} nhiều hơn một lần",
         )
+    one = {name: v[0] for name, v in values.items()}
     try:
-        stamped = datetime.fromisoformat(date)
+        stamped: datetime | None = datetime.fromisoformat(one[DATE])
     except ValueError:
         stamped = None
     moment = (now or datetime.now(UTC)).astimezone(UTC)
@@ -180,13 +195,46 @@ def verify_request(
             "ngày giờ của yêu cầu thiếu hoặc lệch quá xa đồng hồ của nút này (quá "
             f"{int(MAX_SKEW.total_seconds())} giây): yêu cầu bị trễ hoặc bị gửi lại",
         )
-    if algorithm not in _ALGORITHMS or len(nonce) > 64:
+    try:
+        signature = base64.b64decode(one[SIGNATURE], validate=True)
+    except ValueError:
+        signature = b""
+    if (
+        one[ALGORITHM] not in _ALGORITHMS
+        or len(one[NONCE]) > 64
+        or len(one[FROM]) > 35
+        or len(one[TO]) > 35
+        or not signature
+    ):
         raise _refuse(
             "bad_signature",
-            "the request's signature algorithm or nonce is not accepted",
-            "thuật toán chữ ký hoặc nonce của yêu cầu không được chấp nhận",
+            "the request's signature, algorithm, nonce or agency names are not accepted",
+            "chữ ký, thuật toán, nonce hoặc mã cơ quan của yêu cầu không được chấp nhận",
         )
-    wanted = lowered[CERTIFICATE.lower()].lower()
+    return SignedHeaders(
+        sender=one[FROM],
+        recipient=one[TO],
+        date=one[DATE],
+        nonce=one[NONCE],
+        certificate_sha256=one[CERTIFICATE].lower(),
+        algorithm=one[ALGORITHM],
+        signature=signature,
+    )
+
+
+def signing_certificate(
+    signed: SignedHeaders, certificates: Iterable[bytes] | None, *, now: datetime | None = None
+) -> bytes:
+    """The directory certificate (DER) the request names: one of those the directory lists
+    for the sending agency (None: it does not know the agency), valid now."""
+    sender = signed.sender
+    if certificates is None:
+        raise _refuse(
+            "sender_unknown",
+            f"the sending agency {sender} is not in the agency directory",
+            f"cơ quan gửi {sender} không có trong danh bạ cơ quan",
+        )
+    wanted = signed.certificate_sha256
     der = next((c for c in certificates if hashlib.sha256(c).hexdigest() == wanted), None)
     if der is None:
         raise _refuse(
@@ -194,6 +242,7 @@ def verify_request(
             f"the request is signed with a certificate the directory does not list for {sender}",
             f"yêu cầu được ký bằng chứng thư số không có trong danh bạ của {sender}",
         )
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
     certificate = x509.load_der_x509_certificate(der)
     if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
         raise _refuse(
@@ -201,26 +250,44 @@ def verify_request(
             f"the certificate {sender} signed the request with is not valid now",
             f"chứng thư số {sender} dùng để ký yêu cầu hiện không còn hiệu lực",
         )
-    try:
-        value = base64.b64decode(lowered[SIGNATURE.lower()], validate=True)
-    except ValueError:
-        value = b""
+    return der
+
+
+def check_signature(
+    signed: SignedHeaders, der: bytes, body: bytes, *, path: str = MESSAGES_PATH
+) -> None:
     text = signing_text(
         method="POST",
         path=path,
-        sender=sender,
-        recipient=recipient,
-        date=date,
-        nonce=nonce,
+        sender=signed.sender,
+        recipient=signed.recipient,
+        date=signed.date,
+        nonce=signed.nonce,
         body=body,
     )
-    if not value or not _check_signature(der, algorithm, value, text):
+    if not _check_signature(der, signed.algorithm, signed.signature, text):
         raise _refuse(
             "bad_signature",
-            f"the request's signature is not valid for {sender}'s certificate",
-            f"chữ ký của yêu cầu không hợp lệ với chứng thư số của {sender}",
+            f"the request's signature is not valid for {signed.sender}'s certificate",
+            f"chữ ký của yêu cầu không hợp lệ với chứng thư số của {signed.sender}",
         )
-    return sender, recipient, nonce
+
+
+def verify_request(
+    headers: Mapping[str, str],
+    body: bytes,
+    certificates: Iterable[bytes] | None,
+    *,
+    now: datetime | None = None,
+    path: str = MESSAGES_PATH,
+) -> tuple[str, str, str]:
+    """All the checks at once (:func:`parse_headers`, :func:`signing_certificate`,
+    :func:`check_signature`); ``certificates`` are those the directory lists for the agency
+    the headers name. Returns (sender, recipient, nonce); raises :class:`NodeRefused`."""
+    signed = parse_headers(headers, now=now)
+    der = signing_certificate(signed, certificates, now=now)
+    check_signature(signed, der, body, path=path)
+    return signed.sender, signed.recipient, signed.nonce
 
 
 async def remember_nonce(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from exchange.db.delivery_models import OutboxMessage
 from exchange.db.incoming_models import IncomingDocument
@@ -163,6 +164,20 @@ async def claim(
     """Claim up to ``policy.batch`` due messages for this worker."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < moment)
+    # a status about a document (a recall) waits until the document itself has reached that
+    # recipient: arriving first, it would be refused as about an unknown document
+    document = aliased(OutboxMessage)
+    undelivered = (
+        select(document.id)
+        .where(
+            document.kind == "edoc",
+            document.state == "pending",
+            document.document_id == OutboxMessage.document_id,
+            document.agency_id == OutboxMessage.agency_id,
+            document.to_organ_id == OutboxMessage.to_organ_id,
+        )
+        .exists()
+    )
     due = (
         select(OutboxMessage.id)
         .where(
@@ -170,6 +185,7 @@ async def claim(
             OutboxMessage.route.in_(("local", "http")),
             OutboxMessage.next_attempt_at <= moment,
             free,
+            or_(OutboxMessage.kind == "edoc", OutboxMessage.document_id.is_(None), ~undelivered),
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(policy.batch)

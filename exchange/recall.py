@@ -182,42 +182,55 @@ async def answer_recall(
         row = await session.get(IncomingDocument, incoming_pk, with_for_update=True)
         if row is None:  # pragma: no cover - rows are never deleted
             raise NotFound("No such incoming document.", "Không có văn bản đến này.")
-        session.add(
-            IncomingStatus(
-                incoming_id=incoming_pk,
-                status_code=code.value,
-                description=description,
-                sha256=sha256,
-                signed=True,
-                created_at=moment,
+        # again under the row lock: work may have started (04) or another copy of the 13
+        # been answered while this answer was being signed; then that state holds
+        now_codes = set(
+            await session.scalars(
+                select(IncomingStatus.status_code).where(IncomingStatus.incoming_id == row.id)
             )
         )
-        if accept:
-            row.state, row.destroyed_at = "recalled", moment
-            files = await session.scalars(
-                select(IncomingAttachment.sha256).where(
-                    IncomingAttachment.incoming_id == incoming_pk
+        if now_codes & {"15", "16"}:
+            return "15" if "15" in now_codes else "16"
+        raced = accept and bool(now_codes & set(_PROGRESS))
+        if not raced:
+            session.add(
+                IncomingStatus(
+                    incoming_id=incoming_pk,
+                    status_code=code.value,
+                    description=description,
+                    sha256=sha256,
+                    signed=True,
+                    created_at=moment,
                 )
             )
-            doomed = [package_sha, *files]
-        await outbox.enqueue(
-            session,
-            agency_id=principal.agency_id,
-            to_organ_id=sender,
-            kind="status",
-            payload_sha256=sha256,
-            payload_size=size,
-            incoming_public_id=public_id,
-            status_code=code.value,
-        )
-        await audit.record(
-            session,
-            actor=principal.actor,
-            action="incoming.recall_accepted" if accept else "incoming.recall_refused",
-            agency=principal.organ_id,
-            document=f"incoming:{public_id}",
-            details={"status": code.value, "message": sha256},
-        )
+            if accept:
+                row.state, row.destroyed_at = "recalled", moment
+                files = await session.scalars(
+                    select(IncomingAttachment.sha256).where(
+                        IncomingAttachment.incoming_id == incoming_pk
+                    )
+                )
+                doomed = [package_sha, *files]
+            await outbox.enqueue(
+                session,
+                agency_id=principal.agency_id,
+                to_organ_id=sender,
+                kind="status",
+                payload_sha256=sha256,
+                payload_size=size,
+                incoming_public_id=public_id,
+                status_code=code.value,
+            )
+            await audit.record(
+                session,
+                actor=principal.actor,
+                action="incoming.recall_accepted" if accept else "incoming.recall_refused",
+                agency=principal.organ_id,
+                document=f"incoming:{public_id}",
+                details={"status": code.value, "message": sha256},
+            )
+    if raced:  # work started (04) while this answer was signed: answer again, now 16
+        return await answer_recall(svc, principal, sender, message)
     if doomed:
         await _destroy(svc, doomed, moment)
     outbox.wake()

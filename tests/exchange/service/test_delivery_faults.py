@@ -278,7 +278,7 @@ def test_a_package_the_receiver_rejects_is_answered_with_02(
     rows = wait_for(tried, what="both statuses tried and refused")
     assert sorted(r.status_code or "" for r in rows) == ["01", "02"]
     for r in rows:
-        assert r.attempts == 1 and "HTTP 403 (unknown_document)" in (r.last_error or "")
+        assert r.attempts == 1 and "HTTP 403 (not_a_recipient)" in (r.last_error or "")
     [rejection] = [r for r in rows if r.status_code == "02"]
     message = blob(receiver, rejection.payload_sha256)
     assert "chữ ký số".encode() in message  # the reason travels in the message
@@ -289,7 +289,7 @@ def test_a_package_the_receiver_rejects_is_answered_with_02(
     )
     assert verdict.signed_by_one_of(frozenset({pki.signers["agency-ec"].asn1.dump()}))
     refusals = [d for action, d in audit_of(sender, SENDER) if action == "node.refuse"]
-    assert len(refusals) == 2 and all('"unknown_document"' in d for d in refusals)
+    assert len(refusals) == 2 and all('"not_a_recipient"' in d for d in refusals)
 
 
 def test_two_workers_share_one_outbox_on_postgresql(

@@ -6,6 +6,7 @@ request is refused with its reason."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,6 +125,22 @@ def test_forged_and_replayed_requests_are_refused(nodes: tuple[Node, Node], pki:
     good = asyncio.run(nodeauth.sign_request(ours, sender=SENDER, recipient=RECEIVER, body=body))
     tampered = post(good, body + b" ")
     assert tampered.status_code == 403 and tampered.json()["reason"] == "bad_signature"
+    # an agency in the directory signing as itself while also naming another: refused
+    # (one reader taking the first header and another the last would disagree)
+    mine = asyncio.run(
+        nodeauth.sign_request(theirs, sender=RECEIVER, recipient=RECEIVER, body=body)
+    )
+    doubled = [(k, v) for k, v in mine.items()] + [(nodeauth.FROM, SENDER)]
+    twice = httpx.post(url, content=body, headers=doubled, timeout=60)
+    assert twice.status_code == 403 and twice.json()["reason"] == "repeated_header"
+    # a declared body over the limit is refused before it is read
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=30) as raw:
+        lines = [f"POST {nodeauth.MESSAGES_PATH} HTTP/1.1", f"Host: 127.0.0.1:{receiver.port}"]
+        lines += [f"{k}: {v}" for k, v in good.items()]
+        lines += [f"Content-Length: {10**12}", "", ""]
+        raw.sendall("\r\n".join(lines).encode())  # and not one byte of the body
+        answer = raw.recv(65536).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
     first = post(good)
     assert first.status_code == 200, first.text
     replayed = post(good)

@@ -168,3 +168,61 @@ async def test_a_request_signed_with_an_expired_certificate_is_refused(pki: DevP
     with pytest.raises(NodeRefused) as raised:
         nodeauth.verify_request(headers, body, {ours.certificate.dump()}, now=later)
     assert raised.value.details["reason"] == "certificate_expired"
+
+
+async def test_a_header_given_twice_is_refused(pki: DevPki) -> None:
+    from starlette.datastructures import Headers
+
+    ours = key(pki, "agency")
+    body = b"<edXMLEnvelope/>"
+    signed = await nodeauth.sign_request(ours, sender=REMOTE, recipient=AGENCY_A, body=body)
+    raw = [(k.lower().encode(), v.encode()) for k, v in signed.items()]
+    raw.append((nodeauth.FROM.lower().encode(), AGENCY_B.encode()))
+    with pytest.raises(NodeRefused) as raised:
+        nodeauth.verify_request(Headers(raw=raw), body, {ours.certificate.dump()})
+    assert raised.value.details["reason"] == "repeated_header"
+
+
+async def test_a_status_about_a_document_waits_for_the_document(services: Services) -> None:
+    """A recall (13) is not sent to a recipient before the document itself reached it."""
+    from exchange.db import Document, Register, StoredFile
+
+    agency_id = await _agency_id(services)
+    now = datetime.now(UTC)
+    async with services.transaction() as session:
+        register = Register(
+            agency_id=agency_id, code="T", name="t", kind="outgoing", year=2026,
+            next_number=1, created_at=now,
+        )  # fmt: skip
+        stored = StoredFile(
+            agency_id=agency_id, sha256="0" * 64, size=1, media_type="application/pdf",
+            filename="a.pdf", created_at=now, created_by="cli:test",
+        )  # fmt: skip
+        session.add_all([register, stored])
+        await session.flush()
+        document = Document(
+            agency_id=agency_id, register_id=register.id, state="issued", metadata_json="{}",
+            main_file_id=stored.id, current_sha256="0" * 64, created_at=now,
+            created_by="cli:test", updated_at=now,
+        )  # fmt: skip
+        session.add(document)
+        await session.flush()
+        for kind, payload in (("edoc", "1" * 64), ("status", "2" * 64)):
+            await outbox.enqueue(
+                session,
+                agency_id=agency_id,
+                to_organ_id=AGENCY_B,
+                kind=kind,
+                payload_sha256=payload,
+                payload_size=1,
+                document_id=document.id,
+                now=now,
+            )
+    async with services.transaction() as session:
+        first = await outbox.claim(session, policy=POLICY)
+    assert [i.kind for i in first] == ["edoc"]
+    async with services.transaction() as session:
+        assert await outbox.claim(session, policy=POLICY) == []  # the 13 still waits
+        await outbox.delivered(session, first[0])
+    async with services.transaction() as session:
+        assert [i.kind for i in await outbox.claim(session, policy=POLICY)] == ["status"]
