@@ -68,6 +68,8 @@ PASSWORD = "mật khẩu thử nghiệm 123"  # noqa: S105 (development users, p
 ACTOR = Actor(name="cli:demo", origin="cli")
 STATUS_TIMEOUT = 90.0
 """Seconds to wait for status 03 at the sender."""
+ARRIVED_GRACE = 10.0
+"""Seconds to wait, once 03 is there, for the 01 that came after it."""
 START_TIMEOUT = 45.0
 """Seconds for a node to answer after it was started."""
 FINAL_NAME = "cong-van.pdf"
@@ -198,19 +200,31 @@ class DemoResult:
 # -- what is created once and reused ---------------------------------------------------------
 
 
-def _free_port(preferred: int = 0) -> int:
-    """``preferred`` if nothing listens there now, else a free port the system picks."""
-    for port in (preferred, 0) if preferred else (0,):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
+def _free_port() -> int:
+    """A free port the system picks."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _claim_port(preferred: int) -> socket.socket:
+    """A socket bound to ``preferred`` if nothing has it now, else to a port the system
+    picks: held until the development services take the port, so that a demo starting at
+    the same time with another data directory does not choose it too."""
+    for port in (preferred, 0):
+        claim = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            claim.bind(("127.0.0.1", port))
+        except OSError:
+            claim.close()
+            continue
+        return claim
     raise OSError("no free port on 127.0.0.1")
 
 
-def _ensure_pki(directory: Path, say: Say) -> DevPki:
+def _ensure_pki(directory: Path, say: Say) -> tuple[DevPki, socket.socket | None]:
+    """The PKI, and when it is new the claim on its responder's port."""
+    claim = None
     if (directory / "pki.json").exists():
         pki = DevPki.load(directory)
     else:
@@ -220,13 +234,15 @@ def _ensure_pki(directory: Path, say: Say) -> DevPki:
         )
         # the certificates name where their OCSP responder and CRLs are: the port the
         # development services will listen on in every run with this PKI
-        pki = DevPki.generate(f"http://127.0.0.1:{_free_port(DEV_PORT)}", signers=SIGNERS)
+        claim = _claim_port(DEV_PORT)
+        port = claim.getsockname()[1]
+        pki = DevPki.generate(f"http://127.0.0.1:{port}", signers=SIGNERS)
     missing = [spec for spec in SIGNERS if spec.name not in pki.signers]
     for spec in missing:
         pki.issue(spec)
     if missing or not (directory / "pki.json").exists():
         pki.save(directory)
-    return pki
+    return pki, claim
 
 
 def _tokens() -> Iterator[tuple[str, str, str]]:
@@ -266,6 +282,8 @@ class _Setup:
     pki_dir: Path
     art: Path
     runs_dir: Path
+    claim: socket.socket | None
+    """Holds the new PKI's responder port until the development services listen there."""
 
 
 def _setup(data_dir: Path, say: Say) -> _Setup:
@@ -275,7 +293,7 @@ def _setup(data_dir: Path, say: Say) -> _Setup:
     home.ensure()
     os.environ["SOFTHSM2_CONF"] = str(home.conf)
     pki_dir = data_dir / "pki"
-    pki = _ensure_pki(pki_dir, say)
+    pki, claim = _ensure_pki(pki_dir, say)
     chain = pki_dir / "chain.cert.pem"
     if not chain.exists():
         chain.write_bytes(pki.chain_pem())
@@ -303,6 +321,7 @@ def _setup(data_dir: Path, say: Say) -> _Setup:
         pki_dir=pki_dir,
         art=art,
         runs_dir=runs_dir,
+        claim=claim,
     )
 
 
@@ -576,6 +595,7 @@ async def _wait_for_registered(
     url = f"{sender.url}/api/v1/documents/{doc_id}/recipients"
     started = time.monotonic()
     told: set[str] = set()
+    registered_at: float | None = None
     last_progress = started
     while True:
         views = await _call(client, "GET", url, ("following", "theo dõi"), headers=clerk)
@@ -590,8 +610,13 @@ async def _wait_for_registered(
                     f"{sender.agency.name} nhận trạng thái {event['status_code']} "
                     f"({_at(event['stated_at'])}): {event['description']}",
                 )
-        if view.get("status_code") == "03":
-            return view
+        codes = {event["status_code"] for event in view.get("timeline", ())}
+        if "03" in codes:
+            # the receiver sends 01 and 03 as two messages, and 03 may come first: a moment
+            # more for 01, so that the timeline shows both (03 alone is success all the same)
+            registered_at = registered_at or time.monotonic()
+            if "01" in codes or time.monotonic() - registered_at > ARRIVED_GRACE:
+                return view
         waited = time.monotonic() - started
         if view.get("delivery") == "failed" or waited > STATUS_TIMEOUT:
             error = view.get("last_error") or "-"
@@ -647,6 +672,8 @@ async def run_demo(data_dir: Path, say: Say) -> DemoResult:
     nodes = [_Node(agency=a, home=run_dir / a.slug, port=_free_port()) for a in AGENCIES]
     sender, receiver = nodes
     certificates = {a.organ_id: setup.pki.signers[a.seal_signer].asn1.dump() for a in AGENCIES}
+    if setup.claim is not None:
+        setup.claim.close()  # the development services take the port now
     with _dev_services(setup.pki) as services:
         for node in nodes:
             node.home.mkdir()
@@ -662,10 +689,12 @@ async def run_demo(data_dir: Path, say: Say) -> DemoResult:
                     f"{node.url}",
                 )
                 _start(node)
+            # the sample is written while the nodes start
+            drafting = asyncio.create_task(asyncio.to_thread(make_sample_cong_van, DOC))
             async with httpx.AsyncClient(timeout=60) as client:
                 for node in nodes:
                     await _wait_until_up(node, client)
-                pdf = make_sample_cong_van(DOC)
+                pdf = await drafting
                 await asyncio.to_thread(_write, run_dir / "1-draft.pdf", pdf)
                 doc_id = await _send(client, sender, receiver, pdf, say)
                 view = await _wait_for_registered(client, sender, doc_id, say)

@@ -158,6 +158,33 @@ def test_ctrl_c_stops_the_nodes(tmp_path: Path) -> None:
     assert not any(_listening(p) for p in ports)
 
 
+def test_two_demos_at_once_each_run_their_own_nodes_and_pki(tmp_path: Path) -> None:
+    env = {**os.environ, "LIENTHONG_LANG": "en"}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "exchange.cli", "demo", "--data-dir", str(tmp_path / name)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    ports: list[int] = []
+    for run, (out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, out + err
+        assert "legal check: passes (Decree 30/2020 Art. 5)" in out
+        ports += _node_ports(err)
+    assert len(set(ports)) == 4 and not any(_listening(p) for p in ports)
+    responders = {
+        urlsplit(json.loads((tmp_path / n / "pki" / "pki.json").read_text())["base_url"]).port
+        for n in ("a", "b")
+    }
+    assert len(responders) == 2  # each PKI names its own responder
+
+
 def test_a_busy_responder_port_is_one_clear_line(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     assert run_cli("demo", "--data-dir", str(data)).code == 0
