@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -33,6 +34,9 @@ from exchange.audit import Actor
 from exchange.db import open_engine, upgrade
 from exchange.service import Services, open_services
 from exchange.settings import Settings
+from signing.dev.pki import DevPki
+from signing.dev.services import DevServices
+from tests.plugin import SoftHsmToken
 
 AGENCY_A = "000.00.01.H01"
 AGENCY_B = "000.00.02.H02"
@@ -276,3 +280,45 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def node_pair(
+    tmp_path: Path,
+    token: SoftHsmToken,
+    pki: DevPki,
+    pki_files: Path,
+    dev_services: DevServices,
+    signature_png: bytes,
+    seal_png: bytes,
+) -> Iterator[Any]:
+    """A function making the two nodes of :mod:`tests.exchange.service.nodes` (``"sqlite"``
+    or ``"postgresql"``, the latter given the test's ``request``); every node it made is
+    stopped at the end."""
+    from tests.exchange.service.nodes import Node, make_nodes
+
+    made: list[Node] = []
+
+    def make(database: str, request: pytest.FixtureRequest | None = None) -> tuple[Node, Node]:
+        admin = None
+        if database == "postgresql":
+            assert request is not None
+            admin = request.getfixturevalue("pg_admin_url")
+        nodes = make_nodes(
+            tmp_path,
+            token=token,
+            pki=pki,
+            pki_files=pki_files,
+            tsa_url=dev_services.tsa_url,
+            signature_png=signature_png,
+            seal_png=seal_png,
+            pg_admin_url=admin,
+        )
+        made.extend(nodes)
+        return nodes
+
+    try:
+        yield make
+    finally:
+        for node in made:
+            node.stop()

@@ -13,7 +13,6 @@ import signal
 import socket
 import socketserver
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from exchange.db.models import Agency, AuditEntry
 from exchange.edxml import build_signed, verify_package
 from exchange.service import open_services
 from signing.dev.pki import DevPki
-from signing.dev.services import DevServices
 from tests.exchange.service.conftest import OPERATOR
 from tests.exchange.service.nodes import (
     PASSWORD,
@@ -38,7 +36,6 @@ from tests.exchange.service.nodes import (
     Node,
     incoming_list,
     issue_document,
-    make_nodes,
     recipients,
     status_of,
     wait_for,
@@ -89,42 +86,8 @@ class _Relay(socketserver.BaseRequestHandler):
 
 
 @pytest.fixture
-def pair(
-    tmp_path: Path,
-    token: SoftHsmToken,
-    pki: DevPki,
-    pki_files: Path,
-    dev_services: DevServices,
-    signature_png: bytes,
-    seal_png: bytes,
-) -> Iterator[Any]:
-    """A function making the two nodes of the harness (``"sqlite"`` or ``"postgresql"``);
-    every node it made is stopped at the end."""
-    made: list[Node] = []
-
-    def make(database: str, request: pytest.FixtureRequest | None = None) -> tuple[Node, Node]:
-        admin = None
-        if database == "postgresql":
-            assert request is not None
-            admin = request.getfixturevalue("pg_admin_url")
-        nodes = make_nodes(
-            tmp_path,
-            token=token,
-            pki=pki,
-            pki_files=pki_files,
-            tsa_url=dev_services.tsa_url,
-            signature_png=signature_png,
-            seal_png=seal_png,
-            pg_admin_url=admin,
-        )
-        made.extend(nodes)
-        return nodes
-
-    try:
-        yield make
-    finally:
-        for node in made:
-            node.stop()
+def pair(node_pair: Any) -> Any:
+    return node_pair
 
 
 def configure(node: Node, *lines: str) -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,52 +15,25 @@ import pytest
 from exchange import nodeauth
 from exchange.edxml import Organ, build_signed
 from signing.dev.pki import DevPki
-from signing.dev.services import DevServices
 from tests.exchange.service.nodes import (
     RECEIVER,
     SENDER,
     Node,
     incoming_list,
     issue_document,
-    make_nodes,
     recipients,
     status_of,
     wait_for,
 )
 from tests.exchange.service.test_incoming import key as dev_key
 from tests.exchange.test_edxml_parse import sample_edoc
-from tests.plugin import SoftHsmToken
 
 pytestmark = [pytest.mark.db, pytest.mark.hsm, pytest.mark.slow]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def nodes(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    token: SoftHsmToken,
-    pki: DevPki,
-    pki_files: Path,
-    dev_services: DevServices,
-    signature_png: bytes,
-    seal_png: bytes,
-) -> Iterator[tuple[Node, Node]]:
-    admin = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
-    sender, receiver = make_nodes(
-        tmp_path,
-        token=token,
-        pki=pki,
-        pki_files=pki_files,
-        tsa_url=dev_services.tsa_url,
-        signature_png=signature_png,
-        seal_png=seal_png,
-        pg_admin_url=admin,
-    )
-    try:
-        yield sender, receiver
-    finally:
-        sender.stop()
-        receiver.stop()
+def nodes(request: pytest.FixtureRequest, node_pair: Any) -> tuple[Node, Node]:
+    return node_pair(request.param, request)  # type: ignore[no-any-return]
 
 
 def test_a_document_travels_and_its_statuses_come_back(

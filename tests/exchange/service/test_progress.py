@@ -12,7 +12,6 @@ import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +29,19 @@ from exchange.edxml import StatusMessage, build_signed, parse_package, verify_pa
 from exchange.service import Services
 from exchange.settings import AgencyConfig, SealKey, Settings
 from signing.dev.pki import DevPki
-from signing.dev.services import DevServices
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, Seed, bearer
 from tests.exchange.service.nodes import (
     RECEIVER,
     Node,
     incoming_list,
     issue_document,
-    make_nodes,
     recipients,
     status_of,
     wait_for,
 )
 from tests.exchange.service.test_incoming import SENDER, clerk, edoc, key, receiving
 from tests.exchange.service.test_incoming_api import prepare
-from tests.plugin import PROJECT_ROOT, Decree30Documents, SoftHsmToken
+from tests.plugin import PROJECT_ROOT, Decree30Documents
 
 pytestmark = [
     pytest.mark.db,
@@ -357,30 +354,9 @@ async def test_the_command_line_reports_as_a_user_of_the_agency(
 
 
 @pytest.fixture
-def nodes(
-    tmp_path: Path,
-    token: SoftHsmToken,
-    pki: DevPki,
-    pki_files: Path,
-    dev_services: DevServices,
-    signature_png: bytes,
-    seal_png: bytes,
-) -> Iterator[tuple[Node, Node]]:
+def nodes(node_pair: Any) -> tuple[Node, Node]:
     """Two nodes on SQLite (the API tests above cover PostgreSQL)."""
-    sender, receiver = make_nodes(
-        tmp_path,
-        token=token,
-        pki=pki,
-        pki_files=pki_files,
-        tsa_url=dev_services.tsa_url,
-        signature_png=signature_png,
-        seal_png=seal_png,
-    )
-    try:
-        yield sender, receiver
-    finally:
-        sender.stop()
-        receiver.stop()
+    return node_pair("sqlite")  # type: ignore[no-any-return]
 
 
 @pytest.mark.hsm

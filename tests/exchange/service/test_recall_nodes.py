@@ -3,57 +3,29 @@ not started work (15: its copy destroyed, the metadata kept) and refuses once it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from signing.dev.pki import DevPki
-from signing.dev.services import DevServices
 from tests.exchange.service.nodes import (
     RECEIVER,
     Node,
     incoming_list,
     issue_document,
-    make_nodes,
     recipients,
     status_of,
     wait_for,
 )
-from tests.plugin import SoftHsmToken
 
 pytestmark = [pytest.mark.db, pytest.mark.hsm, pytest.mark.slow]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def nodes(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    token: SoftHsmToken,
-    pki: DevPki,
-    pki_files: Path,
-    dev_services: DevServices,
-    signature_png: bytes,
-    seal_png: bytes,
-) -> Iterator[tuple[Node, Node]]:
-    admin = request.getfixturevalue("pg_admin_url") if request.param == "postgresql" else None
-    sender, receiver = make_nodes(
-        tmp_path,
-        token=token,
-        pki=pki,
-        pki_files=pki_files,
-        tsa_url=dev_services.tsa_url,
-        signature_png=signature_png,
-        seal_png=seal_png,
-        pg_admin_url=admin,
-    )
+def nodes(request: pytest.FixtureRequest, node_pair: Any) -> tuple[Node, Node]:
+    sender, receiver = node_pair(request.param, request)
     sender.start()
     receiver.start()
-    try:
-        yield sender, receiver
-    finally:
-        sender.stop()
-        receiver.stop()
+    return sender, receiver
 
 
 def _blob_files(node: Node) -> set[str]:
