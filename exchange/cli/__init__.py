@@ -77,8 +77,9 @@ COMMANDS = {
         module="exchange.cli.demo",
         attribute="demo",
         summary=Text(
-            "Sign a sample công văn end to end (development only).",
-            "Chạy thử: ký một công văn mẫu từ đầu đến cuối (chỉ để phát triển).",
+            "Two nodes on this machine send a sample công văn end to end (development only).",
+            "Chạy thử: hai nút trên máy này gửi một công văn mẫu từ đầu đến cuối "
+            "(chỉ để phát triển).",
         ),
     ),
     "directory": LazyCommand(
@@ -109,8 +110,9 @@ COMMANDS = {
         module="exchange.cli.incoming",
         attribute="incoming",
         summary=Text(
-            "Incoming documents: receive an edXML package, list.",
-            "Văn bản đến: tiếp nhận gói tin edXML, liệt kê.",
+            "Incoming documents: receive an edXML package, list, tell the sender how the work "
+            "goes.",
+            "Văn bản đến: tiếp nhận gói tin edXML, liệt kê, báo trạng thái xử lý cho cơ quan gửi.",
         ),
     ),
     "number": LazyCommand(
@@ -141,8 +143,10 @@ COMMANDS = {
         module="exchange.cli.worker",
         attribute="worker",
         summary=Text(
-            "Deliver the outbox to other agencies until stopped (Ctrl+C, SIGTERM).",
-            "Gửi các thông điệp trong hộp thư đi đến cơ quan khác cho đến khi dừng (Ctrl+C).",
+            "Deliver the outbox (packages, status messages) to the recipient agencies, with "
+            "retries, until stopped (Ctrl+C, SIGTERM).",
+            "Gửi các thông điệp trong hộp thư đi (gói tin, thông điệp trạng thái) đến cơ quan "
+            "nhận, có thử lại, cho đến khi dừng (Ctrl+C, SIGTERM).",
         ),
     ),
     "token": LazyCommand(

@@ -27,14 +27,14 @@ from exchange.demo import PASSWORD, DemoResult, run_demo_sync
     ),
 )
 @vietnamese(
-    "Chạy thử: ký một công văn mẫu từ đầu đến cuối (chỉ để phát triển). Hai nút (Sở Tài "
-    "chính, UBND tỉnh) trên máy này: công văn được soạn, ký số cá nhân và ký số cơ quan, gửi, "
+    "Chạy thử: hai nút trên máy này gửi một công văn mẫu từ đầu đến cuối (chỉ để phát triển). "
+    "Hai nút (Sở Tài chính, UBND tỉnh): công văn được soạn, ký số cá nhân và ký số cơ quan, gửi, "
     "nhận, kiểm tra, vào sổ và báo lại trạng thái 03."
 )
 def demo(data_dir: Path) -> None:
-    """Sign a sample công văn end to end (development only). Two nodes (Sở Tài chính, UBND
-    tỉnh) on this machine: the công văn is drafted, signed (personal and agency), sent,
-    received, verified, registered and acknowledged with status 03."""
+    """Two nodes on this machine send a sample công văn end to end (development only). The
+    two nodes (Sở Tài chính, UBND tỉnh): the công văn is drafted, signed (personal and agency),
+    sent, received, verified, registered and acknowledged with status 03."""
 
     def say(en: str, vi: str) -> None:
         click.echo(f"• {pick(en, vi)}", err=True)
