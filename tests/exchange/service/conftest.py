@@ -298,12 +298,14 @@ def node_pair(
     from tests.exchange.service.nodes import Node, make_nodes
 
     made: list[Node] = []
+    admins: list[str] = []
 
     def make(database: str, request: pytest.FixtureRequest | None = None) -> tuple[Node, Node]:
         admin = None
         if database == "postgresql":
             assert request is not None
             admin = request.getfixturevalue("pg_admin_url")
+            admins.append(admin)
         nodes = make_nodes(
             tmp_path,
             token=token,
@@ -322,3 +324,9 @@ def node_pair(
     finally:
         for node in made:
             node.stop()
+        for node in made:  # the nodes' own databases go with them
+            if node.database_url and admins:
+                name = node.database_url.rpartition("/")[2]
+                asyncio.run(
+                    _pg_execute(admins[0], f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                )
