@@ -327,6 +327,4 @@ def node_pair(
         for node in made:  # the nodes' own databases go with them
             if node.database_url and admins:
                 name = node.database_url.rpartition("/")[2]
-                asyncio.run(
-                    _pg_execute(admins[0], f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                )
+                asyncio.run(_pg_execute(admins[0], f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
