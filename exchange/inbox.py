@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange import accounts, audit, incoming, outbox, recall
 from exchange.accounts import Principal
-from exchange.db.delivery_models import DocumentStatus
+from exchange.db.delivery_models import DocumentStatus, OutboxMessage
 from exchange.db.models import Agency, AgencyCertificate, Document
 from exchange.edxml import (
     EdxmlError,
@@ -224,9 +224,30 @@ async def _status(
             f"{sender} không nhận gói tin nào như vậy từ {recipient}: thông điệp trạng thái "
             "không trả lời gói tin nào đã nhận (DocumentId, nơi nhận hoặc mã SHA-256 gói tin)",
         )
+    if message.status_code in (StatusCode.RECALL_ACCEPTED, StatusCode.RECALL_REFUSED):
+        async with svc.transaction(read_only=True) as session:
+            asked = await session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.document_id == document.id,
+                    OutboxMessage.to_organ_id == sender,
+                    OutboxMessage.kind == "status",
+                    OutboxMessage.status_code == StatusCode.RECALL.value,
+                )
+            )
+        if asked is None:
+            raise _refuse(
+                "not_asked",
+                f"{sender} answers a recall of {message.response_for.document_id} that "
+                f"{recipient} never asked for",
+                f"{sender} trả lời đề nghị lấy lại văn bản {message.response_for.document_id} "
+                f"mà {recipient} chưa hề gửi",
+            )
     await _verified(svc, sender, recipient, body)
     blob = await svc.blobs.put_bytes(body)
     now = datetime.now(UTC)
+    # the sender's own time, but never after it reached us: a status dated in the future
+    # would stay the "latest" on the timeline for ever
+    stated = min(message.timestamp.astimezone(UTC), now)
     async with svc.transaction() as session:
         try:
             async with session.begin_nested():
@@ -237,7 +258,7 @@ async def _status(
                         recipient_organ_id=sender,
                         status_code=message.status_code.value,
                         description=message.description[:1000],
-                        stated_at=message.timestamp.astimezone(UTC),
+                        stated_at=stated,
                         received_at=now,
                         message_sha256=blob.sha256,
                         signed=True,

@@ -3,12 +3,27 @@ not started work (15: its copy destroyed, the metadata kept) and refuses once it
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
+from exchange import nodeauth
+from exchange.edxml import (
+    VIETNAM,
+    Organ,
+    ResponseFor,
+    StatusCode,
+    StatusMessage,
+    build_message,
+    sign_package,
+)
+from signing.dev.pki import DevPki
 from tests.exchange.service.nodes import (
     RECEIVER,
+    SENDER,
     Node,
     incoming_list,
     issue_document,
@@ -16,6 +31,7 @@ from tests.exchange.service.nodes import (
     status_of,
     wait_for,
 )
+from tests.exchange.service.test_incoming import key as dev_key
 
 pytestmark = [pytest.mark.db, pytest.mark.hsm, pytest.mark.slow]
 
@@ -94,3 +110,42 @@ def test_a_recall_after_work_started_is_refused(
         assert "04" in view["timeline"][-1]["description"]
         [kept] = incoming_list(receiver, b)
         assert kept["state"] == "registered" and kept["package_sha256"] in _blob_files(receiver)
+
+
+def test_an_answer_to_a_recall_nobody_asked_for_is_refused(
+    nodes: tuple[Node, Node], sample_pdf: bytes, pki: DevPki
+) -> None:
+    """A recipient cannot put 15 (recalled) on the sender's timeline unasked; a status dated
+    in the future does not stay the latest."""
+    sender, receiver = nodes
+    with sender.client() as a, receiver.client() as b:
+        doc_id = issue_document(sender, a, sample_pdf, RECEIVER, "V/v không ai đề nghị lấy lại")
+        wait_for(lambda: status_of(sender, a, doc_id) == "03", what="03 at the sender")
+        [arrived] = incoming_list(receiver, b)
+        theirs = dev_key(pki, "agency-ec")
+
+        def send(code: StatusCode, when: datetime) -> httpx.Response:
+            message = StatusMessage(
+                from_=Organ(organ_id=RECEIVER, organ_name="UBND tỉnh"),
+                response_for=ResponseFor(organ_id=SENDER, document_id=arrived["document_id"]),
+                status_code=code,
+                timestamp=when.astimezone(VIETNAM).replace(microsecond=0),
+                received_package_sha256=arrived["package_sha256"],
+            )
+            body = asyncio.run(sign_package(build_message(message), theirs))
+            headers = asyncio.run(
+                nodeauth.sign_request(theirs, sender=RECEIVER, recipient=SENDER, body=body)
+            )
+            return httpx.post(
+                sender.url + nodeauth.MESSAGES_PATH, content=body, headers=headers, timeout=60
+            )
+
+        unasked = send(StatusCode.RECALL_ACCEPTED, datetime.now(UTC))
+        assert unasked.status_code == 403 and unasked.json()["reason"] == "not_asked"
+        future = send(StatusCode.IN_PROGRESS, datetime.now(UTC) + timedelta(days=365))
+        assert future.status_code == 200, future.text
+        later = send(StatusCode.COMPLETED, datetime.now(UTC) + timedelta(seconds=1))
+        assert later.status_code == 200, later.text
+        [view] = recipients(sender, a, doc_id)
+        assert [e["status_code"] for e in view["timeline"]][-1] == "06"
+        assert "15" not in [e["status_code"] for e in view["timeline"]]
