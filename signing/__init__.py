@@ -60,6 +60,7 @@ from signing.pades import (
     PadesSpec,
     SignedPdf,
     add_validation_data,
+    extend_to_lta,
     sign_pdf_files,
 )
 from signing.pkcs11 import DEFAULT_MODULE as DEFAULT_PKCS11_MODULE
@@ -115,6 +116,7 @@ __all__ = [
     "decree30_date_parts",
     "development_part",
     "enter_production_mode",
+    "extend_to_lta",
     "fill_text_fields",
     "fill_text_fields_file",
     "finish_pdf",

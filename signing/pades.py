@@ -29,6 +29,7 @@ from pyhanko.sign.general import SigningError as PyhankoSigningError
 from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
@@ -465,6 +466,31 @@ async def add_validation_data(
         raise InputUnreadable(
             f"cannot update the PDF: {exc}", "không cập nhật được tệp PDF"
         ) from exc
+    return out.getvalue()
+
+
+async def extend_to_lta(
+    data: bytes,
+    *,
+    trust_roots: Sequence[x509.Certificate],
+    timestamper: TimeStamper,
+    fetch_timeout: float = 10.0,
+) -> bytes:
+    """Take every signature of the document to B-LTA (ETSI EN 319 142-1): first the
+    validation data of every signature and its timestamp in the DSS (:func:`add_validation_data`),
+    then one document timestamp over the whole, whose own TSA path goes into the DSS too.
+    Both are incremental updates: the signed revisions stay byte-exact."""
+    with_data = await add_validation_data(
+        data, trust_roots=trust_roots, fetch_timeout=fetch_timeout
+    )
+    writer = open_pdf_writer(io.BytesIO(with_data))
+    out = io.BytesIO()
+    async with AIOHttpFetcherBackend(per_request_timeout=fetch_timeout) as fetchers:
+        context = _fetching_context(trust_roots, (), fetchers)
+        with translate_errors("the timestamp authority"):
+            await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
+                writer, "sha256", validation_context=context, output=out
+            )
     return out.getvalue()
 
 
