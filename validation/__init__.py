@@ -34,6 +34,7 @@ from validation.report import (
     report_json,
     reports_json,
 )
+from validation.tsp import validate_timestamp_imprint
 from validation.xml import parse_untrusted_xml
 from validation.xmlc14n import canonical as canonical_xml
 from validation.xmlread import follow as element_at
@@ -79,5 +80,6 @@ __all__ = [
     "text_runs",
     "validate_bytes",
     "validate_files",
+    "validate_timestamp_imprint",
     "write_evidence",
 ]

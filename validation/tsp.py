@@ -141,3 +141,38 @@ async def validate_timestamp(
             id="timestamp-1",
         )
     return Outcome(signatures=(outcome.report,), findings=findings, evidence=outcome.evidence)
+
+
+async def validate_timestamp_imprint(
+    token_der: bytes,
+    policy: ValidationPolicy,
+    *,
+    imprint: bytes,
+    fetchers: Fetchers | None = None,
+) -> Outcome:
+    """Validate an RFC 3161 reply or token whose message imprint must equal ``imprint``, a
+    digest the caller computed under the token's own algorithm (an archive timestamp over a
+    hash-tree root: the data itself is not at hand). One report, ``timestamp-1``, as
+    :func:`validate_timestamp`."""
+    token, findings = load_token(token_der)
+    if token is None:
+        return Outcome(findings=findings)
+    info = tst_info_of(token["content"])
+    token_algorithm = str(info["message_imprint"]["hash_algorithm"]["algorithm"].native)
+
+    def given(algorithm: str) -> bytes:
+        # the digest is known under one algorithm only; any other cannot be matched
+        if algorithm != token_algorithm:
+            raise ValueError(f"no digest under {algorithm}")
+        return imprint
+
+    async with fetching(policy, fetchers) as fetchers:
+        outcome = await judge_timestamp_token(
+            token,
+            policy,
+            fetchers=fetchers,
+            imprint=given,
+            kind="content-timestamp",
+            id="timestamp-1",
+        )
+    return Outcome(signatures=(outcome.report,), findings=findings, evidence=outcome.evidence)
