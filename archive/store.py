@@ -24,6 +24,7 @@ import io
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -247,6 +248,56 @@ class TwoCopyStore:
                 f"Nơi lưu trữ này không được nằm trong nơi lưu trữ kia: {inner} nằm trong {outer}.",
             )
         self.roots: tuple[Path, Path] = (a, b)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+        self._pool_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the helper threads (they also end when the store is garbage collected)."""
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
+    def __enter__(self) -> TwoCopyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _helper(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            # a forked child inherits the pool object but not its threads: it needs its own
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="archive-store")
+                self._pool_pid = os.getpid()
+            return self._pool
+
+    def _on_both(self, work: Callable[[int], object]) -> None:
+        """Run ``work(0)`` here and ``work(1)`` on a helper thread, and wait for both.
+
+        The roots are separate disks: writing, fsyncing and hashing them side by side (all
+        release the GIL) takes about the time of one. An OSError becomes StorageFailed naming
+        its root; nothing returns (or raises) before both sides have finished, so a buffer or
+        file the work uses can be reused or closed afterwards.
+        """
+        pending = self._helper().submit(work, 1)
+        first: OSError | None = None
+        try:
+            work(0)
+        except OSError as exc:
+            first = exc
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                pending.result()
+            raise
+        try:
+            pending.result()
+        except OSError as exc:
+            if first is None:
+                raise _failed(self.roots[1], exc) from exc
+        if first is not None:
+            raise _failed(self.roots[0], first) from first
 
     # ---- layout
 
@@ -344,27 +395,14 @@ class TwoCopyStore:
             for chunk in chunks:  # errors of the source itself pass through unchanged
                 digest.update(chunk)
                 size += len(chunk)
-                for index, fd in enumerate(fds):
-                    try:
-                        _write_all(fd, chunk)
-                    except OSError as exc:
-                        raise _failed(self.roots[index], exc) from exc
+                self._on_both(lambda i: _write_all(fds[i], chunk))  # noqa: B023 (waited for)
+            self._on_both(lambda i: os.fsync(fds[i]))
             for index in (0, 1):
-                fd = fds[index]
-                fds[index] = -1
-                try:
-                    os.fsync(fd)
-                except OSError as exc:
-                    raise _failed(self.roots[index], exc) from exc
-                finally:
-                    os.close(fd)
+                fd, fds[index] = fds[index], -1
+                os.close(fd)
             obj = StoredObject(sha256=digest.hexdigest(), size=size)
-            buffer = bytearray(CHUNK)
-            for index, path in enumerate(temps):
-                try:
-                    self._place(obj, index, path, buffer)
-                except OSError as exc:
-                    raise _failed(self.roots[index], exc) from exc
+            buffers = (bytearray(CHUNK), bytearray(CHUNK))
+            self._on_both(lambda i: self._place(obj, i, temps[i], buffers[i]))
             return obj
         finally:
             for fd in fds:
@@ -595,22 +633,22 @@ class TwoCopyStore:
         checked = 0
         hashed = 0
         buffers = (bytearray(CHUNK), bytearray(CHUNK))
-        # the two copies are on different disks: reading and hashing them side by side (hashlib
-        # and file reads release the GIL) takes about half the time of one after the other
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="archive-audit") as pool:
-            for obj in objects:
-                _check_hex(obj.sha256)
-                first = pool.submit(self._check, self.path(obj.sha256, 0), obj, buffers[0])
-                second = self._check(self.path(obj.sha256, 1), obj, buffers[1])
-                checks = (first.result(), second)
-                checked += 1
-                hashed += checks[0].hashed + checks[1].hashed
-                finding, extra = self._judge(obj, checks, repair, buffers[0])
-                hashed += extra
-                if finding is not None:
-                    findings.append(finding)
-                if progress is not None:
-                    progress(checked, hashed)
+        pool = self._helper()
+        for obj in objects:
+            _check_hex(obj.sha256)
+            # the copies are on different disks: reading and hashing them side by side (file
+            # reads and hashlib release the GIL) takes about half the time of one after the other
+            first = pool.submit(self._check, self.path(obj.sha256, 0), obj, buffers[0])
+            second = self._check(self.path(obj.sha256, 1), obj, buffers[1])
+            checks = (first.result(), second)
+            checked += 1
+            hashed += checks[0].hashed + checks[1].hashed
+            finding, extra = self._judge(obj, checks, repair, buffers[0])
+            hashed += extra
+            if finding is not None:
+                findings.append(finding)
+            if progress is not None:
+                progress(checked, hashed)
         return AuditReport(
             objects_checked=checked,
             bytes_hashed=hashed,

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import hashlib
 import io
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -137,6 +138,28 @@ def test_concurrent_puts_of_the_same_bytes_from_threads(store: TwoCopyStore) -> 
 
 def _put_in_process(roots: tuple[str, str], data: bytes) -> str:
     return TwoCopyStore(*roots).put_bytes(data).sha256
+
+
+_INHERITED: TwoCopyStore | None = None
+
+
+def _put_with_inherited_store(data: bytes) -> str:
+    assert _INHERITED is not None
+    return _INHERITED.put_bytes(data).sha256
+
+
+def test_a_forked_process_can_use_a_store_already_used_before_the_fork(
+    store: TwoCopyStore,
+) -> None:
+    global _INHERITED
+    store.put_bytes(b"before the fork")  # starts the helper threads, which a child lacks
+    _INHERITED = store
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            digest = pool.submit(_put_with_inherited_store, b"after").result(timeout=30)
+    finally:
+        _INHERITED = None
+    assert store.path(digest, 1).read_bytes() == b"after"
 
 
 def test_concurrent_puts_of_the_same_bytes_from_processes(store: TwoCopyStore) -> None:
