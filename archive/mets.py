@@ -191,34 +191,54 @@ class PackageCheck:
     @contextmanager
     def open_member(self, name: str) -> Iterator[IO[bytes]]:
         """The member ``name`` (a package path, e.g. ``representations/rep1/data/X.pdf``) as a
-        binary stream; only members the check saw can be opened."""
+        binary stream; only members the check saw can be opened. Reading a member whose
+        stored data is corrupt raises ``zipfile.BadZipFile`` from the stream itself: prefer
+        :meth:`iter_member` and :meth:`read_member`, which say so as PackageInvalid."""
         if name not in self.members:
             raise PackageInvalid(f"the package has no file {name}", f"gói không có tệp {name}")
         try:
-            with zipfile.ZipFile(self.path) as archive, archive.open(self._prefix + name) as f:
-                yield f
+            archive = zipfile.ZipFile(self.path)
         except (OSError, zipfile.BadZipFile) as exc:
-            raise PackageInvalid(
-                f"cannot read {name} from the package {self.path}: {exc}",
-                f"không đọc được {name} từ gói {self.path}: {exc}",
-            ) from exc
+            raise self._unreadable(name, exc) from exc
+        with archive:
+            try:
+                handle = archive.open(self._prefix + name)
+            except (OSError, zipfile.BadZipFile, KeyError) as exc:
+                raise self._unreadable(name, exc) from exc
+            with handle:
+                yield handle
 
     def iter_member(self, name: str) -> Iterator[bytes]:
         """The member's bytes in 1 MiB chunks."""
         with self.open_member(name) as handle:
-            while chunk := handle.read(_CHUNK):
+            while True:
+                try:
+                    chunk = handle.read(_CHUNK)
+                except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+                    raise self._unreadable(name, exc) from exc
+                if not chunk:
+                    return
                 yield chunk
 
     def read_member(self, name: str, limit: int = _XML_LIMIT) -> bytes:
         """A small member (an evidence record, a report) whole; over ``limit`` is refused."""
         with self.open_member(name) as handle:
-            data = handle.read(limit + 1)
+            try:
+                data = handle.read(limit + 1)
+            except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+                raise self._unreadable(name, exc) from exc
         if len(data) > limit:
             raise PackageInvalid(
                 f"{name} is larger than {limit} bytes: refused",
                 f"{name} lớn hơn {limit} byte: bị từ chối",
             )
         return data
+
+    def _unreadable(self, name: str, exc: BaseException) -> PackageInvalid:
+        return PackageInvalid(
+            f"cannot read {name} from the package {self.path}: {exc}",
+            f"không đọc được {name} từ gói {self.path}: {exc}",
+        )
 
 
 def _refuse(path: Path, en: str, vi: str) -> PackageInvalid:
@@ -422,10 +442,13 @@ def check_package(
         objid = root.get("OBJID", "")
         if kind not in ("SIP", "AIP", "DIP"):
             findings.append(
-                _mets_invalid("METS.xml", "csip:OAISPACKAGETYPE is not SIP, AIP or DIP")
+                _mets_invalid(
+                    "csip:OAISPACKAGETYPE is not SIP, AIP or DIP",
+                    "csip:OAISPACKAGETYPE không phải SIP, AIP hay DIP",
+                )
             )
         if not objid:
-            findings.append(_mets_invalid("METS.xml", "the package has no OBJID"))
+            findings.append(_mets_invalid("the package has no OBJID", "gói không có OBJID"))
         refs, bad = _references(root, "", "METS.xml")
         for rep_mets in [r.path for r in refs if _is_rep_mets(r.path)]:
             if rep_mets not in members:
@@ -476,14 +499,9 @@ def _is_rep_mets(path: str) -> bool:
     return len(parts) == 3 and parts[0] == "representations" and parts[2] == "METS.xml"
 
 
-def _mets_invalid(path: str, en: str) -> PackageFinding:
-    vi = {
-        "csip:OAISPACKAGETYPE is not SIP, AIP or DIP": "csip:OAISPACKAGETYPE không phải SIP, "
-        "AIP hay DIP",
-        "the package has no OBJID": "gói không có OBJID",
-    }[en]
+def _mets_invalid(en: str, vi: str) -> PackageFinding:
     return PackageFinding(
-        code="package.mets_invalid", path=path, en=f"{path}: {en}", vi=f"{path}: {vi}"
+        code="package.mets_invalid", path="METS.xml", en=f"METS.xml: {en}", vi=f"METS.xml: {vi}"
     )
 
 

@@ -37,6 +37,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Final, Literal
 from uuid import UUID, uuid4
@@ -242,6 +243,13 @@ class Dossier:
     """The creator's name and notes (App. VI Creator goes here, §12)."""
     storage_medium: str = "hard disk, two independent copies"
     """What PREMIS ``storageMedium`` says of the archive's copies."""
+    agency_name: str = ""
+    """The agency that created the dossier (a METS ARCHIVIST agent when given)."""
+    agency_code: str = ""
+    """Its identification code (the agency id of the file code)."""
+    archive_name: str = ""
+    """The archive keeping the AIP (a METS PRESERVATION agent when given, with
+    ``archive_code``)."""
 
     def __post_init__(self) -> None:
         _code(self.maintenance, _MAINTENANCE, "maintenance")
@@ -496,13 +504,19 @@ class _Zip:
     def __init__(self, handle: IO[bytes]) -> None:
         self._zip = zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED)
         self.files: dict[str, _Written] = {}
+        self._folders: set[str] = set()
 
     def add(self, path: str, chunks: Iterable[bytes], created: datetime, mimetype: str) -> _Written:
-        if path in self.files:
+        parts = path.split("/")
+        folders = {"/".join(parts[:n]) for n in range(1, len(parts))}
+        if path in self.files or path in self._folders or folders & self.files.keys():
+            # e.g. a document "a.pdf.ers" beside "a.pdf" with evidence files: the second's
+            # folder would be the first's evidence record; unpacked, one would hide the other
             raise _fail(
-                f"two files would be written at {path} in the package",
-                f"hai tệp trùng đường dẫn {path} trong gói",
+                f"two files would be written at {path} in the package (or a file and a folder)",
+                f"hai tệp (hoặc một tệp và một thư mục) trùng đường dẫn {path} trong gói",
             )
+        self._folders |= folders
         info = zipfile.ZipInfo(path, date_time=_zip_time(created))
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
@@ -762,8 +776,15 @@ def _file(parent: etree._Element, written: _Written, base: str, file_id: str) ->
     locat.set(q(XLINK_NS, "href"), _href(written, base))
 
 
+def _software_version() -> str:
+    try:
+        return f"{SOFTWARE} {metadata.version(SOFTWARE)}"
+    except metadata.PackageNotFoundError:
+        return SOFTWARE
+
+
 def _mets_root(
-    objid: str, label: str, profile: str, kind: str, created: datetime
+    dossier: Dossier, objid: str, label: str, profile: str, kind: str, created: datetime
 ) -> etree._Element:
     root = etree.Element(_m("mets"), nsmap=NSMAP)
     root.set("OBJID", objid)
@@ -771,16 +792,37 @@ def _mets_root(
     root.set("TYPE", "Mixed")
     root.set(q(CSIP_NS, "CONTENTINFORMATIONTYPE"), "MIXED")
     root.set("PROFILE", profile)
-    header = _sub(root, _m("metsHdr"), CREATEDATE=xml_time(created), RECORDSTATUS="NEW")
+    header = _sub(
+        root,
+        _m("metsHdr"),
+        CREATEDATE=xml_time(created),
+        LASTMODDATE=xml_time(created),
+        RECORDSTATUS="NEW",
+    )
     header.set(q(CSIP_NS, "OAISPACKAGETYPE"), kind)
     agent = _sub(header, _m("agent"), ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")
     _sub(agent, _m("name"), SOFTWARE)
-    note = _sub(agent, _m("note"), "lienthong archive room")
+    note = _sub(agent, _m("note"), _software_version())
     note.set(q(CSIP_NS, "NOTETYPE"), "SOFTWARE VERSION")
+    # E-ARK names the organisations by an identification code: the creating agency (E-ARK
+    # SIP's "archival creator", ROLE ARCHIVIST: CSIP keeps ROLE CREATOR for the software)
+    # and the archive keeping the AIP.
+    organisations = [("ARCHIVIST", dossier.agency_name, dossier.agency_code)]
+    if kind == "AIP":
+        organisations.append(("PRESERVATION", dossier.archive_name, dossier.archive_code))
+    for role, name, code in organisations:
+        if not name:
+            continue
+        org = _sub(header, _m("agent"), ROLE=role, TYPE="ORGANIZATION")
+        _sub(org, _m("name"), name)
+        if code:
+            note = _sub(org, _m("note"), code)
+            note.set(q(CSIP_NS, "NOTETYPE"), "IDENTIFICATIONCODE")
     return root
 
 
 def _rep_mets(
+    dossier: Dossier,
     objid: str,
     kind: Literal["AIP", "SIP"],
     created: datetime,
@@ -790,7 +832,7 @@ def _rep_mets(
     trails: Mapping[str, list[_Written]],
     premis: _Written | None,
 ) -> bytes:
-    root = _mets_root("rep1", f"{objid} rep1", CSIP_PROFILE, kind, created)
+    root = _mets_root(dossier, "rep1", f"{objid} rep1", CSIP_PROFILE, kind, created)
     for index, doc in enumerate(documents, 1):
         dmd = _sub(root, _m("dmdSec"), ID=f"dmd-doc-{index:04d}", STATUS="CURRENT")
         dmd.set("CREATED", xml_time(created))
@@ -846,7 +888,7 @@ def _root_mets(
     rep_mets: _Written,
 ) -> bytes:
     profile = TT05_AIP_PROFILE if kind == "AIP" else SIP_PROFILE
-    root = _mets_root(objid, dossier.title, profile, kind, created)
+    root = _mets_root(dossier, objid, dossier.title, profile, kind, created)
     dmd = _sub(root, _m("dmdSec"), ID="dmd-ead", STATUS="CURRENT")
     dmd.set("CREATED", xml_time(created))
     _md_ref(dmd, ead, "", "OTHER", "EAD")
@@ -1063,7 +1105,7 @@ def _write_members(
             proofs.append((evidence, "ValidationData"))
     rep_mets = out.add_bytes(
         f"{REP_DIR}/METS.xml",
-        _rep_mets(objid, kind, now, documents, data, ead_docs, trails, rep_premis),
+        _rep_mets(dossier, objid, kind, now, documents, data, ead_docs, trails, rep_premis),
         now,
         xml,
     )

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from lxml import etree
@@ -47,6 +48,9 @@ def _dossier() -> Dossier:
         end_date=date(2026, 3, 1),
         keyword="chuyển đổi số",
         description="Văn phòng Sở; Nguyễn Văn A",
+        agency_name="Ủy ban nhân dân tỉnh H",
+        agency_code="000.00.12.H49",
+        archive_name="Lưu trữ lịch sử tỉnh H",
     )
 
 
@@ -236,6 +240,21 @@ def test_root_mets_structure(aip: Path) -> None:
     assert header.get(f"{{{CSIP_NS}}}OAISPACKAGETYPE") == "AIP"
     assert header.get("RECORDSTATUS") == "NEW"
     assert TIME_7.fullmatch(_attr(header, "CREATEDATE"))
+    agents = {
+        (_attr(a, "ROLE"), _attr(a, "TYPE")): (
+            _text(a, "m:name"),
+            _one(a, "m:note").get(f"{{{CSIP_NS}}}NOTETYPE"),
+            _text(a, "m:note"),
+        )
+        for a in header.findall("m:agent", NS)
+    }
+    assert agents[("CREATOR", "OTHER")][:2] == ("lienthong", "SOFTWARE VERSION")
+    assert agents[("ARCHIVIST", "ORGANIZATION")] == (
+        "Ủy ban nhân dân tỉnh H",
+        "IDENTIFICATIONCODE",
+        "000.00.12.H49",
+    )
+    assert agents[("PRESERVATION", "ORGANIZATION")][1:] == ("IDENTIFICATIONCODE", "LT01")
     smap = _one(root, "m:structMap")
     assert smap.get("LABEL") == "CSIP"
     labels = [d.get("LABEL") for d in smap.findall("m:div/m:div", NS)]
@@ -321,6 +340,42 @@ def test_premis_objects_events_agents(aip: Path) -> None:
     assert linked[0].endswith("/representations/rep1/data/quyet-dinh 2.pdf")
     # the representation's PREMIS keeps only the events about its files
     assert len(rep.findall("premis:event", NS)) == 2
+
+
+SCHEMAS = Path(__file__).with_name("test_package_schemas")
+
+
+def _mets_schema(tmp: Path) -> etree.XMLSchema:
+    """METS 1.12 with the CSIP extension; mets.xsd imports XLink from the Library of
+    Congress, pointed here at the local copy (tests have no network)."""
+    mets = (SCHEMAS / "mets.xsd").read_bytes()
+    remote = b"http://www.loc.gov/standards/xlink/xlink.xsd"
+    assert remote in mets
+    local = tmp / "mets.xsd"
+    local.write_bytes(mets.replace(remote, (SCHEMAS / "xlink.xsd").as_uri().encode()))
+    wrapper = (
+        '<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:x">'
+        f'<xsd:import namespace="{METS_NS}" schemaLocation="{local.as_uri()}"/>'
+        f'<xsd:import namespace="{CSIP_NS}" '
+        f'schemaLocation="{(SCHEMAS / "DILCISExtensionMETS.xsd").as_uri()}"/>'
+        "</xsd:schema>"
+    )
+    return etree.XMLSchema(etree.fromstring(wrapper, etree.XMLParser(no_network=True)))
+
+
+@pytest.mark.parametrize("kind", ["AIP", "SIP"])
+def test_mets_is_valid_against_the_mets_and_csip_schemas(
+    tmp_path: Path, kind: Literal["AIP", "SIP"]
+) -> None:
+    dest = tmp_path / "p.zip"
+    write_package(_dossier(), _documents(tmp_path), _events(), dest, kind=kind)
+    schema = _mets_schema(tmp_path)
+    with zipfile.ZipFile(dest) as zf:
+        for name in ("METS.xml", "representations/rep1/METS.xml"):
+            assert schema.validate(_xml(zf, name)), (name, str(schema.error_log))
+        # the schema does judge: an OAIS package type outside the CSIP list is refused
+        forged = zf.read("METS.xml").replace(b'OAISPACKAGETYPE="', b'OAISPACKAGETYPE="X')
+    assert not schema.validate(etree.fromstring(forged))
 
 
 def test_tampered_document_is_named(aip: Path, tmp_path: Path) -> None:
@@ -482,3 +537,22 @@ def test_package_under_one_top_folder_is_accepted(aip: Path, tmp_path: Path) -> 
     assert check.ok
     entry = check.documents[0]
     assert b"".join(check.iter_member(entry.data_path)) == DOCS[entry.name]
+
+
+def test_flipped_byte_inside_the_zip_is_named_not_raised(aip: Path, tmp_path: Path) -> None:
+    """A bit flipped on disk in a member's compressed data: the member fails its CRC or
+    cannot inflate; the check names it and reading it says why, as PackageInvalid."""
+    damaged = tmp_path / "damaged.zip"
+    raw = bytearray(aip.read_bytes())
+    target = "representations/rep1/data/quyet-dinh 2.pdf"
+    with zipfile.ZipFile(aip) as zf:
+        info = zf.getinfo(target)
+    name_len = int.from_bytes(raw[info.header_offset + 26 : info.header_offset + 28], "little")
+    extra_len = int.from_bytes(raw[info.header_offset + 28 : info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    raw[start + info.compress_size // 2] ^= 0x01
+    damaged.write_bytes(bytes(raw))
+    check = check_package(damaged)
+    assert [(f.code, f.path) for f in check.findings] == [("package.tampered", target)]
+    with pytest.raises(PackageInvalid, match="cannot read"):
+        check.read_member(target)
