@@ -1,3 +1,62 @@
-"""Keeping records provably valid for decades: ingest, fixity, evidence renewal (later issue)."""
+"""The archive room: keeping closed dossiers provably valid for decades.
 
-__all__: list[str] = []
+Ingest (validated again, taken to long-term form), two-copy content-addressed storage with a
+fixity audit, RFC 4998 evidence records (sealing under one archive timestamp, timestamp and
+hash-tree renewal), retention, and TT 05/2025 information packages that prove themselves
+offline. Other rooms import only the names below.
+"""
+
+from archive.catalog import metadata as catalog_metadata
+from archive.errors import (
+    ArchiveError,
+    DamagedObject,
+    EvidenceInvalid,
+    PackageInvalid,
+    StorageFailed,
+    UsageError,
+)
+from archive.service import (
+    ALGORITHM_SUNSETS,
+    RENEWAL_MARGIN,
+    Archive,
+    DossierSummary,
+    IngestedDocument,
+    IngestResult,
+    RenewalStep,
+    SealResult,
+    audit,
+    dossier_summary,
+    evidence_record,
+    ingest,
+    plan_renewal,
+    renew,
+    seal,
+)
+from archive.store import AuditReport, TwoCopyStore
+
+__all__ = [
+    "ALGORITHM_SUNSETS",
+    "RENEWAL_MARGIN",
+    "Archive",
+    "ArchiveError",
+    "AuditReport",
+    "DamagedObject",
+    "DossierSummary",
+    "EvidenceInvalid",
+    "IngestResult",
+    "IngestedDocument",
+    "PackageInvalid",
+    "RenewalStep",
+    "SealResult",
+    "StorageFailed",
+    "TwoCopyStore",
+    "UsageError",
+    "audit",
+    "catalog_metadata",
+    "dossier_summary",
+    "evidence_record",
+    "ingest",
+    "plan_renewal",
+    "renew",
+    "seal",
+]

@@ -1,0 +1,189 @@
+"""The archive's use cases on a real catalog (SQLite), a real two-copy store and the
+development TSA: ingest (validated again, PDF taken to B-LTA, invalid files kept with their
+report), seal (one timestamp for the batch), evidence records that verify and that Bouncy
+Castle accepts, the audit's repair, and renewal planned and done through time."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from archive import (
+    Archive,
+    TwoCopyStore,
+    UsageError,
+    audit,
+    dossier_summary,
+    evidence_record,
+    ingest,
+    plan_renewal,
+    renew,
+    seal,
+)
+from archive.catalog import ArchivedDocument, ArchiveStamp, metadata
+from archive.ers import timestamp_judge, verify
+from signing import HttpTimestamper, Level, PadesSigner, PadesSpec
+from signing.dev import DevPki, DevServices
+from tests.archive.bouncycastle import BouncyCastle, compile_check
+from validation import TrustAnchors, ValidationPolicy
+
+
+@pytest.fixture
+async def archive(tmp_path: Path, pki: DevPki, dev_services: DevServices) -> AsyncIterator[Archive]:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    store = TwoCopyStore(tmp_path / "copy-1", tmp_path / "copy-2")
+    store.initialise()
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    anchors = TrustAnchors({"public": (pki.root.asn1,)})
+    async with HttpTimestamper([dev_services.tsa_url]) as tsa:
+        yield Archive(
+            sessions=async_sessionmaker(engine, expire_on_commit=False),
+            store=store,
+            timestamper=tsa,
+            policy=ValidationPolicy(anchors=anchors, revocation="soft"),
+            trust_roots=(pki.root.asn1,),
+        )
+    await engine.dispose()
+
+
+@pytest.fixture
+async def signed_pdf(
+    tmp_path: Path, pki: DevPki, dev_services: DevServices, sample_pdf: bytes
+) -> Path:
+    spec = PadesSpec(level=Level.B_T, tsa_urls=(dev_services.tsa_url,))
+    out, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(sample_pdf)
+    path = tmp_path / "in" / "cong-van-125.pdf"
+    path.parent.mkdir()
+    path.write_bytes(out)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bc(tmp_path_factory: pytest.TempPathFactory) -> BouncyCastle:
+    return compile_check(tmp_path_factory.mktemp("ers-java"))
+
+
+async def test_ingest_seal_and_prove(
+    archive: Archive, signed_pdf: Path, tmp_path: Path, pki: DevPki, bc: BouncyCastle
+) -> None:
+    junk = tmp_path / "in" / "ghi-chu.txt"
+    junk.write_bytes(b"not signed at all\n")
+    result = await ingest(archive, [signed_pdf, junk], dossier="H53.2026.01", title="Hồ sơ thử")
+    assert result.created
+    pdf, txt = result.documents
+    assert pdf.augmented and pdf.indication == "TOTAL-PASSED"
+    assert txt.indication == "TOTAL-FAILED" and not txt.augmented  # kept all the same
+    # the archived PDF is the signed one plus validation data and a document timestamp
+    kept = b"".join(archive.store.read_verified(pdf.sha256))
+    assert kept.startswith(signed_pdf.read_bytes())
+    assert len(PdfFileReader(io.BytesIO(kept)).embedded_timestamp_signatures) == 1
+    for root in archive.store.roots:
+        assert any(root.rglob(pdf.sha256))
+
+    again = await ingest(archive, [signed_pdf], dossier="H53.2026.01")
+    assert again.documents[0].already and not again.created
+
+    sealed = await seal(archive)
+    assert (sealed.stamps, sealed.documents, sealed.damaged) == (1, 2, ())
+    assert (await seal(archive)).documents == 0  # nothing left to seal
+
+    judge = timestamp_judge(TrustAnchors({"public": (pki.root.asn1,)}))
+    async with archive.sessions() as session:
+        docs = list(await session.scalars(select(ArchivedDocument).order_by(ArchivedDocument.id)))
+    for doc in docs:
+        record = await evidence_record(archive, doc.id)
+        data = b"".join(archive.store.read_verified(doc.sha256))
+        checked = await verify(record, io.BytesIO(data), judge=judge)
+        assert checked.valid, checked.findings
+        assert not (await verify(record, io.BytesIO(data + b"x"), judge=judge)).valid
+        rec = tmp_path / f"{doc.id}.ers"
+        rec.write_bytes(record)
+        good = tmp_path / f"{doc.id}.bin"
+        good.write_bytes(data)
+        other = tmp_path / f"{doc.id}.other"
+        other.write_bytes(data[:-1])
+        now = datetime.now(UTC)
+        assert bc.accepts(rec, good, now)
+        assert not bc.accepts(rec, other, now)
+
+    summary = await dossier_summary(archive, "H53.2026.01")
+    assert (summary.documents, summary.sealed) == (2, 2)
+    assert [t for _, t, _, _ in summary.events].count("seal") == 1
+    assert {"ingestion", "validation", "migration"} <= {t for _, t, _, _ in summary.events}
+
+
+async def test_new_dossier_needs_a_title_and_nothing_is_half_stored(
+    archive: Archive, signed_pdf: Path
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        await ingest(archive, [signed_pdf], dossier="H53.2026.02")
+    assert "--title" in caught.value.vi
+    missing = signed_pdf.parent / "khong-co.pdf"
+    with pytest.raises(UsageError):
+        await ingest(archive, [signed_pdf, missing], dossier="H53.2026.02", title="Hồ sơ")
+    async with archive.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ArchivedDocument)) == 0
+
+
+async def test_audit_repairs_one_copy_and_reports_two(archive: Archive, signed_pdf: Path) -> None:
+    result = await ingest(archive, [signed_pdf], dossier="H53.2026.03", title="Hồ sơ")
+    sha = result.documents[0].sha256
+    first = archive.store.path(sha, 0)
+    second = archive.store.path(sha, 1)
+    good = first.read_bytes()
+
+    def flip(path: Path) -> None:
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+
+    flip(first)
+    report = await audit(archive)
+    assert report.ok and [f.sha256 for f in report.findings] == [sha]
+    assert first.read_bytes() == good
+
+    flip(first)
+    flip(second)
+    both = (first.read_bytes(), second.read_bytes())
+    report = await audit(archive)
+    assert not report.ok
+    assert (first.read_bytes(), second.read_bytes()) == both  # never "repaired"
+    summary = await dossier_summary(archive, "H53.2026.03")
+    kinds = [(t, o) for _, t, o, _ in summary.events]
+    assert ("repair", "success") in kinds and ("fixity check", "failure") in kinds
+    # a document with no good copy is not sealed
+    sealed = await seal(archive)
+    assert sealed.documents == 0 and len(sealed.damaged) == 1
+
+
+async def test_renewal_is_planned_from_the_tsa_expiry(
+    archive: Archive, signed_pdf: Path, pki: DevPki
+) -> None:
+    await ingest(archive, [signed_pdf], dossier="H53.2026.04", title="Hồ sơ")
+    await seal(archive)
+    assert await plan_renewal(archive) == []
+    async with archive.sessions() as session:
+        expiry = await session.scalar(select(ArchiveStamp.tsa_not_after))
+    assert expiry is not None
+    later = expiry.replace(year=expiry.year - 1, tzinfo=UTC) if expiry.tzinfo else expiry
+    [step] = await plan_renewal(archive, now=later)
+    assert step.kind == "timestamp" and step.documents == 1
+    [made] = await renew(archive, [step])
+    assert made.kind == "timestamp" and made.leaves == 1
+    # the same TSA's certificate expires as soon: still due, and the history says so
+    [again] = await plan_renewal(archive, now=later)
+    assert again.stamps == (made.id,)
+    summary = await dossier_summary(archive, "H53.2026.04")
+    assert ("timestamp renewal", "warning") in [(t, o) for _, t, o, _ in summary.events]
+    [tree] = await plan_renewal(archive, now=datetime(2039, 6, 1, tzinfo=UTC))
+    assert tree.kind == "hashtree" and tree.algorithm == "sha512"
