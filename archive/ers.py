@@ -29,7 +29,14 @@ from typing import IO, Literal
 from asn1crypto import algos, cms, core, tsp
 
 from archive.errors import EvidenceInvalid, UsageError
-from archive.hashtree import HashTree, digest_size, digest_stream, hasher, root_of
+from archive.hashtree import (
+    SUPPORTED,
+    HashTree,
+    digest_size,
+    digest_stream,
+    hasher,
+    root_of,
+)
 from validation import Finding, TrustAnchors, ValidationPolicy, validate_timestamp_imprint
 
 Timestamper = Callable[[bytes, str], Awaitable[cms.ContentInfo]]
@@ -102,6 +109,31 @@ def _tlv(tag: int, content: bytes) -> bytes:
 
 _SEQUENCE, _OCTETS, _ALGORITHM_TAG, _TREE_TAG = 0x30, 0x04, 0xA0, 0xA2
 _VERSION = b"\x02\x01\x01"
+
+
+def _children(der: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """The TLVs between ``start`` and ``end`` as ``(tag, offset, content offset, end)``:
+    definite lengths only (DER), single-byte tags (all RFC 4998 uses); ValueError otherwise."""
+    items = []
+    i = start
+    while i < end:
+        if end - i < 2:
+            raise ValueError("truncated")
+        tag, first = der[i], der[i + 1]
+        if tag & 0x1F == 0x1F:
+            raise ValueError("a multi-byte tag")
+        if first < 0x80:
+            length, head = first, 2
+        else:
+            count = first & 0x7F
+            if count == 0 or count > 4:
+                raise ValueError("an indefinite or huge length")
+            length, head = int.from_bytes(der[i + 2 : i + 2 + count], "big"), 2 + count
+        if i + head + length > end:
+            raise ValueError("truncated")
+        items.append((tag, i, i + head, i + head + length))
+        i += head + length
+    return items
 
 
 def _reduced_der(lists: Sequence[Sequence[bytes]]) -> bytes:
@@ -318,9 +350,9 @@ def _read(der: bytes) -> _Record:
     return _Record(record, chains, chain_ders, names)
 
 
-def _assemble(
-    parsed: _Record, chain_ders: Sequence[bytes], new_algorithm: str | None = None
-) -> bytes:
+def _head(parsed: _Record, new_algorithm: str | None = None) -> bytes:
+    """The record's fields before its ArchiveTimeStampSequence, ``new_algorithm`` added to
+    its digestAlgorithms."""
     record = parsed.record
     algorithms = record["digest_algorithms"]
     algorithms_der = bytes(algorithms.dump())
@@ -333,8 +365,14 @@ def _assemble(
         value = record[name]
         if not isinstance(value, core.Void):
             parts.append(bytes(value.dump()))
-    parts.append(_tlv(_SEQUENCE, b"".join(chain_ders)))
-    return _tlv(_SEQUENCE, b"".join(parts))
+    return b"".join(parts)
+
+
+def _assemble(
+    parsed: _Record, chain_ders: Sequence[bytes], new_algorithm: str | None = None
+) -> bytes:
+    head = _head(parsed, new_algorithm)
+    return _tlv(_SEQUENCE, head + _tlv(_SEQUENCE, b"".join(chain_ders)))
 
 
 def _sequence_digest(parsed: _Record, chains: int, algorithm: str) -> bytes:
@@ -357,15 +395,57 @@ class TimestampRenewal:
     def __init__(self) -> None:
         self._leaves: dict[str, dict[bytes, int]] = {}
         self._done: dict[str, tuple[HashTree, bytes]] = {}
+        self._names: dict[bytes, str] = {}
 
-    @staticmethod
-    def _key(parsed: _Record) -> tuple[str, bytes, _Ats]:
-        chain = parsed.chains[-1]
-        algorithm = chain[0].algorithm
-        return algorithm, hashlib.new(algorithm, chain[-1].token).digest(), chain[0]
+    def _last_chain(self, record: bytes) -> tuple[str, bytes, bytes | None, list[bytes]]:
+        """The newest chain's algorithm, the digest of its last timestamp, its
+        ``digestAlgorithm`` contents, and the record cut around that chain: ``[before the
+        sequence's contents, the earlier chains, the chain's contents]``.
+
+        Walked by hand over the DER (a renewal touches every record twice; asn1crypto reads
+        one in about 0.6 ms, this in a few µs); a record this cannot walk, or whose chain does
+        not name its algorithm, is read in full (and refused if unreadable)."""
+        contents: bytes | None
+        try:
+            [(outer, _, body, end)] = _children(record, 0, len(record))
+            fields = _children(record, body, end)
+            seq_tag, seq_at, seq_body, seq_end = fields[-1]
+            chains = _children(record, seq_body, seq_end)
+            chain_tag, chain_at, chain_body, chain_end = chains[-1]
+            atss = _children(record, chain_body, chain_end)
+            first = _children(record, atss[0][2], atss[0][3])
+            last = _children(record, atss[-1][2], atss[-1][3])
+            if (outer, seq_tag, chain_tag, first[0][0]) != (
+                _SEQUENCE,
+                _SEQUENCE,
+                _SEQUENCE,
+                _ALGORITHM_TAG,
+            ):
+                raise ValueError("not the expected shape")
+            contents = record[first[0][2] : first[0][3]]
+            name = self._names.get(contents)
+            if name is None:
+                name = str(
+                    algos.DigestAlgorithm.load(_tlv(_SEQUENCE, contents))["algorithm"].native
+                )
+                digest_size(name)
+                self._names[contents] = name
+            token = record[last[-1][1] : last[-1][3]]
+            cut = [record[body:seq_at], record[seq_body:chain_at], record[chain_body:chain_end]]
+        except (ValueError, IndexError, UsageError):
+            parsed = _read(record)
+            chain = parsed.chains[-1]
+            name, contents, token = chain[0].algorithm, chain[0].algorithm_contents, chain[-1].token
+            digest_size(name)
+            cut = [
+                _head(parsed),
+                b"".join(parsed.chain_ders[:-1]),
+                b"".join(a.der for a in chain),
+            ]
+        return name, hashlib.new(name, token).digest(), contents, cut
 
     def add(self, record: bytes) -> None:
-        algorithm, leaf, _ = self._key(_read(record))
+        algorithm, leaf, _, _ = self._last_chain(record)
         leaves = self._leaves.setdefault(algorithm, {})
         leaves.setdefault(leaf, len(leaves))
 
@@ -376,8 +456,7 @@ class TimestampRenewal:
             self._done[algorithm] = (tree, token)
 
     def renewed(self, record: bytes) -> bytes:
-        parsed = _read(record)
-        algorithm, leaf, first = self._key(parsed)
+        algorithm, leaf, contents, (head, earlier, chain) = self._last_chain(record)
         try:
             tree, token = self._done[algorithm]
             index = self._leaves[algorithm][leaf]
@@ -386,9 +465,9 @@ class TimestampRenewal:
                 "this record was not part of the renewal (add it, then run)",
                 "bản ghi này không nằm trong lần gia hạn (thêm nó rồi chạy lại)",
             ) from None
-        ats = _ats_der(first.algorithm_contents, tree.reduced(index), token)
-        chain = _tlv(_SEQUENCE, b"".join(a.der for a in parsed.chains[-1]) + ats)
-        return _assemble(parsed, [*parsed.chain_ders[:-1], chain])
+        ats = _ats_der(contents, tree.reduced(index), token)
+        chains = _tlv(_SEQUENCE, earlier + _tlv(_SEQUENCE, chain + ats))
+        return _tlv(_SEQUENCE, head + chains)
 
 
 async def renew_timestamps(records: Sequence[bytes], timestamp: Timestamper) -> list[bytes]:
@@ -597,9 +676,19 @@ async def verify(
         )
     parsed = _read(record)
     findings: list[Finding] = []
-    algorithms = list(dict.fromkeys(chain[0].algorithm for chain in parsed.chains))
-    for name in algorithms:
-        digest_size(name)
+    used = list(dict.fromkeys(chain[0].algorithm for chain in parsed.chains))
+    algorithms = [name for name in used if name in SUPPORTED]
+    for name in used:
+        if name not in SUPPORTED:
+            findings.append(
+                _finding(
+                    "unsupported_algorithm",
+                    f"a chain uses the digest algorithm {name}, which is not supported "
+                    f"(supported: {', '.join(SUPPORTED)})",
+                    f"một chuỗi dấu thời gian dùng thuật toán băm {name}, không được hỗ trợ "
+                    f"(hỗ trợ: {', '.join(SUPPORTED)})",
+                )
+            )
     if isinstance(document, Mapping):
         digests = dict(document)
         missing = [a for a in algorithms if a not in digests]
@@ -623,6 +712,9 @@ async def verify(
     flat: list[tuple[int, int, _Ats, bool]] = []
     for c, chain in enumerate(parsed.chains):
         algorithm = chain[0].algorithm
+        if algorithm not in SUPPORTED:
+            flat.extend((c, p, ats, False) for p, ats in enumerate(chain))
+            continue
         digest = hasher(algorithm)
         for p, ats in enumerate(chain):
             label_en = f"archive timestamp {c + 1}.{p + 1}"

@@ -34,6 +34,7 @@ _SIZES = {
 }
 """The digest algorithms an evidence record may use, by their asn1crypto (and hashlib)
 names, with their digest sizes."""
+SUPPORTED = tuple(_SIZES)
 
 
 def digest_size(algorithm: str) -> int:

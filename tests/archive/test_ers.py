@@ -250,6 +250,84 @@ async def test_removed_partial_hashtree_fails(
         )
 
 
+async def test_judge_checks_the_imprint_it_is_given(
+    five: tuple[Seal, list[bytes]], pki: DevPki
+) -> None:
+    sealed, _ = five
+    judge = judge_for(pki)
+    assert (await judge(sealed.token, sealed.root, NOW + timedelta(hours=1))).passed
+    wrong = await judge(sealed.token, sha256(b"other"), NOW + timedelta(hours=1))
+    assert not wrong.passed
+    assert (wrong.indication, wrong.sub_indication) == ("TOTAL-FAILED", "HASH_FAILURE")
+    # a judge that trusts another root does not pass the token
+    other = DevPki.generate("http://127.0.0.1:9", signers=())
+    untrusted = await judge_for(other)(sealed.token, sealed.root, NOW + timedelta(hours=1))
+    assert not untrusted.passed
+
+
+async def test_one_algorithm_per_chain(
+    dev_tsa: Timestamper, pki: DevPki, bc: BouncyCastle, tmp_path: Path
+) -> None:
+    docs = documents(1, "one")
+    sealed = await seal([sha256(docs[0])], "sha256", dev_tsa)
+    renewed = await renew_timestamps([sealed.record(0)], dev_tsa)
+    [upgraded] = await renew_hash_tree(
+        renewed, [hashlib.sha512(docs[0]).digest()], "sha512", dev_tsa
+    )
+    judge = judge_for(pki)
+    assert (await verify(upgraded, io.BytesIO(docs[0]), judge=judge)).valid
+    (tmp_path / "one").mkdir()
+    bc_accepts_only_its_own(bc, tmp_path / "one", [upgraded], docs, NOW + timedelta(days=1))
+    # the renewal in chain 1 claims SHA-512 while its chain is SHA-256
+    er = EvidenceRecord.load(renewed[0])
+    first, second = er["archive_time_stamp_sequence"][0]
+    mixed = EvidenceRecord(
+        {
+            "version": 1,
+            "digest_algorithms": er["digest_algorithms"],
+            "archive_time_stamp_sequence": [
+                [
+                    first,
+                    {
+                        "digest_algorithm": {"algorithm": "sha512"},
+                        "time_stamp": second["time_stamp"],
+                    },
+                ]
+            ],
+        }
+    ).dump()
+    result = await verify(mixed, io.BytesIO(docs[0]), judge=judge)
+    assert not result.valid
+    assert "ers.mixed_algorithms" in {f.code for f in result.findings}
+    (tmp_path / "mixed.ers").write_bytes(mixed)
+    (tmp_path / "doc.bin").write_bytes(docs[0])
+    assert not bc.accepts(tmp_path / "mixed.ers", tmp_path / "doc.bin", NOW + timedelta(days=1))
+
+
+async def test_record_without_digest_algorithm(
+    dev_tsa: Timestamper, pki: DevPki, bc: BouncyCastle, tmp_path: Path
+) -> None:
+    """Bouncy Castle writes a one-document record with neither digestAlgorithm nor a reduced
+    tree (the algorithm is the token's): we read, verify and renew such records too."""
+    doc = documents(1, "bc")[0]
+    token = await dev_tsa(sha256(doc), "sha256")
+    record = EvidenceRecord(
+        {
+            "version": 1,
+            "digest_algorithms": [{"algorithm": "sha256"}],
+            "archive_time_stamp_sequence": [[{"time_stamp": token}]],
+        }
+    ).dump()
+    judge = judge_for(pki)
+    assert (await verify(record, io.BytesIO(doc), judge=judge)).valid
+    [renewed] = await renew_timestamps([record], dev_tsa)
+    result = await verify(renewed, io.BytesIO(doc), judge=judge)
+    assert result.valid and len(result.timestamps) == 2
+    for name, one in (("sealed", record), ("renewed", renewed)):
+        (tmp_path / name).mkdir()
+        bc_accepts_only_its_own(bc, tmp_path / name, [one], [doc], NOW + timedelta(1))
+
+
 # -- renewal with the development TSA -----------------------------------------------------------
 
 
@@ -446,6 +524,13 @@ async def test_100k_leaves(
             f"(average {total / len(sealed):,.0f} bytes)"
         )
     assert rate > 2_000
+    records = [sealed.record(i) for i in range(0, 100_000, 10)]
+    start = time.perf_counter()
+    renewed = await renew_timestamps(records, dev_tsa)
+    renewing = time.perf_counter() - start
+    with capsys.disabled():
+        print(f"ERS timestamp renewal: {len(records) / renewing:,.0f} records/s")
+    assert len(renewed) == len(records)
     doc = (100_000 - 1).to_bytes(4, "big")
     result = await verify(sealed.record(99_999), io.BytesIO(doc), judge=judge_for(pki))
     assert result.valid, result.findings
