@@ -394,6 +394,9 @@ class PackageDocument:
 
     def __post_init__(self) -> None:
         _name(self.name, "the document name")
+        xml_time(self.created)
+        for change in self.status_history:
+            xml_time(change.time)
         for name in self.evidence_files:
             _name(name, "the evidence file name")
         if not _HEX64.fullmatch(self.sha256):
@@ -546,9 +549,15 @@ def _zip_time(value: datetime) -> tuple[int, int, int, int, int, int]:
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    element = etree.SubElement(parent, tag, attrs)
-    if text is not None:
-        element.text = text
+    try:
+        element = etree.SubElement(parent, tag, attrs)
+        if text is not None:
+            element.text = text
+    except ValueError as exc:  # lxml refuses control characters and lone surrogates
+        raise _fail(
+            f"a metadata value cannot be written as XML ({etree.QName(tag).localname}): {exc}",
+            f"một giá trị siêu dữ liệu không ghi được thành XML ({etree.QName(tag).localname})",
+        ) from exc
     return element
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import stat
+import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -517,6 +520,15 @@ def test_metadata_outside_the_code_lists_is_refused(tmp_path: Path) -> None:
         )
     with pytest.raises(PackageInvalid, match="cannot be a file name"):
         _doc(tmp_path, "../x.pdf", 1, b"x", streamed=True)
+    with pytest.raises(PackageInvalid, match="cannot be written as XML"):
+        write_package(
+            replace(_dossier(), title="bell \x07 in the title"),
+            _documents(tmp_path),
+            [],
+            tmp_path / "x.zip",
+        )
+    with pytest.raises(PackageInvalid, match="time zone"):
+        replace(_documents(tmp_path)[0], created=datetime(2026, 1, 1))  # noqa: DTZ001
     with pytest.raises(PackageInvalid, match="time zone"):
         write_package(
             _dossier(),
@@ -556,3 +568,38 @@ def test_flipped_byte_inside_the_zip_is_named_not_raised(aip: Path, tmp_path: Pa
     assert [(f.code, f.path) for f in check.findings] == [("package.tampered", target)]
     with pytest.raises(PackageInvalid, match="cannot read"):
         check.read_member(target)
+
+
+def test_a_large_document_is_streamed_both_ways(tmp_path: Path) -> None:
+    """48 MiB in and out with Python's allocations staying far below the document's size."""
+    chunk_count, chunk = 48, os.urandom(1024 * 1024)
+    digest = hashlib.sha256()
+    for _ in range(chunk_count):
+        digest.update(chunk)
+
+    def content() -> Iterator[bytes]:
+        for _ in range(chunk_count):
+            yield chunk
+
+    big = replace(
+        _doc(tmp_path, "lon.pdf", 1, b"", streamed=True),
+        content=content,
+        sha256=digest.hexdigest(),
+        size=chunk_count * len(chunk),
+    )
+    dest = tmp_path / "big.zip"
+    tracemalloc.start()
+    try:
+        write_package(_dossier(), [big], [], dest)
+        _, written_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        check = check_package(dest)
+        streamed = hashlib.sha256()
+        for part in check.iter_member(check.documents[0].data_path):
+            streamed.update(part)
+        _, checked_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert check.ok and streamed.hexdigest() == digest.hexdigest()
+    limit = 12 * 1024 * 1024
+    assert written_peak < limit and checked_peak < limit, (written_peak, checked_peak)
