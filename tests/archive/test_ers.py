@@ -328,6 +328,25 @@ async def test_record_without_digest_algorithm(
         bc_accepts_only_its_own(bc, tmp_path / name, [one], [doc], NOW + timedelta(1))
 
 
+async def test_unsupported_algorithm_is_a_finding(dev_tsa: Timestamper, pki: DevPki) -> None:
+    doc = documents(1, "sha1")[0]
+    # SHA-1 on purpose: a record under an algorithm we no longer accept
+    token = await dev_tsa(hashlib.sha1(doc).digest(), "sha1")  # noqa: S324
+    record = EvidenceRecord(
+        {
+            "version": 1,
+            "digest_algorithms": [{"algorithm": "sha1"}],
+            "archive_time_stamp_sequence": [
+                [{"digest_algorithm": {"algorithm": "sha1"}, "time_stamp": token}]
+            ],
+        }
+    ).dump()
+    result = await verify(record, io.BytesIO(doc), judge=judge_for(pki))
+    assert not result.valid
+    assert "ers.unsupported_algorithm" in {f.code for f in result.findings}
+    assert not result.timestamps[0].covers
+
+
 # -- renewal with the development TSA -----------------------------------------------------------
 
 
