@@ -15,6 +15,7 @@ from archive.errors import (
     StorageFailed,
     UsageError,
 )
+from archive.exporting import DocumentProof, PackageVerdict, export_package, verify_package
 from archive.service import (
     ALGORITHM_SUNSETS,
     RENEWAL_MARGIN,
@@ -41,11 +42,13 @@ __all__ = [
     "ArchiveError",
     "AuditReport",
     "DamagedObject",
+    "DocumentProof",
     "DossierSummary",
     "EvidenceInvalid",
     "IngestResult",
     "IngestedDocument",
     "PackageInvalid",
+    "PackageVerdict",
     "RenewalStep",
     "SealResult",
     "StorageFailed",
@@ -55,8 +58,10 @@ __all__ = [
     "catalog_metadata",
     "dossier_summary",
     "evidence_record",
+    "export_package",
     "ingest",
     "plan_renewal",
     "renew",
     "seal",
+    "verify_package",
 ]

@@ -6,18 +6,15 @@ Castle accepts, the audit's repair, and renewal planned and done through time.""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from archive import (
     Archive,
-    TwoCopyStore,
     UsageError,
     audit,
     dossier_summary,
@@ -27,45 +24,11 @@ from archive import (
     renew,
     seal,
 )
-from archive.catalog import ArchivedDocument, ArchiveStamp, metadata
+from archive.catalog import ArchivedDocument, ArchiveStamp
 from archive.ers import timestamp_judge, verify
-from signing import HttpTimestamper, Level, PadesSigner, PadesSpec
-from signing.dev import DevPki, DevServices
+from signing.dev import DevPki
 from tests.archive.bouncycastle import BouncyCastle, compile_check
-from validation import TrustAnchors, ValidationPolicy
-
-
-@pytest.fixture
-async def archive(tmp_path: Path, pki: DevPki, dev_services: DevServices) -> AsyncIterator[Archive]:
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    store = TwoCopyStore(tmp_path / "copy-1", tmp_path / "copy-2")
-    store.initialise()
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    anchors = TrustAnchors({"public": (pki.root.asn1,)})
-    async with HttpTimestamper([dev_services.tsa_url]) as tsa:
-        yield Archive(
-            sessions=async_sessionmaker(engine, expire_on_commit=False),
-            store=store,
-            timestamper=tsa,
-            policy=ValidationPolicy(anchors=anchors, revocation="soft"),
-            trust_roots=(pki.root.asn1,),
-        )
-    await engine.dispose()
-
-
-@pytest.fixture
-async def signed_pdf(
-    tmp_path: Path, pki: DevPki, dev_services: DevServices, sample_pdf: bytes
-) -> Path:
-    spec = PadesSpec(level=Level.B_T, tsa_urls=(dev_services.tsa_url,))
-    out, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(sample_pdf)
-    path = tmp_path / "in" / "cong-van-125.pdf"
-    path.parent.mkdir()
-    path.write_bytes(out)
-    return path
+from validation import TrustAnchors
 
 
 @pytest.fixture(scope="module")
