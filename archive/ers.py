@@ -494,6 +494,9 @@ class HashTreeRenewal:
         self._size = digest_size(algorithm)
         self._digest = hasher(algorithm)
         self._leaves = bytearray()
+        # each record's ha: renewed() refuses a record given under another's index (its new
+        # chain would prove nothing)
+        self._sequences = bytearray()
         self._done: tuple[HashTree, bytes] | None = None
 
     def add(self, record: bytes, document_digest: bytes) -> int:
@@ -505,6 +508,7 @@ class HashTreeRenewal:
         parsed = _read(record)
         ha = _sequence_digest(parsed, len(parsed.chains), self.algorithm)
         self._leaves += self._digest(document_digest + ha)
+        self._sequences += ha
         return len(self._leaves) // self._size - 1
 
     async def run(self, timestamp: Timestamper) -> None:
@@ -519,6 +523,12 @@ class HashTreeRenewal:
             raise UsageError("the renewal has not run yet", "lần gia hạn chưa được thực hiện")
         tree, token = self._done
         parsed = _read(record)
+        ha = _sequence_digest(parsed, len(parsed.chains), self.algorithm)
+        if ha != self._sequences[index * self._size : (index + 1) * self._size]:
+            raise UsageError(
+                f"record {index} of the renewal is not this record",
+                f"bản ghi số {index} của lần gia hạn không phải bản ghi này",
+            )
         alg = _algorithm(self.algorithm)
         ats = _ats_der(bytes(alg.contents), tree.reduced(index), token)
         return _assemble(parsed, [*parsed.chain_ders, _tlv(_SEQUENCE, ats)], self.algorithm)

@@ -22,9 +22,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from archive.errors import EvidenceInvalid
+from archive.errors import EvidenceInvalid, UsageError
 from archive.ers import (
     EvidenceRecord,
+    HashTreeRenewal,
     Judge,
     Seal,
     Timestamper,
@@ -276,6 +277,14 @@ async def test_one_algorithm_per_chain(
     )
     judge = judge_for(pki)
     assert (await verify(upgraded, io.BytesIO(docs[0]), judge=judge)).valid
+    # a record handed back under another record's index is refused, not silently broken
+    renewal = HashTreeRenewal("sha512")
+    renewal.add(renewed[0], hashlib.sha512(docs[0]).digest())
+    renewal.add(sealed.record(0), hashlib.sha512(docs[0]).digest())
+    await renewal.run(dev_tsa)
+    with pytest.raises(UsageError):
+        renewal.renewed(1, renewed[0])
+    assert (await verify(renewal.renewed(0, renewed[0]), io.BytesIO(docs[0]), judge=judge)).valid
     (tmp_path / "one").mkdir()
     bc_accepts_only_its_own(bc, tmp_path / "one", [upgraded], docs, NOW + timedelta(days=1))
     # the renewal in chain 1 claims SHA-512 while its chain is SHA-256
