@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from archive import Archive, PackageInvalid, ingest, seal
+from archive import Archive, PackageInvalid, ingest, plan_renewal, renew, seal
 from archive.exporting import export_package, verify_package
 from archive.package import PackageSummary
-from signing.dev import DevPki
+from signing.dev import DevPki, Identity
+from tests.archive.test_ers import _long_lived_tsa
 from validation import TrustAnchors
 
 
@@ -89,3 +93,60 @@ async def test_export_then_verify_offline(
 
 def summary_document(summary: PackageSummary, path: str) -> str:
     return next(f.sha256 for f in summary.files if f.path.endswith(path))
+
+
+async def test_time_travel_through_renewals_to_2045(
+    archive: Archive, signed_pdf: Path, tmp_path: Path, pki: DevPki
+) -> None:
+    """Sealed today by a TSA whose certificate expires in 2027, renewed in 2027 by a second
+    TSA (timestamp renewal) and in 2031 under SHA-512 by a third (hash-tree renewal): the
+    exported package proves the document at 2045-01-01; stop before either renewal and it
+    does not."""
+    pki1 = DevPki.generate("http://127.0.0.1:9", signers=(), now=datetime(2022, 6, 1, tzinfo=UTC))
+    pki2 = DevPki.generate("http://127.0.0.1:9", signers=(), now=datetime(2027, 3, 1, tzinfo=UTC))
+    pki3 = DevPki.generate("http://127.0.0.1:9", signers=(), now=datetime(2031, 6, 1, tzinfo=UTC))
+    tsa3 = _long_lived_tsa(pki3, datetime(2046, 1, 1, tzinfo=UTC))
+    assert pki1.tsa.cert.not_valid_after_utc.year == 2027
+    anchors = TrustAnchors({"public": tuple(p.root.asn1 for p in (pki, pki1, pki2, pki3))})
+    at_2045 = datetime(2045, 1, 1, tzinfo=UTC)
+
+    first = replace(archive, timestamper=_tsa(pki1.tsa, pki1, None))
+    await ingest(first, [signed_pdf], dossier="H53.2026.20", title="Hồ sơ lâu dài")
+    await seal(first)
+    sealed_only = tmp_path / "sealed.zip"
+    await export_package(first, "H53.2026.20", sealed_only)
+
+    [step] = await plan_renewal(first, now=datetime(2027, 1, 1, tzinfo=UTC))
+    assert step.kind == "timestamp"
+    second = replace(archive, timestamper=_tsa(pki2.tsa, pki2, datetime(2027, 3, 1, tzinfo=UTC)))
+    await renew(second, [step])
+    renewed_once = tmp_path / "renewed-once.zip"
+    await export_package(second, "H53.2026.20", renewed_once)
+
+    sunsets = {"sha256": date(2032, 1, 1)}
+    [tree] = await plan_renewal(second, now=datetime(2031, 6, 1, tzinfo=UTC), sunsets=sunsets)
+    assert tree.kind == "hashtree" and tree.algorithm == "sha512"
+    third = replace(archive, timestamper=_tsa(tsa3, pki3, datetime(2031, 6, 1, tzinfo=UTC)))
+    await renew(third, [tree])
+    final = tmp_path / "final.zip"
+    await export_package(third, "H53.2026.20", final)
+
+    verdict = await verify_package(final, anchors=anchors, at=at_2045)
+    problems = verdict.problems + tuple(p for d in verdict.documents for p in d.problems)
+    assert verdict.proven, problems
+    [doc] = verdict.documents
+    assert doc.evidence is not None and doc.evidence.proven_time is not None
+    assert doc.evidence.proven_time < datetime(2027, 1, 1, tzinfo=UTC)
+    assert [c.algorithm for c in doc.evidence.timestamps] == ["sha256", "sha256", "sha512"]
+    for missing in (sealed_only, renewed_once):
+        assert not (await verify_package(missing, anchors=anchors, at=at_2045)).proven
+
+
+def _tsa(tsa: Identity, pki: DevPki, at: datetime | None) -> DummyTimeStamper:
+    chain = [pki.issuing.asn1, pki.root.asn1] if tsa is pki.tsa else [pki.root.asn1]
+    return DummyTimeStamper(
+        tsa_cert=tsa.asn1,
+        tsa_key=tsa.asn1_key,
+        certs_to_embed=SimpleCertificateStore.from_certs(chain),
+        fixed_dt=at,
+    )
