@@ -79,6 +79,11 @@ class Worker:
 
     async def run_once(self) -> int:
         """Claim what is due and deliver it; the number of messages handled."""
+        # an idle poll only reads: the claim's write transaction (on SQLite, the database
+        # lock, queued behind an issue that seals) is taken only when something is due
+        async with self.svc.transaction(read_only=True) as session:
+            if not await outbox.anything_due(session):
+                return 0
         async with self.svc.transaction() as session:
             items = await outbox.claim(session, policy=self.policy)
         if items:
@@ -91,6 +96,9 @@ class Worker:
         event = outbox.waker()
         try:
             while not stop.is_set():
+                # cleared before looking, not after: a message enqueued while this worker
+                # looks wakes it again at once instead of waiting for the next poll
+                event.clear()
                 try:
                     handled = await self.run_once()
                 except ExchangeError as exc:  # the database away for a moment: try again
@@ -98,7 +106,6 @@ class Worker:
                     handled = 0
                 if handled:
                     continue
-                event.clear()
                 waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(stop.wait())]
                 await asyncio.wait(waits, timeout=self.policy.poll, return_when="FIRST_COMPLETED")
                 for waiting in waits:

@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -158,11 +158,8 @@ class Claimed:
     node_url: str | None
 
 
-async def claim(
-    session: AsyncSession, *, policy: DeliveryPolicy, now: datetime | None = None
-) -> list[Claimed]:
-    """Claim up to ``policy.batch`` due messages for this worker."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+def _due(moment: datetime) -> Select[int]:
+    """The messages a worker may claim at ``moment``, first due first."""
     free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < moment)
     # a status about a document (a recall) waits until the document itself has reached that
     # recipient: arriving first, it would be refused as about an unknown document
@@ -178,7 +175,7 @@ async def claim(
         )
         .exists()
     )
-    due = (
+    return (
         select(OutboxMessage.id)
         .where(
             OutboxMessage.state == "pending",
@@ -188,8 +185,28 @@ async def claim(
             or_(OutboxMessage.kind == "edoc", OutboxMessage.document_id.is_(None), ~undelivered),
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(policy.batch)
     )
+
+
+async def anything_due(session: AsyncSession, *, now: datetime | None = None) -> bool:
+    """Whether :func:`claim` would find a message now, asked with a read only.
+
+    A worker asks this in a read-only transaction before it claims: an idle poll then takes
+    no write lock (on SQLite every claim is a write transaction that queues on the database
+    lock behind an issue sealing its document, and holds back the writers behind it). The
+    answer may be stale by the time the worker claims (another worker took the rows): the
+    claim decides, as before."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return await session.scalar(_due(moment).limit(1)) is not None
+
+
+async def claim(
+    session: AsyncSession, *, policy: DeliveryPolicy, now: datetime | None = None
+) -> list[Claimed]:
+    """Claim up to ``policy.batch`` due messages for this worker."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < moment)
+    due = _due(moment).limit(policy.batch)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(await session.scalars(due))

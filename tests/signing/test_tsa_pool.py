@@ -1,17 +1,25 @@
 """The timestamper keeps one connection to the TSA for its lifetime (a keep-alive HTTP/1.1
-front to the development TSA counts the connections it accepts) and closes it when closed."""
+front to the development TSA counts the connections it accepts) and closes it when closed; its
+clients share one TLS context that still verifies the TSA as httpx would."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from signing import HttpTimestamper, Level, PadesSigner, PadesSpec, ServiceUnavailable
 from signing.dev.pki import DevPki
@@ -159,3 +167,107 @@ async def test_a_batch_shares_the_connection(
     await signer.sign_bytes(sample_pdf)
     assert (tsa.requests, tsa.accepted) == (5, 3)
     assert tsa.wait_closed(3)
+
+
+def _tls_files(directory: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1 (self-issued, its own trust anchor) and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tsa.test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "tsa.pem", directory / "tsa.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def https_tsa(
+    pki: DevPki, dev_services: DevServices, tmp_path: Path
+) -> Iterator[tuple[KeepAliveTsa, Path]]:
+    """The keep-alive TSA behind TLS, with a certificate no default trust store knows."""
+    cert_file, key_file = _tls_files(tmp_path)
+    server = KeepAliveTsa(dev_services)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, cert_file
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=WAIT)
+
+
+async def test_shared_tls_settings_still_verify_the_tsa_and_follow_the_environment(
+    https_tsa: tuple[KeepAliveTsa, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the TLS settings are built once and shared by every timestamper's client: they must
+    # still refuse a TSA certificate nobody trusts, and still take httpx's SSL_CERT_FILE
+    server, cert_file = https_tsa
+    url = server.url.replace("http://", "https://")
+    digest = hashlib.sha256(b"tls").digest()
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    async with HttpTimestamper([url], timeout=5) as stamper:
+        with pytest.raises(ServiceUnavailable) as info:
+            await stamper.async_timestamp(digest, "sha256")
+    assert info.value.en == f"no timestamp authority answered ({url}: ConnectError)"
+    assert server.requests == 0
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    for _ in range(2):  # two timestampers, two clients, one shared context
+        async with HttpTimestamper([url], timeout=5) as stamper:
+            token = await stamper.async_timestamp(digest, "sha256")
+        assert token["content_type"].native == "signed_data"
+    assert server.requests == 2
+    monkeypatch.delenv("SSL_CERT_FILE")
+    async with HttpTimestamper([url], timeout=5) as stamper:
+        with pytest.raises(ServiceUnavailable):
+            await stamper.async_timestamp(digest, "sha256")
+    assert server.requests == 2
+
+
+async def test_timestamper_clients_do_not_reload_the_trust_store(
+    tsa: KeepAliveTsa, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # loading the roots is what made a client cost ~25 ms; count the loads a signing
+    # process's many short-lived timestampers cause
+    HttpTimestamper([tsa.url])  # the context may be built here or already exist
+    async with HttpTimestamper([tsa.url]) as warm:
+        await warm.async_timestamp(hashlib.sha256(b"warm").digest(), "sha256")
+    loads = 0
+    original = ssl.SSLContext.load_verify_locations
+
+    def counting(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        nonlocal loads
+        loads += 1
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    for i in range(5):
+        async with HttpTimestamper([tsa.url]) as stamper:
+            await stamper.async_timestamp(hashlib.sha256(b"%d" % i).digest(), "sha256")
+    assert loads == 0
+    assert tsa.requests == 6

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from exchange import accounts, directory, nodeauth, outbox
 from exchange.db import OutboxMessage
+from exchange.delivery import Worker
 from exchange.errors import NodeRefused
 from exchange.outbox import DeliveryPolicy
 from exchange.service import Services
@@ -226,3 +227,73 @@ async def test_a_status_about_a_document_waits_for_the_document(services: Servic
         await outbox.delivered(session, first[0])
     async with services.transaction() as session:
         assert [i.kind for i in await outbox.claim(session, policy=POLICY)] == ["status"]
+
+
+async def test_due_agrees_with_claim(services: Services) -> None:
+    """The worker's read-only look (``anything_due``) says yes exactly when a claim finds a
+    message: nothing, a due one, one leased, one whose lease ran out, one backing off."""
+    now = datetime.now(UTC)
+    async with services.transaction(read_only=True) as session:
+        assert not await outbox.anything_due(session, now=now)
+    await _fill(services, 1)
+    async with services.transaction(read_only=True) as session:
+        assert await outbox.anything_due(session, now=now + timedelta(seconds=1))
+    async with services.transaction() as session:
+        [item] = await outbox.claim(session, policy=POLICY, now=now + timedelta(seconds=1))
+    for seconds, due in ((30, False), (62, True)):  # leased for 60 s, then free again
+        moment = now + timedelta(seconds=seconds)
+        async with services.transaction(read_only=True) as session:
+            assert await outbox.anything_due(session, now=moment) is due
+        async with services.transaction() as session:
+            claimed = await outbox.claim(session, policy=POLICY, now=moment)
+        assert bool(claimed) is due
+    [item] = claimed
+    async with services.transaction() as session:
+        await outbox.failed(session, item, "HTTP 503", retry=True, policy=POLICY, now=now)
+    async with services.transaction(read_only=True) as session:  # backing off for ~1 s
+        assert not await outbox.anything_due(session, now=now)
+        assert await outbox.anything_due(session, now=now + timedelta(seconds=2))
+
+
+async def test_an_idle_poll_does_not_wait_for_a_writer(services: Services) -> None:
+    """While another transaction holds the database for writing (an issue sealing, for
+    seconds), a worker with nothing to do answers at once instead of queuing for the lock."""
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with services.transaction() as session:
+            await session.execute(select(OutboxMessage.id).limit(1))  # the lock is taken
+            held.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    try:
+        await asyncio.wait_for(held.wait(), 10)
+        async with Worker(services, POLICY) as worker:
+            assert await asyncio.wait_for(worker.run_once(), 5) == 0
+    finally:
+        release.set()
+        await task
+
+
+async def test_a_woken_worker_delivers_without_waiting_for_its_poll(services: Services) -> None:
+    """Enqueued in this process, a message is taken at once although the poll is long."""
+    stop = asyncio.Event()
+    async with Worker(services, DeliveryPolicy(poll=60, max_attempts=1)) as worker:
+        running = asyncio.create_task(worker.run(stop))
+        try:
+            await asyncio.sleep(0.3)  # idle, waiting on its poll
+            await _fill(services, 1)
+            outbox.wake()
+            state: str | None = "pending"
+            for _ in range(100):
+                async with services.transaction(read_only=True) as session:
+                    state = await session.scalar(select(OutboxMessage.state))
+                if state != "pending":
+                    break
+                await asyncio.sleep(0.05)
+            # not an edXML package: the receiving agency (on this node) refuses it for good
+            assert state == "failed"
+        finally:
+            stop.set()
+            await running
