@@ -17,6 +17,7 @@ from archive import (
     Archive,
     UsageError,
     audit,
+    dispose,
     dossier_summary,
     evidence_record,
     ingest,
@@ -150,3 +151,29 @@ async def test_renewal_is_planned_from_the_tsa_expiry(
     assert ("timestamp renewal", "warning") in [(t, o) for _, t, o, _ in summary.events]
     [tree] = await plan_renewal(archive, now=datetime(2039, 6, 1, tzinfo=UTC))
     assert tree.kind == "hashtree" and tree.algorithm == "sha512"
+
+
+async def test_disposal_needs_the_end_of_retention_and_an_approval(
+    archive: Archive, signed_pdf: Path
+) -> None:
+    kept = await ingest(
+        archive, [signed_pdf], dossier="H53.2026.05", title="10 năm", fields={"maintenance": "06"}
+    )
+    sha = kept.documents[0].sha256
+    with pytest.raises(UsageError) as early:
+        await dispose(archive, "H53.2026.05", approved_by="Nguyễn Văn A")
+    assert "thời hạn bảo quản" in early.value.vi
+    later = datetime(datetime.now(UTC).year + 12, 1, 2, tzinfo=UTC)
+    with pytest.raises(UsageError):
+        await dispose(archive, "H53.2026.05", approved_by="  ", now=later)
+    done = await dispose(archive, "H53.2026.05", approved_by="Nguyễn Văn A", now=later)
+    assert done.documents == 1 and done.objects_deleted == 2  # the B-LTA file and the original
+    assert archive.store.exists(sha) == (False, False)
+    summary = await dossier_summary(archive, "H53.2026.05")
+    assert summary.disposed_at == later and summary.documents == 1  # the metadata stays
+    assert any(t == "deletion" and sha in d for _, t, _, d in summary.events)
+    assert (await audit(archive)).ok  # nothing the catalog still names is missing
+    permanent = await ingest(archive, [signed_pdf], dossier="H53.2026.06", title="Vĩnh viễn")
+    assert permanent.documents[0].sha256
+    with pytest.raises(UsageError):
+        await dispose(archive, "H53.2026.06", approved_by="Nguyễn Văn A", now=later)
