@@ -42,11 +42,13 @@ from exchange.edxml import (
     BussinessDocType,
     Code,
     DocumentType,
+    DocumentUpdate,
     Edoc,
     Organ,
     OtherInfo,
     Priority,
     PromulgationInfo,
+    Replacement,
     SignerInfo,
     StaffInfo,
     TraceHeader,
@@ -255,10 +257,30 @@ class DocumentView:
     attachment_file_ids: list[str] = field(default_factory=list)
     created_at: datetime
     created_by: str
+    change_type: int = 0
+    """The package's ``BussinessDocType``: 0 new, 2 an update of ``supersedes``, 3 its
+    replacement."""
+    supersedes: str | None = None
+    """The document this one updates or replaces."""
+    superseded_by: str | None = None
+    """The document that updated or replaced this one (its state says which)."""
+    revoked_at: datetime | None = None
+    """When the agency revoked this document (frozen since; the revocation was sent)."""
 
 
-def _view(row: Document, main_file: str, attachments: Sequence[str]) -> DocumentView:
+def _view(
+    row: Document,
+    main_file: str,
+    attachments: Sequence[str],
+    *,
+    supersedes: str | None = None,
+    superseded_by: str | None = None,
+) -> DocumentView:
     return DocumentView(
+        change_type=row.change_type or 0,
+        supersedes=supersedes,
+        superseded_by=superseded_by,
+        revoked_at=row.revoked_at,
         id=row.public_id,
         state=row.state,
         metadata=json.loads(row.metadata_json),
@@ -401,7 +423,24 @@ async def _full_view(session: AsyncSession, row: Document) -> DocumentView:
         .where(DocumentAttachment.document_id == row.id)
         .order_by(DocumentAttachment.ordinal)
     )
-    return _view(row, main or "", list(attachments))
+    supersedes = None
+    if row.supersedes_id is not None:
+        supersedes = await session.scalar(
+            select(Document.public_id).where(Document.id == row.supersedes_id)
+        )
+    superseded_by = await session.scalar(
+        select(Document.public_id)
+        .where(Document.supersedes_id == row.id, Document.state != "draft")
+        .order_by(Document.id.desc())
+        .limit(1)
+    )
+    return _view(
+        row,
+        main or "",
+        list(attachments),
+        supersedes=supersedes,
+        superseded_by=superseded_by if row.state in ("updated", "replaced") else None,
+    )
 
 
 async def get_document(
@@ -860,8 +899,14 @@ async def issue(
     seal: Seal,
     tsa_urls: tuple[str, ...],
     now: datetime | None = None,
+    change: Change | None = None,
 ) -> DocumentView:
     """Number, date and seal a signed document, in one transaction.
+
+    With ``change``, the document updates or replaces an issued one (:class:`Change`): an
+    update keeps that document's number, date and DocumentId (it is the same document,
+    corrected), a replacement gets its own; the earlier document is marked ``updated`` or
+    ``replaced`` in the same commit, and the package says so (``Bussiness``).
 
     The number is taken from the register (its row locked) and used for the filled fields
     and the attachments' seal text before anything is committed; the document becomes
@@ -879,7 +924,7 @@ async def issue(
         row = await _row(session, principal, document_id)
         register_code = str(json.loads(row.metadata_json)["register"])
     async with _turn_of(services, principal.agency_id, register_code):
-        return await _issue(services, principal, document_id, seal, tsa_urls, now)
+        return await _issue(services, principal, document_id, seal, tsa_urls, now, change)
 
 
 _turns: weakref.WeakKeyDictionary[AsyncEngine, dict[tuple[int, str], asyncio.Lock]] = (
@@ -914,6 +959,7 @@ async def _issue(
     seal: Seal,
     tsa_urls: tuple[str, ...],
     now: datetime | None,
+    change: Change | None = None,
 ) -> DocumentView:
     async with services.transaction() as session:
         row = await session.scalar(
@@ -929,15 +975,35 @@ async def _issue(
                 "Chỉ văn bản đã có chữ ký số cá nhân mới được ban hành.",
             )
         meta = json.loads(row.metadata_json)
-        number = await registers.allocate(
-            session,
-            principal,
-            register=meta["register"],
-            notation=meta["code_notation"],
-            subject=meta["subject"],
-            now=now,
-        )
-        day = number.issued_at.astimezone(VIETNAM).date()
+        earlier, trace = None, None
+        if change is not None:
+            earlier, trace = await _changed(session, principal, change, row, meta)
+        if (
+            earlier is not None
+            and change is not None
+            and change.doc_type == BussinessDocType.UPDATE
+        ):
+            # the same document corrected: its number and date stay, no new register entry
+            old = json.loads(earlier.metadata_json)
+            meta.update(register=old["register"], code_notation=old["code_notation"])
+            number = registers.Number(
+                register=old["register"],
+                year=int(old["year"]),
+                number=int(old["code_number"]),
+                notation=old["code_notation"],
+                issued_at=(now or datetime.now(UTC)).astimezone(UTC),
+            )
+            day = date.fromisoformat(old["issued_date"])
+        else:
+            number = await registers.allocate(
+                session,
+                principal,
+                register=meta["register"],
+                notation=meta["code_notation"],
+                subject=meta["subject"],
+                now=now,
+            )
+            day = number.issued_at.astimezone(VIETNAM).date()
         signed = await _read_blob(services.blobs, row.current_sha256)
         try:
             filled = await asyncio.to_thread(
@@ -954,7 +1020,7 @@ async def _issue(
         ).all()
         originals = [await files.file_row(session, principal, link.file_id) for link in links]
         contents = [await _read_blob(services.blobs, view.sha256) for view in originals]
-        edoc = await _package_builder(session, principal, meta, number, day, originals)
+        edoc = await _package_builder(session, principal, meta, number, day, originals, trace)
         sealed, sealed_attachments, package = await _seal_all(
             filled, contents, seal, number.text, tsa_urls, edoc
         )
@@ -979,6 +1045,10 @@ async def _issue(
             principal.organ_id, day, Code(number=number.number_text, notation=meta["code_notation"])
         )
         row.updated_at = datetime.now(UTC)
+        if earlier is not None and change is not None:
+            row.change_type, row.supersedes_id = int(change.doc_type), earlier.id
+            earlier.state = "updated" if change.doc_type == BussinessDocType.UPDATE else "replaced"
+            earlier.updated_at = row.updated_at
         # one delivery per recipient, in the issue's own transaction: issued means on its way
         for recipient in meta["recipients"]:
             await outbox.enqueue(
@@ -1002,10 +1072,116 @@ async def _issue(
                 "package_sha256": package_blob.sha256,
             },
         )
+        if earlier is not None and change is not None:
+            await audit.record(
+                session,
+                actor=principal.actor,
+                action=f"document.{_CHANGE_ACTIONS[change.doc_type]}",
+                agency=principal.organ_id,
+                document=f"document:{earlier.public_id}",
+                details={"by": row.public_id, "reason": change.reason[:200]},
+            )
         await session.flush()
         issued = await _full_view(session, row)
     outbox.wake()
     return issued
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """What issuing a document does to an issued one of the same agency."""
+
+    doc_type: BussinessDocType
+    """:attr:`BussinessDocType.UPDATE` or :attr:`BussinessDocType.REPLACE`."""
+    original: str
+    """The public id of the document updated or replaced."""
+    reason: str = ""
+    """``BussinessDocReason``."""
+
+
+_CHANGE_ACTIONS = {BussinessDocType.UPDATE: "update", BussinessDocType.REPLACE: "replace"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Trace:
+    """The ``Bussiness`` of a change package, less the staff (the builder knows them)."""
+
+    doc_type: BussinessDocType
+    document_id: str
+    reason: str
+    update: DocumentUpdate | None = None
+    replacements: tuple[Replacement, ...] = ()
+
+
+async def _changed(
+    session: AsyncSession,
+    principal: Principal,
+    change: Change,
+    row: Document,
+    meta: Mapping[str, Any],
+) -> tuple[Document, _Trace]:
+    """The issued document ``row`` updates or replaces, locked, and what the package says."""
+    if change.doc_type not in _CHANGE_ACTIONS:
+        raise _bad("BussinessDocType", "must be 2 or 3", "phải là 2 hoặc 3")
+    earlier = await session.scalar(
+        select(Document)
+        .where(Document.public_id == change.original, Document.agency_id == principal.agency_id)
+        .with_for_update()
+    )
+    if earlier is None or earlier.id == row.id:
+        raise NotFound("No such document to change.", "Không có văn bản cần thay đổi này.")
+    if earlier.state != "issued" or earlier.edxml_document_id is None:
+        state_vi = _STATE_VI.get(earlier.state, earlier.state)
+        raise Conflict(
+            "Only an issued and sent document, not revoked, updated or replaced since, can be "
+            f"updated or replaced (this one is {earlier.state}).",
+            "Chỉ văn bản đã ban hành và đã gửi, chưa bị thu hồi, cập nhật hay thay thế, mới "
+            f"cập nhật hoặc thay thế được (văn bản này: {state_vi}).",
+        )
+    old = json.loads(earlier.metadata_json)
+    if sorted(old["recipients"]) != sorted(meta["recipients"]):
+        raise _bad(
+            "To",
+            "the new document must go to the same recipients as the one it changes ("
+            + ", ".join(old["recipients"])
+            + ")",
+            "văn bản mới phải gửi đúng các nơi nhận của văn bản được thay đổi ("
+            + ", ".join(old["recipients"])
+            + ")",
+        )
+    reason = change.reason.strip()[:500]
+    if change.doc_type == BussinessDocType.UPDATE:
+        fields = (
+            *("type_name", "subject", "signer_position", "signer_full_name", "priority"),
+            *("due_date", "language", "page_amount", "issued_amount", "description"),
+        )
+        return earlier, _Trace(
+            doc_type=change.doc_type,
+            document_id=earlier.edxml_document_id,
+            reason=reason or "Cập nhật văn bản điện tử",
+            update=DocumentUpdate(
+                document_info=any(old.get(f) != meta.get(f) for f in fields),
+                document_receiver=False,
+            ),
+        )
+    return earlier, _Trace(
+        doc_type=change.doc_type,
+        document_id=earlier.edxml_document_id,
+        reason=reason or "Thay thế văn bản điện tử",
+        replacements=(
+            Replacement(document_id=earlier.edxml_document_id, organ_ids=tuple(old["recipients"])),
+        ),
+    )
+
+
+_STATE_VI = {
+    "draft": "dự thảo",
+    "signed": "đã ký",
+    "issued": "đã ban hành",
+    "revoked": "đã thu hồi",
+    "updated": "đã được cập nhật",
+    "replaced": "đã được thay thế",
+}
 
 
 def _organ(spec: AgencySpec) -> Organ:
@@ -1028,6 +1204,7 @@ async def _package_builder(
     number: registers.Number,
     day: date,
     originals: Sequence[StoredFile],
+    trace: _Trace | None = None,
 ) -> Callable[[bytes, list[bytes]], Edoc]:
     """What the edXML package of the issued document says (QCVN 102:2016 §6.1: From/To from
     the directory, DocumentId, Code, the App. VI metadata, one TraceHeader), waiting for the
@@ -1062,7 +1239,16 @@ async def _package_builder(
             other_info=OtherInfo(priority=Priority(meta["priority"])),
             trace=TraceHeaderList(
                 headers=(TraceHeader(organ_id=sender.organ_id, timestamp=number.issued_at),),
-                bussiness=Bussiness(doc_type=BussinessDocType.NEW, staff_info=staff),
+                bussiness=Bussiness(doc_type=BussinessDocType.NEW, staff_info=staff)
+                if trace is None
+                else Bussiness(
+                    doc_type=trace.doc_type,
+                    document_id=trace.document_id,
+                    reason=trace.reason,
+                    staff_info=staff,
+                    update=trace.update,
+                    replacements=trace.replacements,
+                ),
             ),
             attachments=tuple(
                 Attachment(

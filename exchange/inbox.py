@@ -26,6 +26,7 @@ from exchange.accounts import Principal
 from exchange.db.delivery_models import DocumentStatus, OutboxMessage
 from exchange.db.models import Agency, AgencyCertificate, Document
 from exchange.edxml import (
+    BussinessDocType,
     EdxmlError,
     Limits,
     StatusCode,
@@ -203,20 +204,27 @@ async def _status(
         )
     async with svc.transaction(read_only=True) as session:
         principal = await _hosted(session, recipient, sender)
-        document = await session.scalar(
-            select(Document).where(
-                Document.agency_id == principal.agency_id,
-                Document.edxml_document_id == message.response_for.document_id,
+        # the package the status answers, as it was delivered to ``sender``: the document
+        # itself, its revocation, or (the same DocumentId) an update of it
+        document = None
+        if message.received_package_sha256 is not None:
+            document = await session.scalar(
+                select(Document)
+                .join(OutboxMessage, OutboxMessage.document_id == Document.id)
+                .where(
+                    Document.agency_id == principal.agency_id,
+                    Document.edxml_document_id == message.response_for.document_id,
+                    OutboxMessage.agency_id == principal.agency_id,
+                    OutboxMessage.to_organ_id == sender,
+                    OutboxMessage.kind == "edoc",
+                    OutboxMessage.payload_sha256 == message.received_package_sha256,
+                )
+                .limit(1)
             )
-        )
     # one refusal for all three, so that a status message cannot probe which documents an
     # agency of this node sent, and to whom
     recipients = json.loads(document.metadata_json).get("recipients", []) if document else []
-    if (
-        document is None
-        or sender not in recipients
-        or message.received_package_sha256 != document.package_sha256
-    ):
+    if document is None or sender not in recipients:
         raise _refuse(
             "not_a_recipient",
             f"{sender} was delivered no such package by {recipient}: the status message "
@@ -224,7 +232,15 @@ async def _status(
             f"{sender} không nhận gói tin nào như vậy từ {recipient}: thông điệp trạng thái "
             "không trả lời gói tin nào đã nhận (DocumentId, nơi nhận hoặc mã SHA-256 gói tin)",
         )
-    if message.status_code in (StatusCode.RECALL_ACCEPTED, StatusCode.RECALL_REFUSED):
+    if message.received_package_sha256 == document.revocation_sha256:
+        change_type = BussinessDocType.REVOKE
+    else:
+        change_type = BussinessDocType(document.change_type)
+    answers_change = change_type in (BussinessDocType.UPDATE, BussinessDocType.REPLACE)
+    if (
+        message.status_code in (StatusCode.RECALL_ACCEPTED, StatusCode.RECALL_REFUSED)
+        and not answers_change  # 15/16 answer an update or a replacement unasked
+    ):
         async with svc.transaction(read_only=True) as session:
             asked = await session.scalar(
                 select(OutboxMessage.id).where(
@@ -262,6 +278,7 @@ async def _status(
                         received_at=now,
                         message_sha256=blob.sha256,
                         signed=True,
+                        change_type=int(change_type),
                     )
                 )
                 await session.flush()

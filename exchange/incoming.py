@@ -53,10 +53,18 @@ from exchange import audit, registers
 from exchange.accounts import Principal
 from exchange.blobs import CHUNK, BlobRef, BlobStore
 from exchange.db.incoming_models import IncomingAttachment, IncomingDocument, IncomingStatus
-from exchange.db.models import Agency, AgencyCertificate, Register, RegisterEntry
+from exchange.db.models import (
+    Agency,
+    AgencyCertificate,
+    Document,
+    Register,
+    RegisterEntry,
+    StoredFile,
+)
 from exchange.directory import check_organ_id
 from exchange.edxml import (
     VIETNAM,
+    BussinessDocType,
     Edoc,
     EdxmlBadValue,
     EdxmlError,
@@ -214,7 +222,8 @@ class IncomingView:
     code: str
     subject: str
     state: str
-    """``registered`` or ``rejected``."""
+    """``registered`` or ``rejected``; later ``recalled``, ``revoked`` (the copy destroyed),
+    ``updated`` or ``replaced`` (a newer copy took its place)."""
     arrival_number: int | None
     arrival_year: int | None
     reason: Reason | None
@@ -230,6 +239,10 @@ class IncomingView:
     received_at: datetime
     files: tuple[IncomingFileView, ...] = ()
     statuses: tuple[StatusView, ...] = ()
+    doc_type: int = 0
+    """The package's ``BussinessDocType``: 0 new, 1 revocation, 2 update, 3 replacement."""
+    changes: str | None = None
+    """For a revocation, update or replacement: the public id of the copy it is about."""
 
 
 # -- receiving --------------------------------------------------------------------------------
@@ -284,7 +297,7 @@ async def receive(
                 sender_certificates = await _sender_certificates(session, edoc.from_.organ_id)
                 # by DocumentId, used only once the package proves to be the sender's own
                 claimed = await _known(
-                    session, principal, sender=edoc.from_.organ_id, document_id=edoc.document_id
+                    session, principal, sender=edoc.from_.organ_id, document_id=_key_of(edoc)
                 )
     finally:
         parsing.cancel()  # done already, unless the database failed first
@@ -308,7 +321,8 @@ async def receive(
     authentic = sender_certificates is not None and judged.package.signed_by_one_of(
         sender_certificates
     )
-    document_id = edoc.document_id if authentic else None
+    document_id = _key_of(edoc) if authentic else None
+    doc_type = _doc_type(edoc)
     if document_id is not None and claimed is not None:
         return await _answer_again(svc, principal, claimed)
     signer = judged.package.signer_certificate
@@ -318,6 +332,10 @@ async def receive(
         async with svc.transaction(read_only=True) as session:
             owner_of_signer = await _owner(session, hashlib.sha256(signer).hexdigest())
     reason = _decide(edoc, judged, sender_certificates, owner_of_signer)
+    if reason is not None and doc_type == BussinessDocType.REVOKE and _files_only(reason):
+        # a revocation delivers no document (ours carry none): only its package signature,
+        # the sender's own, is what makes it genuine
+        reason = None
     if earlier is not None and reason is not None and reason.code == earlier.reason_code:
         # the same bytes, judged again (an outage may have made the first answer
         # indeterminate) and refused for the same reason: the first answer stands
@@ -325,6 +343,7 @@ async def receive(
 
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     us = Organ(organ_id=receiver.organ_id, organ_name=receiver.name)
+    doomed: list[str] = []
 
     async def write_blobs() -> tuple[list[BlobRef], list[_Stored]]:
         refs, stored = await asyncio.gather(
@@ -335,14 +354,22 @@ async def receive(
                 *(svc.blobs.put_bytes(a.data) for a in edoc.attachments),
             ),
             asyncio.gather(
-                _status(svc.blobs, parsed, us, StatusCode.DELIVERED, _ARRIVED, receiving, moment),
+                *(
+                    [
+                        _status(
+                            svc.blobs, parsed, us, StatusCode.DELIVERED, _ARRIVED, receiving, moment
+                        )
+                    ]
+                    if doc_type == BussinessDocType.NEW
+                    else []
+                ),
                 *(
                     [
                         _status(
                             svc.blobs, parsed, us, StatusCode.REJECTED, reason.vi, receiving, moment
                         )
                     ]
-                    if reason is not None
+                    if reason is not None and doc_type == BussinessDocType.NEW
                     else []
                 ),
             ),
@@ -362,12 +389,28 @@ async def receive(
                     sha256=package_sha256,
                     sender=edoc.from_.organ_id,
                     document_id=document_id,
-                    subject=edoc.subject if reason is None else None,
+                    subject=edoc.subject
+                    if reason is None and doc_type == BussinessDocType.NEW
+                    else None,
                     moment=moment,
                 ),
             )
             if known is not None:  # the same package, registered meanwhile by another request
                 return await _repeat(session, principal, known)
+            change = None
+            if doc_type != BussinessDocType.NEW:
+                change = await _change(session, principal, edoc, reason)
+                reason = change.refusal
+                if (
+                    earlier is not None
+                    and reason is not None
+                    and reason.code == earlier.reason_code
+                ):
+                    again = await session.get(IncomingDocument, earlier.id)
+                    assert again is not None  # noqa: S101 (incoming documents are never deleted)
+                    return await _repeat(session, principal, again)
+                if reason is None and doc_type != BussinessDocType.REVOKE:
+                    number = await _arrival(session, principal, edoc.subject, moment)
             ref, report_ref, evidence_ref, *file_refs = refs
             row = IncomingDocument(
                 agency_id=principal.agency_id,
@@ -378,8 +421,11 @@ async def receive(
                 sender_name=edoc.from_.organ_name[:200],
                 document_id=edoc.document_id,
                 # a rejected package does not keep its DocumentId: the sender's corrected
-                # package (or the same one after an outage made it indeterminate) is judged anew
-                authentic_document_id=document_id if reason is None else None,
+                # package (or the same one after an outage made it indeterminate) is judged
+                # anew; a revocation names a document, it is none
+                authentic_document_id=(edoc.document_id if authentic else None)
+                if reason is None and doc_type != BussinessDocType.REVOKE
+                else None,
                 code=str(edoc.code),
                 subject=edoc.subject,
                 state="rejected" if reason else "registered",
@@ -394,8 +440,33 @@ async def receive(
                 evidence_sha256=evidence_ref.sha256,
                 received_at=moment,
                 received_by=principal.actor.name,
+                doc_type=int(doc_type),
+                changes_id=change.original.id if change and change.original else None,
             )
-            if number is not None:
+            if change is not None and change.original is not None and reason is None:
+                # the copy gives way before its successor is added: an update takes over its
+                # DocumentId (the key that names the current copy)
+                doomed = await _apply_change(session, change.original, doc_type, moment)
+                await session.flush()
+            if change is not None:
+                if number is not None:
+                    row.arrival_year, row.arrival_number = number.year, number.number
+                    row.register_entry_id = number.entry_id
+                session.add(row)
+                answer, _ = await _both(
+                    _status(
+                        svc.blobs,
+                        parsed,
+                        us,
+                        _answer_code(doc_type, accepted=reason is None),
+                        _answer_text(doc_type, reason, number),
+                        receiving,
+                        moment,
+                    ),
+                    session.flush(),
+                )
+                statuses.append(answer)
+            elif number is not None:
                 row.arrival_year, row.arrival_number = number.year, number.number
                 row.register_entry_id = number.entry_id
                 session.add(row)
@@ -474,7 +545,16 @@ async def receive(
                 },
             )
             # what was just written, not read back
-            return _view_of(row, principal.organ_id, files, status_rows)
+            view = _view_of(
+                row,
+                principal.organ_id,
+                files,
+                status_rows,
+                changes=change.original.public_id if change and change.original else None,
+            )
+        if doomed:
+            await destroy_copy(svc, doomed, moment)
+        return view
     except Conflict:
         # another request inserted the same package between our check and our insert (its
         # unique key stopped us, and our number went back with the rollback): its answer
@@ -531,6 +611,13 @@ async def _prepare(
     known = await _known(session, principal, sha256=sha256, sender=sender, document_id=document_id)
     if known is not None or subject is None:
         return known, None
+    return None, await _arrival(session, principal, subject, moment)
+
+
+async def _arrival(
+    session: AsyncSession, principal: Principal, subject: str, moment: datetime
+) -> _Arrival:
+    """An arrival number from the agency's incoming register (Art. 22(2))."""
     number = await registers.allocate(
         session,
         principal,
@@ -539,7 +626,7 @@ async def _prepare(
         now=moment,
     )
     entry_id = await _entry_id(session, principal, number)
-    return None, _Arrival(year=number.year, number=number.number, entry_id=entry_id)
+    return _Arrival(year=number.year, number=number.number, entry_id=entry_id)
 
 
 def _read(data: bytes, limits: Limits, principal: Principal) -> tuple[ParsedPackage, Edoc]:
@@ -695,6 +782,218 @@ async def _entry_id(
             RegisterEntry.number == number.number,
         )
     )
+
+
+# -- revocation, update, replacement (BussinessDocType 1, 2, 3) -------------------------------
+
+
+def _doc_type(edoc: Edoc) -> BussinessDocType:
+    bussiness = edoc.trace.bussiness
+    return BussinessDocType.NEW if bussiness is None else bussiness.doc_type
+
+
+def _key_of(edoc: Edoc) -> str | None:
+    """The DocumentId that recognises the package sent twice: a new document's or a
+    replacement's own. An update keeps the DocumentId of the document it corrects and a
+    revocation names it: neither may be taken for that document (the same bytes are still
+    recognised by their SHA-256)."""
+    if _doc_type(edoc) in (BussinessDocType.NEW, BussinessDocType.REPLACE):
+        return edoc.document_id
+    return None
+
+
+def _target(edoc: Edoc, organ_id: str) -> str | None:
+    """The DocumentId of the document the change is about (as the sender issued it)."""
+    bussiness = edoc.trace.bussiness
+    if bussiness is None:
+        return None
+    if bussiness.doc_type == BussinessDocType.REPLACE:
+        for replacement in bussiness.replacements:
+            if not replacement.organ_ids or organ_id in replacement.organ_ids:
+                return replacement.document_id
+        return None
+    return bussiness.document_id or edoc.document_id
+
+
+# Why the checks of the files do not hold back a revocation: it carries no document to judge.
+_FILE_REASONS = frozenset(
+    {
+        "incoming.no_document",
+        "incoming.document_signature",
+        "incoming.no_main_document",
+        "incoming.legal_check",
+        "incoming.sealed_by_other_agency",
+    }
+)
+
+
+def _files_only(reason: Reason) -> bool:
+    return reason.code in _FILE_REASONS
+
+
+_CHANGE_WORDS = {
+    BussinessDocType.REVOKE: ("revoke", "thu hồi"),
+    BussinessDocType.UPDATE: ("update", "cập nhật"),
+    BussinessDocType.REPLACE: ("replace", "thay thế"),
+}
+_STATE_WORDS = {
+    "rejected": ("rejected", "đã bị từ chối"),
+    "recalled": ("recalled", "đã được lấy lại"),
+    "revoked": ("revoked", "đã bị thu hồi"),
+    "updated": ("updated already", "đã được cập nhật"),
+    "replaced": ("replaced already", "đã được thay thế"),
+}
+_PROGRESS = frozenset({"04", "05", "06"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Change:
+    original: IncomingDocument | None
+    """The copy the change is about, locked for the transaction (None: none found)."""
+    refusal: Reason | None
+
+
+async def _change(
+    session: AsyncSession, principal: Principal, edoc: Edoc, reason: Reason | None
+) -> _Change:
+    """Whether the change can be made to the copy it names, in the registering transaction.
+
+    Only a package that is genuinely the sender's (``reason`` None) is looked at, and the copy
+    is looked for among that sender's own documents only: a forged change, or one naming
+    another agency's document, finds nothing and changes nothing. An update or a replacement
+    is refused once work started on the copy (04, 05, 06), as a recall is; a revocation is
+    not (Decree 30 Art. 18(4b): a revoked document is destroyed on the receiving side)."""
+    if reason is not None:
+        return _Change(original=None, refusal=reason)
+    doc_type = _doc_type(edoc)
+    en, vi = _CHANGE_WORDS[doc_type]
+    sender = edoc.from_.organ_id
+    target = _target(edoc, principal.organ_id)
+    if target is None:
+        return _Change(
+            original=None,
+            refusal=Reason(
+                code="incoming.change_target_missing",
+                en=f"the package asks to {en} a document but names none for {principal.organ_id}",
+                vi=f"gói tin đề nghị {vi} văn bản nhưng không nêu văn bản nào của "
+                f"{principal.organ_id}",
+            ),
+        )
+    original = await session.scalar(
+        select(IncomingDocument)
+        .where(
+            IncomingDocument.agency_id == principal.agency_id,
+            IncomingDocument.sender_organ_id == sender,
+            IncomingDocument.authentic_document_id == target,
+        )
+        .with_for_update()
+    )
+    if original is None:
+        return _Change(
+            original=None,
+            refusal=Reason(
+                code="incoming.change_unknown_document",
+                en=f"{principal.organ_id} registered no document {target} from {sender}: "
+                f"there is nothing to {en}",
+                vi=f"{principal.organ_id} không có văn bản {target} của {sender} đã vào sổ: "
+                f"không có gì để {vi}",
+            ),
+        )
+    if original.state != "registered":
+        state_en, state_vi = _STATE_WORDS.get(original.state, (original.state, original.state))
+        return _Change(
+            original=original,
+            refusal=Reason(
+                code="incoming.change_not_current",
+                en=f"the document {target} was {state_en}: it cannot be {en}d now",
+                vi=f"văn bản {target} {state_vi}: không {vi} được nữa",
+            ),
+        )
+    if doc_type != BussinessDocType.REVOKE:
+        codes = set(
+            await session.scalars(
+                select(IncomingStatus.status_code).where(IncomingStatus.incoming_id == original.id)
+            )
+        )
+        started = sorted(codes & _PROGRESS)
+        if started:
+            return _Change(
+                original=original,
+                refusal=Reason(
+                    code="incoming.change_work_started",
+                    en=f"work has started on the document {target} (status "
+                    f"{', '.join(started)}): it cannot be {en}d",
+                    vi=f"văn bản {target} đã được xử lý (trạng thái {', '.join(started)}): "
+                    f"không {vi} được",
+                ),
+            )
+    return _Change(original=original, refusal=None)
+
+
+async def _apply_change(
+    session: AsyncSession, original: IncomingDocument, doc_type: BussinessDocType, moment: datetime
+) -> list[str]:
+    """The accepted change made to the copy; returns the blobs to destroy (a revocation)."""
+    if doc_type == BussinessDocType.UPDATE:
+        # the newer copy takes over the DocumentId (the key naming the current copy)
+        original.state, original.authentic_document_id = "updated", None
+        return []
+    if doc_type == BussinessDocType.REPLACE:
+        original.state = "replaced"
+        return []
+    original.state, original.destroyed_at = "revoked", moment
+    files = await session.scalars(
+        select(IncomingAttachment.sha256).where(IncomingAttachment.incoming_id == original.id)
+    )
+    return [original.package_sha256, *files]
+
+
+def _answer_code(doc_type: BussinessDocType, *, accepted: bool) -> StatusCode:
+    """§6.1: a revocation is answered 03 or 02, an update or a replacement 15 or 16."""
+    if doc_type == BussinessDocType.REVOKE:
+        return StatusCode.REGISTERED if accepted else StatusCode.REJECTED
+    return StatusCode.RECALL_ACCEPTED if accepted else StatusCode.RECALL_REFUSED
+
+
+def _answer_text(doc_type: BussinessDocType, reason: Reason | None, number: _Arrival | None) -> str:
+    _, vi = _CHANGE_WORDS[doc_type]
+    if reason is not None:
+        return f"Từ chối {vi}: {reason.vi}"
+    if doc_type == BussinessDocType.REVOKE:
+        return "Đồng ý thu hồi: bản văn bản đến đã được hủy, siêu dữ liệu được giữ lại"
+    arrival = f", số đến {number.number}/{number.year}" if number is not None else ""
+    return f"Đồng ý {vi}: văn bản đã vào sổ văn bản đến{arrival}"
+
+
+async def _still_named(session: AsyncSession, sha256: str) -> bool:
+    """Whether any row other than a destroyed copy still names the blob."""
+    live = IncomingDocument.destroyed_at.is_(None)
+    checks = (
+        select(IncomingDocument.id).where(IncomingDocument.package_sha256 == sha256, live),
+        select(IncomingAttachment.id)
+        .join(IncomingDocument, IncomingDocument.id == IncomingAttachment.incoming_id)
+        .where(IncomingAttachment.sha256 == sha256, live),
+        select(StoredFile.id).where(StoredFile.sha256 == sha256),
+        select(Document.id).where(
+            (Document.current_sha256 == sha256)
+            | (Document.package_sha256 == sha256)
+            | (Document.revocation_sha256 == sha256)
+        ),
+    )
+    for check in checks:
+        if await session.scalar(check.limit(1)) is not None:
+            return True
+    return False
+
+
+async def destroy_copy(svc: Services, digests: Sequence[str], since: datetime) -> None:
+    """Delete a destroyed copy's blobs that nothing else names (the same bytes may be another
+    agency's, or the sender's own when both are hosted here). Decree 30 Art. 18(4b)."""
+    for sha256 in dict.fromkeys(digests):
+        async with svc.transaction(read_only=True) as session:
+            if await _still_named(session, sha256):
+                continue
+        await svc.blobs.delete(sha256, unless_written_after=since)
 
 
 # -- judging ------------------------------------------------------------------------------------
@@ -982,7 +1281,12 @@ async def _view(session: AsyncSession, row: IncomingDocument, organ_id: str) -> 
     statuses = await session.scalars(
         select(IncomingStatus).where(IncomingStatus.incoming_id == row.id)
     )
-    return _view_of(row, organ_id, files, statuses)
+    changes = None
+    if row.changes_id is not None:
+        changes = await session.scalar(
+            select(IncomingDocument.public_id).where(IncomingDocument.id == row.changes_id)
+        )
+    return _view_of(row, organ_id, files, statuses, changes=changes)
 
 
 def _view_of(
@@ -990,9 +1294,13 @@ def _view_of(
     organ_id: str,
     files: Iterable[IncomingAttachment],
     statuses: Iterable[IncomingStatus],
+    *,
+    changes: str | None = None,
 ) -> IncomingView:
     """The view of ``row`` with its files and status messages (in any order)."""
     return IncomingView(
+        doc_type=row.doc_type,
+        changes=changes,
         id=row.public_id,
         agency=organ_id,
         sender=row.sender_organ_id,
@@ -1085,6 +1393,7 @@ __all__ = [
     "Receiving",
     "StatusView",
     "agency_key",
+    "destroy_copy",
     "get_incoming",
     "list_incoming",
     "open_report",

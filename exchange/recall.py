@@ -14,12 +14,11 @@ import json
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange import audit, incoming, outbox
 from exchange.accounts import Principal, Role
 from exchange.db.incoming_models import IncomingAttachment, IncomingDocument, IncomingStatus
-from exchange.db.models import Agency, Document, StoredFile
+from exchange.db.models import Agency, Document
 from exchange.edxml import (
     VIETNAM,
     Organ,
@@ -232,35 +231,6 @@ async def answer_recall(
     if raced:  # work started (04) while this answer was signed: answer again, now 16
         return await answer_recall(svc, principal, sender, message)
     if doomed:
-        await _destroy(svc, doomed, moment)
+        await incoming.destroy_copy(svc, doomed, moment)
     outbox.wake()
     return code.value
-
-
-async def _still_named(session: AsyncSession, sha256: str) -> bool:
-    """Whether any row other than a destroyed copy still names the blob."""
-    live = IncomingDocument.destroyed_at.is_(None)
-    checks = (
-        select(IncomingDocument.id).where(IncomingDocument.package_sha256 == sha256, live),
-        select(IncomingAttachment.id)
-        .join(IncomingDocument, IncomingDocument.id == IncomingAttachment.incoming_id)
-        .where(IncomingAttachment.sha256 == sha256, live),
-        select(StoredFile.id).where(StoredFile.sha256 == sha256),
-        select(Document.id).where(
-            (Document.current_sha256 == sha256) | (Document.package_sha256 == sha256)
-        ),
-    )
-    for check in checks:
-        if await session.scalar(check.limit(1)) is not None:
-            return True
-    return False
-
-
-async def _destroy(svc: Services, digests: list[str], since: datetime) -> None:
-    """Delete the destroyed copy's blobs that nothing else names (the same bytes may be
-    another agency's, or the sender's own when both are hosted here)."""
-    for sha256 in dict.fromkeys(digests):
-        async with svc.transaction(read_only=True) as session:
-            if await _still_named(session, sha256):
-                continue
-        await svc.blobs.delete(sha256, unless_written_after=since)

@@ -1,5 +1,7 @@
 """The sender's view of a document on its way: per recipient, how its delivery stands and
-every status the recipient sent back (checked and kept as evidence by :mod:`exchange.inbox`)."""
+every status the recipient sent back (checked and kept as evidence by :mod:`exchange.inbox`),
+with the answers to its revocation, and to the documents that updated or replaced it (each
+event says which package it answers)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from exchange.errors import NotFound
 
 # Statuses given in the same second are put in the order the exchange makes them (a status
 # message's time has whole seconds, and messages may arrive in any order).
+_CHANGES = {1: "revoke", 2: "update", 3: "replace"}
 _STEP = {"01": 1, "02": 2, "03": 2, "04": 3, "05": 4, "06": 5, "13": 6, "15": 7, "16": 7}
 
 
@@ -29,6 +32,11 @@ class StatusEvent:
     received_at: datetime
     message_sha256: str
     """The signed status message, kept in the blob store."""
+    change: str | None = None
+    """The package the status answers: None the document itself, else ``revoke`` (its
+    revocation), ``update`` or ``replace`` (the document :attr:`document` that changed it)."""
+    document: str | None = None
+    """The public id of the document the answered package carried."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,11 +75,26 @@ async def recipients_of(
             )
         )
     }
+    # the documents that updated or replaced this one, and in turn theirs
+    names = {row.id: row.public_id}
+    frontier = [row.id]
+    while frontier:
+        later = (
+            await session.execute(
+                select(Document.id, Document.public_id).where(
+                    Document.agency_id == principal.agency_id,
+                    Document.supersedes_id.in_(frontier),
+                    Document.id.not_in(list(names)),
+                )
+            )
+        ).all()
+        names.update({pk: public for pk, public in later})
+        frontier = [pk for pk, _ in later]
     events: dict[str, list[StatusEvent]] = {}
     for s in await session.scalars(
         select(DocumentStatus)
         .where(
-            DocumentStatus.document_id == row.id,
+            DocumentStatus.document_id.in_(list(names)),
             DocumentStatus.agency_id == principal.agency_id,
         )
         .order_by(DocumentStatus.stated_at, DocumentStatus.id)
@@ -83,6 +106,8 @@ async def recipients_of(
                 stated_at=s.stated_at,
                 received_at=s.received_at,
                 message_sha256=s.message_sha256,
+                change=_CHANGES.get(s.change_type),
+                document=names[s.document_id],
             )
         )
     views = []

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from exchange import documents, recall, tracking
+from exchange import changes, documents, recall, tracking
 from exchange.accounts import Role
 from exchange.api.deps import Caller, Svc
 from exchange.blobs import CHUNK
@@ -217,3 +217,45 @@ async def recall_document(
     accepted: the copy destroyed; 16 refused: work has started) join the timeline."""
     asked = await recall.request_recall(svc, caller, document_id, body.reason)
     return {"asked": asked}
+
+
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+
+
+@router.post("/{document_id}/revoke", response_model=DocumentView)
+async def revoke_document(
+    document_id: str, body: RevokeRequest, caller: Caller, svc: Svc
+) -> DocumentView:
+    """Revoke an issued document (BussinessDocType 1): it is frozen here and a signed
+    revocation goes to every recipient, who answers 03 (its copy destroyed, the metadata
+    kept) or 02 (refused, with the reason) on the timeline."""
+    return await changes.revoke(svc, caller, document_id, body.reason)
+
+
+class ChangeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: str
+    """The new document: drafted and personally signed, not yet issued."""
+    reason: str = ""
+
+
+@router.post("/{document_id}/update", response_model=DocumentView)
+async def update_document(
+    document_id: str, body: ChangeRequest, caller: Caller, svc: Svc
+) -> DocumentView:
+    """Issue the signed draft ``by`` as the corrected document (BussinessDocType 2): the same
+    number, date and DocumentId, to the same recipients, who answer 15 or 16. Returns the
+    issued update."""
+    return await changes.update(svc, caller, document_id, by=body.by, reason=body.reason)
+
+
+@router.post("/{document_id}/replace", response_model=DocumentView)
+async def replace_document(
+    document_id: str, body: ChangeRequest, caller: Caller, svc: Svc
+) -> DocumentView:
+    """Issue the signed draft ``by`` with its own number, replacing the document
+    (BussinessDocType 3) for the same recipients, who answer 15 or 16. Returns the issued
+    replacement."""
+    return await changes.replace(svc, caller, document_id, by=body.by, reason=body.reason)

@@ -295,9 +295,17 @@ def recipients(
         click.echo(line)
         if view.last_error and view.delivery != "delivered":
             click.echo(f"  {pick('last error', 'lỗi gần nhất')}: {view.last_error}")
+        changes = {
+            "revoke": pick("revocation", "thu hồi"),
+            "update": pick("update", "cập nhật"),
+            "replace": pick("replacement", "thay thế"),
+        }
         for event in view.timeline:
             at = event.stated_at.astimezone(_vietnam()).strftime("%d/%m/%Y %H:%M:%S")
-            click.echo(f"  {at}  {event.status_code}  {event.description}")
+            about = ""
+            if event.change:
+                about = f"[{changes.get(event.change, event.change)} {event.document}] "
+            click.echo(f"  {at}  {event.status_code}  {about}{event.description}")
 
 
 @document.command("sign")
@@ -492,6 +500,146 @@ def issue(
     _show(run(go), output_format)
 
 
+_REASON = click.option(
+    "--reason",
+    default="",
+    help=Text("Why (BussinessDocReason).", "Lý do (BussinessDocReason)."),
+)
+_BY = click.option(
+    "--by",
+    "by",
+    required=True,
+    metavar="NEW_ID",
+    help=Text(
+        "The new document: drafted and personally signed, not issued yet.",
+        "Văn bản mới: đã dự thảo và ký số cá nhân, chưa ban hành.",
+    ),
+)
+
+
+@document.command("revoke")
+@config_option
+@agency_option
+@_ID
+@click.option(
+    "--reason",
+    required=True,
+    help=Text("Why the document is revoked.", "Lý do thu hồi văn bản."),
+)
+@_user_option(required=False)
+@format_option
+@vietnamese(
+    "Thu hồi văn bản đã gửi (BussinessDocType 1): văn bản bị đóng băng, thông báo thu hồi đã "
+    "ký gửi đến từng nơi nhận; nơi nhận trả lời 03 (đã hủy bản nhận, giữ siêu dữ liệu) hoặc "
+    "02 (từ chối, có lý do)."
+)
+def revoke(
+    config_file: Path | None,
+    organ_id: str,
+    document_id: str,
+    reason: str,
+    username: str | None,
+    output_format: str,
+) -> None:
+    """Revoke a sent document (BussinessDocType 1): it is frozen and a signed revocation goes
+    to every recipient, who answers 03 (its copy destroyed, metadata kept) or 02 (refused,
+    with the reason)."""
+    from exchange import changes
+    from exchange.service import open_services
+
+    node = settings(config_file)
+
+    async def go() -> DocumentView:
+        async with open_services(node) as svc:
+            async with svc.transaction(read_only=True) as session:
+                clerk = await _principal(session, organ_id, username)
+            return await changes.revoke(svc, clerk, document_id, reason)
+
+    _show(run(go), output_format)
+
+
+def _change(
+    config_file: Path | None,
+    organ_id: str,
+    document_id: str,
+    by: str,
+    reason: str,
+    username: str | None,
+    output_format: str,
+    *,
+    replace: bool,
+) -> None:
+    from exchange import changes
+    from exchange.service import open_services
+
+    node = settings(config_file)
+    act = changes.replace if replace else changes.update
+
+    async def go() -> DocumentView:
+        async with open_services(node) as svc:
+            async with svc.transaction(read_only=True) as session:
+                clerk = await _principal(session, organ_id, username)
+            return await act(svc, clerk, document_id, by=by, reason=reason)
+
+    _show(run(go), output_format)
+
+
+@document.command("update")
+@config_option
+@agency_option
+@_ID
+@_BY
+@_REASON
+@_user_option(required=False)
+@format_option
+@vietnamese(
+    "Cập nhật văn bản đã gửi (BussinessDocType 2): ban hành bản dự thảo đã ký NEW_ID làm văn "
+    "bản đã sửa, giữ số, ngày và DocumentId, gửi đúng các nơi nhận; nơi nhận trả lời 15 (đồng "
+    "ý) hoặc 16 (từ chối)."
+)
+def update(
+    config_file: Path | None,
+    organ_id: str,
+    document_id: str,
+    by: str,
+    reason: str,
+    username: str | None,
+    output_format: str,
+) -> None:
+    """Update a sent document (BussinessDocType 2): issue the signed draft NEW_ID as the
+    corrected document, with the same number, date and DocumentId, to the same recipients;
+    they answer 15 (accepted) or 16 (refused)."""
+    _change(config_file, organ_id, document_id, by, reason, username, output_format, replace=False)
+
+
+@document.command("replace")
+@config_option
+@agency_option
+@_ID
+@_BY
+@_REASON
+@_user_option(required=False)
+@format_option
+@vietnamese(
+    "Thay thế văn bản đã gửi (BussinessDocType 3): ban hành bản dự thảo đã ký NEW_ID với số "
+    "mới, nêu văn bản bị thay thế, gửi đúng các nơi nhận; nơi nhận trả lời 15 (đồng ý) hoặc "
+    "16 (từ chối)."
+)
+def replace(
+    config_file: Path | None,
+    organ_id: str,
+    document_id: str,
+    by: str,
+    reason: str,
+    username: str | None,
+    output_format: str,
+) -> None:
+    """Replace a sent document (BussinessDocType 3): issue the signed draft NEW_ID with its
+    own number, naming the document it replaces, to the same recipients; they answer 15
+    (accepted) or 16 (refused)."""
+    _change(config_file, organ_id, document_id, by, reason, username, output_format, replace=True)
+
+
 @document.command("package")
 @config_option
 @agency_option
@@ -554,13 +702,24 @@ def _line(view: DocumentView) -> str:
         "draft": pick("draft", "dự thảo"),
         "signed": pick("signed", "đã ký"),
         "issued": pick("issued", "đã ban hành"),
+        "revoked": pick("revoked", "đã thu hồi"),
+        "updated": pick("updated", "đã được cập nhật"),
+        "replaced": pick("replaced", "đã được thay thế"),
     }
     meta = view.metadata
     if "code_number" in meta:
         number = f"{int(meta['code_number']):02d}/{meta['code_notation']} {meta['issued_date']}"
     else:
         number = f"-/{meta['code_notation']}"
-    return (
+    line = (
         f"{pick('document', 'văn bản')} {view.id} | {states.get(view.state, view.state)} | "
         f"{number} | {meta['subject']}"
     )
+    if view.superseded_by:
+        line += f" | {pick('by', 'bởi')} {view.superseded_by}"
+    if view.supersedes:
+        what = (
+            pick("updates", "cập nhật") if view.change_type == 2 else pick("replaces", "thay thế")
+        )
+        line += f" | {what} {view.supersedes}"
+    return line

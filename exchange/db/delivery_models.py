@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -91,6 +92,9 @@ class DocumentStatus(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     message_sha256: Mapped[str] = mapped_column(String(64))
     signed: Mapped[bool] = mapped_column(Boolean)
+    change_type: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    """The ``BussinessDocType`` of the package the status answers: 0 the document itself,
+    1 its revocation, 2 or 3 the document as an update or a replacement."""
 
 
 class NodeNonce(Base):

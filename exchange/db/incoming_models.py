@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -48,7 +49,11 @@ class IncomingDocument(Base):
             "authentic_document_id",
             name="uq_incoming_documents_authentic_document",
         ),
-        CheckConstraint("state IN ('registered', 'rejected', 'recalled')", name="state"),
+        CheckConstraint(
+            "state IN ('registered', 'rejected', 'recalled', 'revoked', 'updated', 'replaced')",
+            name="state",
+        ),
+        CheckConstraint("doc_type IN (0, 1, 2, 3)", name="doc_type"),
         Index("ix_incoming_documents_agency_received", "agency_id", "received_at"),
     )
 
@@ -68,7 +73,9 @@ class IncomingDocument(Base):
     """The sender's edXML DocumentId."""
     authentic_document_id: Mapped[str | None] = mapped_column(String(200))
     """The DocumentId again when the package signature passed and is the sender's (None
-    otherwise, and NULLs never collide): the key that recognises a document sent twice."""
+    otherwise, and NULLs never collide): the key that recognises a document sent twice. An
+    accepted update (same DocumentId) takes it over from the copy it updates, so the key
+    always names the current copy."""
     code: Mapped[str] = mapped_column(String(42))
     """Number and notation as the sender issued them (``125/UBND-VP``)."""
     subject: Mapped[str] = mapped_column(String(500))
@@ -91,8 +98,12 @@ class IncomingDocument(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     received_by: Mapped[str] = mapped_column(String(200))
     destroyed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    """When a recall the agency accepted destroyed the copy (the package and the files; the
-    metadata, the report and the statuses stay). Decree 30 Art. 18(4b)."""
+    """When a recall or a revocation the agency accepted destroyed the copy (the package and
+    the files; the metadata, the report and the statuses stay). Decree 30 Art. 18(4b)."""
+    doc_type: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    """The package's ``BussinessDocType``: 0 new, 1 revocation, 2 update, 3 replacement."""
+    changes_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_documents.id"))
+    """For a revocation, update or replacement: the copy it is about (when one was found)."""
 
 
 class IncomingAttachment(Base):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -203,9 +204,15 @@ class Document(Base):
 
     __tablename__ = "documents"
     __table_args__ = (
-        CheckConstraint("state IN ('draft', 'signed', 'issued')", name="state"),
+        CheckConstraint(
+            "state IN ('draft', 'signed', 'issued', 'revoked', 'updated', 'replaced')",
+            name="state",
+        ),
+        CheckConstraint("change_type IN (0, 2, 3)", name="change_type"),
         Index("ix_documents_agency_state", "agency_id", "state"),
-        UniqueConstraint("agency_id", "edxml_document_id"),
+        # not unique: an update (BussinessDocType 2) keeps the DocumentId of the document it
+        # corrects; which package a status answers is told by its SHA-256 (the outbox)
+        Index("ix_documents_agency_edxml_document_id", "agency_id", "edxml_document_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -222,6 +229,15 @@ class Document(Base):
     """The signed edXML package of the issued document, ready for delivery."""
     edxml_document_id: Mapped[str | None] = mapped_column(String(200))
     """The package's ``DocumentId`` once issued: the key the recipients' statuses name."""
+    change_type: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    """The package's ``BussinessDocType``: 0 a new document, 2 an update of
+    :attr:`supersedes_id` (same number, date and DocumentId), 3 its replacement (its own)."""
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    """The document this one updates or replaces (that one is ``updated``/``replaced``)."""
+    revocation_sha256: Mapped[str | None] = mapped_column(String(64))
+    """The signed revocation package (BussinessDocType 1) sent for this document, which is
+    ``revoked`` (frozen) since."""
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
