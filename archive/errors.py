@@ -35,6 +35,13 @@ class UsageError(ArchiveError):
     exit_code = 64
 
 
+class InputMissing(UsageError):
+    """A file to ingest or a package to verify does not exist."""
+
+    code = "archive.input_missing"
+    exit_code = 66
+
+
 class StorageFailed(ArchiveError):
     """A storage root could not be written or read (full disk, missing mount)."""
 

@@ -34,7 +34,14 @@ from archive.catalog import (
     StampLink,
     StoredItem,
 )
-from archive.errors import ArchiveError, DamagedObject, EvidenceInvalid, StorageFailed, UsageError
+from archive.errors import (
+    ArchiveError,
+    DamagedObject,
+    EvidenceInvalid,
+    InputMissing,
+    StorageFailed,
+    UsageError,
+)
 from archive.hashtree import HashTree, digest_size, digest_stream
 from archive.records import Part, record_der, renewal_leaf, token_leaf
 from archive.store import AuditReport, StoredObject, TwoCopyStore
@@ -369,7 +376,7 @@ def _read(path: Path) -> bytes:
             )
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise UsageError(f"{path} does not exist", f"không có tệp {path}") from exc
+        raise InputMissing(f"{path} does not exist", f"không có tệp {path}") from exc
     except IsADirectoryError as exc:
         raise UsageError(f"{path} is a folder", f"{path} là thư mục") from exc
     except OSError as exc:
@@ -1131,3 +1138,13 @@ async def dispose(
     return Disposal(
         dossier=row.code, documents=len(docs), objects_deleted=len(doomed), approved_by=approved_by
     )
+
+
+async def last_audit(archive: Archive) -> datetime | None:
+    """When the last fixity audit ran (None: never)."""
+    async with archive.transaction() as session:
+        return await session.scalar(
+            select(func.max(ArchiveEvent.at)).where(
+                ArchiveEvent.type.in_(("fixity check", "repair"))
+            )
+        )

@@ -119,6 +119,20 @@ class Settings(BaseSettings):
     worker killed mid-delivery leaves its messages to the others once this has passed."""
     agencies: dict[str, AgencyConfig] = Field(default_factory=dict)
     """Per hosted agency (by OrganId): its server-side signing keys."""
+    archive_roots: tuple[Path, Path] | None = None
+    """The archive's two storage roots, on independent media (TT 05/2025: at least two
+    sets); default ``archive/copy-1`` and ``archive/copy-2`` in the data directory, which
+    share a disk: development only."""
+    archive_code: str = Field(default="LIENTHONG", min_length=1, max_length=40)
+    """The archive agency's code: the prefix of arcFileCode in the packages it writes."""
+    archive_schedule_hours: float = Field(default=24.0, gt=0)
+    """How often ``lienthong worker`` looks for archive renewals due and audits."""
+    archive_audit_days: int = Field(default=30, ge=1)
+    """Audit both copies when the last audit is older than this (TT 05/2025 asks every record
+    checked within three years; monthly is the default)."""
+    archive_tsa_urls: tuple[str, ...] = ()
+    """Timestamp authorities for archive timestamps; default: ``tsa_urls``. Without either,
+    development mode uses the development TSA and production mode refuses."""
 
     @field_validator("database_url")
     @classmethod
@@ -150,6 +164,13 @@ class Settings(BaseSettings):
     @property
     def blobs(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def archive_copies(self) -> tuple[Path, Path]:
+        return self.archive_roots or (
+            self.data_dir / "archive" / "copy-1",
+            self.data_dir / "archive" / "copy-2",
+        )
 
 
 def async_url(url: str) -> str:

@@ -48,6 +48,7 @@ from exchange.cli.i18n import (
 from exchange.cli.lazy import LazyCommand, LazyGroup
 
 if TYPE_CHECKING:
+    from archive import ArchiveError
     from exchange.errors import ExchangeError
     from signing import SigningError
     from validation import ValidationError
@@ -57,6 +58,16 @@ EXIT_INTERNAL = 70
 
 
 COMMANDS = {
+    "archive": LazyCommand(
+        module="exchange.cli.archive",
+        attribute="archive",
+        summary=Text(
+            "The archive: ingest dossiers, seal them under archive timestamps, renew the "
+            "evidence, audit both copies, export and verify TT 05/2025 packages.",
+            "Kho lưu trữ: nộp lưu hồ sơ, niêm phong bằng dấu thời gian lưu trữ, gia hạn bằng "
+            "chứng, kiểm tra hai bản lưu, xuất và kiểm tra gói tin TT 05/2025.",
+        ),
+    ),
     "audit": LazyCommand(
         module="exchange.cli.audit",
         attribute="audit",
@@ -305,6 +316,7 @@ def _usage_line(exc: click.ClickException) -> str:
 
 OPTION_HINTS = {
     "timestamp_authority": "--tsa URL",
+    "title": "--title TITLE",
     "pin": "--pin-env NAME | --pin-file PATH",
     "image": "--image PNG",
     "text_lines": "--text",
@@ -316,22 +328,25 @@ OPTION_HINTS = {
 here. The rooms never name an edge's options: behind the HTTP API they would read wrong."""
 
 
-def _option_hint(error: SigningError | ValidationError | ExchangeError) -> str:
+def _option_hint(error: SigningError | ValidationError | ExchangeError | ArchiveError) -> str:
     needs = getattr(error, "details", {}).get("needs")
     option = OPTION_HINTS.get(needs) if isinstance(needs, str) else None
     return "" if option is None else f" ({pick('option', 'tùy chọn')} {option})"
 
 
-def _room_error(exc: Exception) -> SigningError | ValidationError | ExchangeError | None:
+def _room_error(
+    exc: Exception,
+) -> SigningError | ValidationError | ExchangeError | ArchiveError | None:
     """``exc`` if it is a :class:`signing.SigningError`, a
     :class:`validation.ValidationError` or an :class:`exchange.errors.ExchangeError`, else
     None."""
     for room, name in (
+        ("archive", "ArchiveError"),
         ("signing", "SigningError"),
         ("validation", "ValidationError"),
         ("exchange.errors", "ExchangeError"),
     ):
         base = _loaded(room, name)
         if base is not None and isinstance(exc, base):
-            return cast("SigningError | ValidationError | ExchangeError", exc)
+            return cast("SigningError | ValidationError | ExchangeError | ArchiveError", exc)
     return None

@@ -22,13 +22,16 @@ from exchange.cli.node import config_option, run, settings
 @vietnamese(
     "Gửi các thông điệp trong hộp thư đi (gói tin, thông điệp trạng thái) đến cơ quan nhận, "
     "có thử lại, cho đến khi dừng (Ctrl+C, SIGTERM). Nhiều tiến trình có thể chạy cùng một "
-    "cơ sở dữ liệu PostgreSQL: không thông điệp nào được gửi hai lần cùng lúc."
+    "cơ sở dữ liệu PostgreSQL: không thông điệp nào được gửi hai lần cùng lúc. Tiến trình "
+    "này cũng gia hạn bằng chứng lưu trữ và kiểm tra hai bản lưu theo lịch "
+    "(archive_schedule_hours, archive_audit_days)."
 )
 def worker(config_file: Path | None, once: bool) -> None:
     """Deliver the outbox (packages, status messages) to the recipient agencies, with retries,
     until stopped (Ctrl+C, SIGTERM). Several processes may share one PostgreSQL database: no
-    message is delivered twice at once."""
-    from exchange import delivery, outbox
+    message is delivered twice at once. It also renews the archive's evidence and audits its
+    two copies on their schedule (archive_schedule_hours, archive_audit_days)."""
+    from exchange import archiving, delivery, outbox
     from exchange.service import open_services
 
     node = settings(config_file)
@@ -49,7 +52,14 @@ def worker(config_file: Path | None, once: bool) -> None:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
             click.echo(pick("delivering; Ctrl+C stops", "đang gửi; Ctrl+C để dừng"), err=True)
-            await work.run(stop)
+            # the archive's renewals and fixity audits run on the same worker, on their own
+            # timetable (archive_schedule_hours)
+            archive_jobs = asyncio.create_task(archiving.schedule(node, stop))
+            try:
+                await work.run(stop)
+            finally:
+                stop.set()
+                await archive_jobs
             return 0
 
     handled = run(main)

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from archive import catalog_metadata
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -20,6 +22,11 @@ NAMING = {
 }
 
 metadata = MetaData(naming_convention=NAMING)
+
+# The archive room's tables live in the same database and the same migrations; the archive
+# declares them on its own metadata (it does not import this room), joined here.
+for _table in catalog_metadata.tables.values():
+    _table.to_metadata(metadata)
 
 
 class Base(DeclarativeBase):
