@@ -674,6 +674,8 @@ async def _known(
             (IncomingDocument.sender_organ_id == sender)
             & (IncomingDocument.authentic_document_id == document_id)
         )
+    if not conditions:  # a revocation or an update claims no DocumentId of its own
+        return None
     found = await session.scalars(
         select(IncomingDocument)
         .where(IncomingDocument.agency_id == principal.agency_id, or_(*conditions))

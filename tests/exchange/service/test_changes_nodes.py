@@ -38,9 +38,9 @@ THIRD = "000.00.02.H53"  # Sở Xây dựng: in the receiver's directory, on no 
 THIRD_KEY = "personal-ec"
 
 
-@pytest.fixture
-def nodes(node_pair: Any) -> tuple[Node, Node]:
-    sender, receiver = node_pair("sqlite")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def nodes(request: pytest.FixtureRequest, node_pair: Any) -> tuple[Node, Node]:
+    sender, receiver = node_pair(request.param, request)
     sender.start()
     receiver.start()
     return sender, receiver
