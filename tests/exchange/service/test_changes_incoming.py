@@ -144,6 +144,7 @@ async def test_an_update_keeps_the_document_id_and_takes_its_place(
 
     # the update is the current copy: a replacement names its DocumentId and is accepted
     code = Code(number="140", notation="UBND-VP")
+    assert original.promulgation.date is not None
     new_id = document_id_for(SENDER, original.promulgation.date, code)
     replacing = _change(
         replace(original, code=code, document_id=new_id, subject="V/v kế hoạch (thay thế)"),
