@@ -12,12 +12,13 @@ recognises the same bytes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import BindParameter, Select, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -158,8 +159,11 @@ class Claimed:
     node_url: str | None
 
 
-def _due(moment: datetime) -> Select[int]:
-    """The messages a worker may claim at ``moment``, first due first."""
+@functools.cache
+def _due() -> Select[int]:
+    """The messages a worker may claim at the bound ``moment``, first due first. Built once
+    (a worker asks at every poll; building the statement cost more than running it)."""
+    moment: BindParameter[datetime] = bindparam("moment")  # typed by the columns it meets
     free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < moment)
     # a status about a document (a recall) waits until the document itself has reached that
     # recipient: arriving first, it would be refused as about an unknown document
@@ -188,6 +192,11 @@ def _due(moment: datetime) -> Select[int]:
     )
 
 
+@functools.cache
+def _anything_due() -> Select[int]:
+    return _due().limit(1)
+
+
 async def anything_due(session: AsyncSession, *, now: datetime | None = None) -> bool:
     """Whether :func:`claim` would find a message now, asked with a read only.
 
@@ -197,7 +206,7 @@ async def anything_due(session: AsyncSession, *, now: datetime | None = None) ->
     answer may be stale by the time the worker claims (another worker took the rows): the
     claim decides, as before."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    return await session.scalar(_due(moment).limit(1)) is not None
+    return await session.scalar(_anything_due(), {"moment": moment}) is not None
 
 
 async def claim(
@@ -206,10 +215,10 @@ async def claim(
     """Claim up to ``policy.batch`` due messages for this worker."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < moment)
-    due = _due(moment).limit(policy.batch)
+    due = _due().limit(policy.batch)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    ids = list(await session.scalars(due))
+    ids = list(await session.scalars(due, {"moment": moment}))
     if not ids:
         return []
     token = secrets.token_hex(16)
