@@ -66,7 +66,8 @@ def test_an_internal_module_of_another_room_is_refused(tree: Path) -> None:
     assert result.returncode == 1
     assert _broken(result) == [
         "Other rooms enter validation through its __init__",
-        "Other rooms enter signing through its __init__ (the demo: signing.dev's __init__)",
+        "Other rooms enter signing through its __init__ "
+        "(the demo, the archive's development TSA: signing.dev's __init__)",
     ]
     assert "exchange.sneaky -> signing.keys" in result.stdout
 
@@ -82,9 +83,10 @@ def test_production_code_importing_the_development_room_is_refused(tree: Path) -
     result = _lint(tree)
     assert result.returncode == 1
     assert _broken(result) == [
-        "Other rooms enter signing through its __init__ (the demo: signing.dev's __init__)",
+        "Other rooms enter signing through its __init__ "
+        "(the demo, the archive's development TSA: signing.dev's __init__)",
         "The development room is entered through its __init__",
-        "Only the demo imports the development room",
+        "Only the demo and the archive's development TSA import the development room",
         "Production code does not reach the development room, not even through another module",
     ]
     assert "signing.shortcut -> signing.dev" in result.stdout
