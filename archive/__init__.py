@@ -16,7 +16,7 @@ from archive.errors import (
     StorageFailed,
     UsageError,
 )
-from archive.exporting import DocumentProof, PackageVerdict, export_package, verify_package
+from archive.exporting import export_package
 from archive.service import (
     ALGORITHM_SUNSETS,
     RENEWAL_MARGIN,
@@ -38,6 +38,7 @@ from archive.service import (
     seal,
 )
 from archive.store import AuditReport, TwoCopyStore
+from archive.verifying import DocumentProof, PackageVerdict, verify_package
 
 __all__ = [
     "ALGORITHM_SUNSETS",

@@ -15,8 +15,9 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from archive import Archive, PackageInvalid, ingest, plan_renewal, renew, seal
-from archive.exporting import export_package, verify_package
+from archive.exporting import export_package
 from archive.package import PackageSummary
+from archive.verifying import verify_package
 from signing.dev import DevPki, Identity
 from tests.archive.test_ers import _long_lived_tsa
 from validation import TrustAnchors
