@@ -137,6 +137,11 @@ class ArchivedDocument(Base):
     """The evidence the report rests on (certificates, CRLs, OCSP, timestamps), in the store."""
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The EAD_doc fields (typeName, codeNumber, issuedDate, …)."""
+    trace_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The processing trail: the edXML trace (TraceHeaderList) as exchanged, in the store."""
+    status_history: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    """The processing trail: the statuses the document went through (``code``, ``time`` in
+    ISO 8601, ``organ``, ``description``), oldest first."""
     state: Mapped[str] = mapped_column(String(10), default="kept")
     ingested_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sealed: Mapped[bool] = mapped_column(default=False, index=True)

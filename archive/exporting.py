@@ -29,7 +29,7 @@ from archive.package import (
     PreservationEvent,
     write_package,
 )
-from archive.service import Archive, _dossier, _Trees, evidence_record
+from archive.service import Archive, _dossier, _Trees, evidence_record, status_changes
 
 EVIDENCE_SUFFIXES = {
     "certificates": "cer",
@@ -98,6 +98,13 @@ async def export_package(
                 code_notation=str(doc.fields.get("codeNotation", "")),
                 organ_name=str(doc.fields.get("organName", "")),
                 subject=str(doc.fields.get("subject", "")),
+                keyword=str(doc.fields.get("keyword", "")),
+                number_of_page=_int(doc.fields.get("numberOfPage")),
+                autograph=str(doc.fields.get("autograph", "")),
+                edxml_trace=None
+                if doc.trace_sha256 is None
+                else await asyncio.to_thread(_read, archive, doc.trace_sha256),
+                status_history=status_changes(doc.status_history),
                 description=f"{doc.indication}" + (f", {doc.legal}" if doc.legal else ""),
                 evidence_record=record,
                 report_json=report,
@@ -105,8 +112,10 @@ async def export_package(
                 evidence_files=evidence,
             )
         )
-    dates = [d.issued_date for d in documents if d.issued_date] or [row.created_at.date()]
     fields = row.fields
+    dates = [d.issued_date for d in documents if d.issued_date] or [row.created_at.date()]
+    start = _date(fields.get("startDate")) or min(dates)
+    end = _date(fields.get("endDate")) or max(dates)
     dossier = Dossier(
         file_code=row.code,
         archive_code=archive_code,
@@ -114,8 +123,8 @@ async def export_package(
         maintenance=row.maintenance,
         mode=str(fields.get("mode", "01")),
         languages=tuple(str(fields.get("language", "01")).split(",")),
-        start_date=min(dates),
-        end_date=max(dates),
+        start_date=start,
+        end_date=max(start, end),
         objid=UUID(row.objid),
         description=str(fields.get("description", "")),
     )
@@ -155,6 +164,16 @@ def _evidence_files(data: bytes) -> dict[str, bytes]:
         for n, item in enumerate(body.get(group, ()), start=1):
             files[f"{group}-{n}.{suffix}"] = base64.b64decode(item)
     return files
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value if 0 <= value < 10**4 else 0
+    if isinstance(value, str) and value.isdigit() and len(value) <= 4:
+        return int(value)
+    return 0
 
 
 def _date(text: object) -> date | None:

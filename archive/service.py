@@ -43,6 +43,7 @@ from archive.errors import (
     UsageError,
 )
 from archive.hashtree import HashTree, digest_size, digest_stream
+from archive.package import StatusChange
 from archive.records import Part, record_der, renewal_leaf, token_leaf
 from archive.store import AuditReport, StoredObject, TwoCopyStore
 from archive.tokens import facts
@@ -139,6 +140,8 @@ class _Prepared:
     note_en: str
     note_vi: str
     fields: dict[str, Any]
+    trace_sha256: str | None
+    status_history: list[dict[str, str]] | None
     objects: tuple[tuple[str, int, str], ...]
     """(sha256, size, kind) of everything stored for this document."""
 
@@ -172,6 +175,24 @@ def dossier_fields(
     return fields
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submission:
+    """One file of a dossier handed in by another room (the exchange room closing a
+    dossier): its bytes, its ``EAD_doc`` fields and its processing trail."""
+
+    name: str
+    """Its name in the package (``representations/rep1/data/NAME``), unique in the dossier."""
+    content: bytes
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """``EAD_doc`` fields by their TT 05 name (typeName, codeNumber, codeNotation, issuedDate
+    as DD/MM/YYYY, organName, subject, keyword, numberOfPage, autograph); they take
+    precedence over what the archive reads from the document itself."""
+    edxml_trace: bytes | None = None
+    """The processing trail: the edXML trace (TraceHeaderList) as it was exchanged."""
+    status_history: Sequence[StatusChange] = ()
+    """The processing trail: the statuses the document went through."""
+
+
 async def ingest(
     archive: Archive,
     files: Sequence[Path],
@@ -185,20 +206,77 @@ async def ingest(
     to long-term form where it is a signed PDF (B-LTA), stored twice with its report and
     evidence, then catalogued in one transaction. A file that is not valid is kept too, its
     report saying so."""
-    if not files:
+    code = _check_batch(dossier, [p.name for p in files])
+    prepared: list[_Prepared] = []
+    for done, path in enumerate(files):
+        prepared.append(await _prepare(archive, path.name, _read(path)))
+        if progress is not None:
+            progress(done + 1, len(files))
+    return await _catalogue(archive, code, title, fields, prepared)
+
+
+async def ingest_submissions(
+    archive: Archive,
+    submissions: Sequence[Submission],
+    *,
+    dossier: str,
+    title: str | None = None,
+    fields: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """:func:`ingest` for files handed in from memory with their own metadata and processing
+    trail (a dossier closed in the exchange room). Handing the same dossier in again adds
+    only what is new."""
+    code = _check_batch(dossier, [s.name for s in submissions])
+    prepared: list[_Prepared] = []
+    for done, item in enumerate(submissions):
+        _check_name(item.name)
+        if len(item.content) > MAX_FILE_BYTES:
+            raise UsageError(
+                f"{item.name} is larger than {MAX_FILE_BYTES // 2**20} MiB",
+                f"{item.name} lớn hơn {MAX_FILE_BYTES // 2**20} MiB",
+            )
+        prepared.append(await _prepare(archive, item.name, item.content, item))
+        if progress is not None:
+            progress(done + 1, len(submissions))
+    return await _catalogue(archive, code, title, fields, prepared)
+
+
+def _check_batch(dossier: str, names: Sequence[str]) -> str:
+    if not names:
         raise UsageError("no file to ingest", "không có tệp nào để nộp lưu")
     code = _dossier_code(dossier)
-    names = [p.name for p in files]
     if len(set(names)) != len(names):
         raise UsageError(
             "two files have the same name; a dossier names each document once",
             "có hai tệp trùng tên; mỗi văn bản trong hồ sơ có một tên riêng",
         )
-    prepared: list[_Prepared] = []
-    for done, path in enumerate(files):
-        prepared.append(await _prepare(archive, path))
-        if progress is not None:
-            progress(done + 1, len(files))
+    return code
+
+
+def _check_name(name: str) -> None:
+    if (
+        not name
+        or len(name) > 255
+        or name in (".", "..")
+        or any(c in name for c in "/\\\0")
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise UsageError(
+            f"{name!r} cannot name a file in a package (1-255 characters, no slash or "
+            "control character)",
+            f"{name!r} không dùng được làm tên tệp trong gói (1-255 ký tự, không có dấu gạch "
+            "chéo hay ký tự điều khiển)",
+        )
+
+
+async def _catalogue(
+    archive: Archive,
+    code: str,
+    title: str | None,
+    fields: Mapping[str, Any] | None,
+    prepared: Sequence[_Prepared],
+) -> IngestResult:
     now = datetime.now(UTC)
     async with archive.transaction() as session:
         row = await session.scalar(select(Dossier).where(Dossier.code == code))
@@ -267,6 +345,8 @@ async def ingest(
                 report_html_sha256=item.report_html_sha256,
                 evidence_sha256=item.evidence_sha256,
                 fields=item.fields,
+                trace_sha256=item.trace_sha256,
+                status_history=item.status_history,
                 state="kept",
                 ingested_at=now,
                 sealed=False,
@@ -316,9 +396,10 @@ def _result(item: _Prepared, *, already: bool, stored: ArchivedDocument) -> Inge
     )
 
 
-async def _prepare(archive: Archive, path: Path) -> _Prepared:
-    data = _read(path)
-    report = await validate_bytes(data, archive.policy, name=path.name)
+async def _prepare(
+    archive: Archive, name: str, data: bytes, given: Submission | None = None
+) -> _Prepared:
+    report = await validate_bytes(data, archive.policy, name=name)
     fmt = detect_format(data)
     final, augmented, note_en, note_vi = data, False, "", ""
     if fmt == "pdf" and report.signatures and archive.timestamper is not None:
@@ -348,8 +429,17 @@ async def _prepare(archive: Archive, path: Path) -> _Prepared:
     report_sha256 = await put(render_json([report]).encode("utf-8"), "report")
     report_html_sha256 = await put(render_html([report], "vi").encode("utf-8"), "report-html")
     evidence_sha256 = await put(_evidence_json(report.evidence), "evidence")
+    fields = _document_fields(report)
+    trace_sha256: str | None = None
+    history: list[dict[str, str]] | None = None
+    if given is not None:
+        fields.update(given.fields)
+        if given.edxml_trace is not None:
+            trace_sha256 = await put(given.edxml_trace, "trail")
+        if given.status_history:
+            history = [_status_json(change) for change in given.status_history]
     return _Prepared(
-        name=path.name,
+        name=name,
         original_sha256=original,
         sha256=stored,
         size=len(final),
@@ -361,9 +451,39 @@ async def _prepare(archive: Archive, path: Path) -> _Prepared:
         augmented=augmented,
         note_en=note_en,
         note_vi=note_vi,
-        fields=_document_fields(report),
+        fields=fields,
+        trace_sha256=trace_sha256,
+        status_history=history,
         objects=tuple(objects),
     )
+
+
+def _status_json(change: StatusChange) -> dict[str, str]:
+    if change.time.tzinfo is None:
+        raise UsageError(
+            f"status {change.code}: its time has no time zone",
+            f"trạng thái {change.code}: thời điểm không có múi giờ",
+        )
+    return {
+        "code": change.code,
+        "time": change.time.astimezone(UTC).isoformat(),
+        "organ": change.organ,
+        "description": change.description,
+    }
+
+
+def status_changes(history: Sequence[Mapping[str, str]] | None) -> tuple[StatusChange, ...]:
+    """The status history a document was catalogued with, oldest first."""
+    changes = [
+        StatusChange(
+            code=str(item["code"]),
+            time=datetime.fromisoformat(str(item["time"])),
+            organ=str(item.get("organ", "")),
+            description=str(item.get("description", "")),
+        )
+        for item in history or ()
+    ]
+    return tuple(sorted(changes, key=lambda c: c.time))
 
 
 def _read(path: Path) -> bytes:
