@@ -101,6 +101,16 @@ COMMANDS = {
             "Danh bạ cơ quan: thêm, nhập, xuất, liệt kê.",
         ),
     ),
+    "dossier": LazyCommand(
+        module="exchange.cli.dossier",
+        attribute="dossier",
+        summary=Text(
+            "The agency's dossiers: open one, file outgoing and incoming documents into it, "
+            "close it into the archive.",
+            "Hồ sơ của cơ quan: lập hồ sơ, đưa văn bản đi và đến vào hồ sơ, đóng hồ sơ và nộp "
+            "vào kho lưu trữ.",
+        ),
+    ),
     "edxml": LazyCommand(
         module="exchange.cli.edxml",
         attribute="edxml",

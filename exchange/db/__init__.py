@@ -2,6 +2,7 @@
 
 from exchange.db.base import NAMING, Base, UtcDateTime, metadata
 from exchange.db.delivery_models import DocumentStatus, NodeNonce, OutboxMessage
+from exchange.db.dossier_models import Dossier, DossierItem
 from exchange.db.engine import open_engine, sessions, transaction
 from exchange.db.incoming_models import IncomingAttachment, IncomingDocument, IncomingStatus
 from exchange.db.migrate import SchemaState, require_current_schema, schema_state, upgrade
@@ -29,6 +30,8 @@ __all__ = [
     "Document",
     "DocumentAttachment",
     "DocumentStatus",
+    "Dossier",
+    "DossierItem",
     "IncomingAttachment",
     "IncomingDocument",
     "IncomingStatus",
