@@ -443,6 +443,25 @@ class _Gathered:
     submissions: tuple[Submission, ...]
 
 
+async def closable(svc: Services, principal: Principal, code: str) -> DossierView:
+    """The dossier ``code`` if it can be closed (it exists, holds documents, none destroyed):
+    checked before the archive is opened, so a refusal costs nothing."""
+    principal.require(Role.CLERK)
+    async with svc.transaction(read_only=True) as session:
+        row = await _dossier(session, principal, code)
+        view = await _view(session, row)
+        if row.state == "open" and not view.items:
+            raise _empty(row.code)
+    return view
+
+
+def _empty(code: str) -> Conflict:
+    return Conflict(
+        f"Dossier {code} holds no document: nothing to archive.",
+        f"Hồ sơ {code} chưa có văn bản nào: không có gì để nộp lưu.",
+    )
+
+
 async def close_dossier(svc: Services, principal: Principal, code: str, archive: Archive) -> Closed:
     """Hand the dossier to the archive (everything it holds, see the module's text) and close
     it once the archive has all of it. An archive error leaves the dossier open."""
@@ -501,10 +520,7 @@ async def _gather(svc: Services, principal: Principal, code: str) -> _Gathered:
             )
         )
         if not pairs:
-            raise Conflict(
-                f"Dossier {row.code} holds no document: nothing to archive.",
-                f"Hồ sơ {row.code} chưa có văn bản nào: không có gì để nộp lưu.",
-            )
+            raise _empty(row.code)
         plans: list[tuple[int, str, tuple[StatusChange, ...]]] = []
         for item, doc, got in pairs:
             if doc is not None:
@@ -660,6 +676,7 @@ __all__ = [
     "DossierView",
     "ItemView",
     "add_document",
+    "closable",
     "close_dossier",
     "create_dossier",
     "list_dossiers",

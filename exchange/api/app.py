@@ -14,6 +14,7 @@ from exchange.api import (
     audit,
     directory,
     documents,
+    dossiers,
     files,
     incoming,
     node,
@@ -51,6 +52,16 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
-    for module in (accounts, registers, files, documents, incoming, directory, audit, node):
+    for module in (
+        accounts,
+        registers,
+        files,
+        documents,
+        incoming,
+        dossiers,
+        directory,
+        audit,
+        node,
+    ):
         app.include_router(module.router)
     return app

@@ -267,6 +267,7 @@ def close(
         async with open_services(node) as svc:
             async with svc.transaction(read_only=True) as session:
                 clerk = await _principal(session, organ_id, username)
+            await dossiers.closable(svc, clerk, code)
             async with open_archive(node, notice=_notice) as archive:
                 return await dossiers.close_dossier(svc, clerk, code, archive)
 

@@ -173,3 +173,36 @@ async def test_closing_an_empty_or_unknown_dossier(ready: Services, settings: Se
             await dossiers.close_dossier(ready, principal, f"{AGENCY_A}.2026.TRONG", archive)
         with pytest.raises(NotFound):
             await dossiers.close_dossier(ready, principal, "khong-co", archive)
+
+
+async def test_the_api(client: httpx.AsyncClient, seeded: Seed) -> None:
+    clerk_h = bearer(seeded.tokens[(AGENCY_A, Role.CLERK)])
+    made = await client.post(
+        "/api/v1/dossiers",
+        headers=clerk_h,
+        json={"notation": "HS09", "title": "Hồ sơ qua API", "year": 2026, "maintenance": "04"},
+    )
+    assert made.status_code == 201, made.text
+    code = made.json()["code"]
+    assert code == f"{AGENCY_A}.2026.HS09" and made.json()["maintenance"] == "04"
+    shown = await client.get(f"/api/v1/dossiers/{code}", headers=clerk_h)
+    assert shown.status_code == 200 and shown.json()["items"] == []
+    listed = await client.get("/api/v1/dossiers", headers=clerk_h)
+    assert [d["code"] for d in listed.json()] == [code]
+    missing = await client.post(
+        f"/api/v1/dossiers/{code}/items", headers=clerk_h, json={"outgoing": "khong-co"}
+    )
+    assert missing.status_code == 404
+    empty = await client.post(
+        f"/api/v1/dossiers/{code}/close", headers=clerk_h, params={"lang": "en"}
+    )
+    assert empty.status_code == 409 and "holds no document" in empty.json()["detail"]
+    admin = bearer(seeded.tokens[(AGENCY_A, Role.ADMIN)])  # not a clerk: may not open one
+    refused = await client.post(
+        "/api/v1/dossiers", headers=admin, json={"notation": "HS10", "title": "Không"}
+    )
+    assert refused.status_code == 403
+    theirs = await client.get(
+        f"/api/v1/dossiers/{code}", headers=bearer(seeded.tokens[(AGENCY_B, Role.CLERK)])
+    )
+    assert theirs.status_code == 404
