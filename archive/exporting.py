@@ -29,7 +29,14 @@ from archive.package import (
     PreservationEvent,
     write_package,
 )
-from archive.service import Archive, _dossier, _Trees, evidence_record, status_changes
+from archive.service import (
+    Archive,
+    _dossier,
+    _Trees,
+    evidence_record,
+    evidence_records,
+    status_changes,
+)
 
 EVIDENCE_SUFFIXES = {
     "certificates": "cer",
@@ -73,9 +80,10 @@ async def export_package(
             f"hãy niêm phong hồ sơ trước (lienthong archive seal): {', '.join(unsealed)}",
         )
     by_id = {d.id: d.name for d in docs}
+    records = await evidence_records(archive, [d.id for d in docs], trees)
     documents = []
     for doc in docs:
-        record = await evidence_record(archive, doc.id, trees)
+        record = records.get(doc.id) or await evidence_record(archive, doc.id, trees)
         report = await asyncio.to_thread(_read, archive, doc.report_sha256)
         html = await asyncio.to_thread(_read, archive, doc.report_html_sha256)
         evidence = (

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from array import array
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from uuid import uuid4
 
 from asn1crypto import x509 as asn1_x509
@@ -36,7 +37,6 @@ from archive.catalog import (
 )
 from archive.errors import (
     ArchiveError,
-    DamagedObject,
     EvidenceInvalid,
     InputMissing,
     StorageFailed,
@@ -674,64 +674,126 @@ def _timestamper(archive: Archive) -> TimeStamper:
     return archive.timestamper
 
 
+SEAL_PAGE = 5_000
+"""Unsealed documents are read from the catalog this many at a time (memory stays flat)."""
+
+VERIFY_CHUNK = 1_000
+"""Documents read back and checked per worker-thread hand-off while sealing."""
+
+
 async def seal(
     archive: Archive, *, batch: int = SEAL_BATCH, progress: Progress | None = None
 ) -> SealResult:
     """Seal every kept document not sealed yet: each batch of up to ``batch`` documents is
     read back from the store (streamed, its digest checked), put in one hash tree, and the
     root timestamped once. Killed half-way, a batch is either sealed entirely or not at all;
-    running again seals what is left."""
+    running again seals what is left.
+
+    Memory stays flat in the number of documents: the catalog is read a page at a time, and
+    a batch keeps only its leaves (32 bytes each) and the documents' ids (8 bytes each)."""
     timestamper = _timestamper(archive)
-    stamps = documents = 0
-    damaged: list[str] = []
-    while True:
-        async with archive.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(ArchivedDocument.id, ArchivedDocument.sha256, Dossier.code)
-                    .join(Dossier, Dossier.id == ArchivedDocument.dossier_id)
-                    .where(ArchivedDocument.sealed.is_(False), ArchivedDocument.state == "kept")
-                    .order_by(ArchivedDocument.id)
-                    .limit(batch)
-                )
-            ).all()
-        rows = [r for r in rows if f"{r.code}/{r.id}" not in damaged]
-        if not rows:
-            break
-        leaves = bytearray()
-        ids: list[int] = []
-        for done, row in enumerate(rows):
-            digest = await asyncio.to_thread(_leaf, archive, row.sha256)
-            if digest is None:
-                damaged.append(f"{row.code}/{row.id}")
-                continue
-            leaves += digest
-            ids.append(row.id)
-            if progress is not None:
-                progress(documents + done + 1, documents + len(rows))
-        if not ids:
-            break
-        await _stamp(archive, timestamper, "seal", leaves, [(i, n) for n, i in enumerate(ids)])
-        stamps += 1
-        documents += len(ids)
-        if len(rows) < batch:
-            break
-    return SealResult(stamps=stamps, documents=documents, damaged=tuple(damaged))
-
-
-def _leaf(archive: Archive, sha256: str) -> bytes | None:
-    """The document's SHA-256 leaf, read back from the store (from the second copy when the
-    first fails); None when no copy matches its digest."""
     if archive.algorithm != "sha256":
         raise UsageError(
             "documents are sealed under SHA-256; a newer algorithm comes by hash-tree renewal",
             "văn bản được niêm phong với SHA-256; thuật toán mới hơn đến qua gia hạn cây băm",
         )
-    try:
-        with archive.store.open(sha256) as handle:
-            return bytes.fromhex(sha256) if handle else None
-    except DamagedObject:
-        return None
+    stamps = documents = total = 0
+    if progress is not None:
+        async with archive.transaction() as session:
+            total = int(
+                await session.scalar(
+                    select(func.count()).where(
+                        ArchivedDocument.sealed.is_(False), ArchivedDocument.state == "kept"
+                    )
+                )
+                or 0
+            )
+    damaged: list[int] = []
+    skip: set[int] = set()
+    last = 0
+    exhausted = False
+    while not exhausted:
+        leaves = bytearray()
+        ids = array("q")
+        while len(ids) < batch:
+            async with archive.transaction() as session:
+                page = (
+                    await session.execute(
+                        select(ArchivedDocument.id, ArchivedDocument.sha256)
+                        .where(
+                            ArchivedDocument.sealed.is_(False),
+                            ArchivedDocument.state == "kept",
+                            ArchivedDocument.id > last,
+                        )
+                        .order_by(ArchivedDocument.id)
+                        .limit(min(SEAL_PAGE, batch - len(ids)))
+                    )
+                ).all()
+            if not page:
+                exhausted = True
+                break
+            last = page[-1][0]
+            todo = [(i, sha) for i, sha in page if i not in skip]
+            for start in range(0, len(todo), VERIFY_CHUNK):
+                chunk = todo[start : start + VERIFY_CHUNK]
+                good = await asyncio.to_thread(archive.store.verify_many, [s for _, s in chunk])
+                for (doc_id, sha), ok in zip(chunk, good, strict=True):
+                    if ok:
+                        leaves += bytes.fromhex(sha)
+                        ids.append(doc_id)
+                    else:
+                        damaged.append(doc_id)
+                        skip.add(doc_id)
+                if progress is not None:
+                    progress(documents + len(ids) + len(damaged), max(total, 1))
+        if not ids:
+            break
+        await _stamp(archive, timestamper, "seal", leaves, _Positions(ids))
+        stamps += 1
+        documents += len(ids)
+    return SealResult(
+        stamps=stamps, documents=documents, damaged=tuple(await _names(archive, damaged))
+    )
+
+
+class _Positions(Sequence[tuple[int, int]]):
+    """``(document_id, leaf)`` of a seal, made when asked: leaf ``n`` is the ``n``-th id."""
+
+    def __init__(self, ids: array[int]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.ids))
+            return [(self.ids[n], n) for n in range(start, stop, step)]
+        n = index if index >= 0 else len(self.ids) + index
+        return (self.ids[n], n)
+
+
+async def _names(archive: Archive, document_ids: Sequence[int]) -> list[str]:
+    """``CODE/ID`` of each document (for the seal's report of damaged ones)."""
+    if not document_ids:
+        return []
+    async with archive.transaction() as session:
+        codes = dict(
+            (
+                await session.execute(
+                    select(ArchivedDocument.id, Dossier.code)
+                    .join(Dossier, Dossier.id == ArchivedDocument.dossier_id)
+                    .where(ArchivedDocument.id.in_(list(document_ids)))
+                )
+            ).all()
+        )
+    return [f"{codes.get(i, '?')}/{i}" for i in document_ids]
 
 
 async def _stamp(
@@ -747,6 +809,9 @@ async def _stamp(
     """One archive timestamp over the tree of ``leaves``, catalogued with a link per covered
     document (``(document_id, leaf)``), in one transaction after the timestamp call."""
     size = digest_size(algorithm)
+    document_ids: Sequence[int] = (
+        links.ids if isinstance(links, _Positions) else [d for d, _ in links]
+    )
     tree = HashTree.build(
         (bytes(leaves[i : i + size]) for i in range(0, len(leaves), size)), algorithm
     )
@@ -788,7 +853,7 @@ async def _stamp(
                     .values(sealed=True)
                 )
         helps = outlive is None or fact.tsa_not_after > outlive
-        await _stamp_events(session, archive, stamp, [d for d, _ in links], now, helps=helps)
+        await _stamp_events(session, archive, stamp, document_ids, now, helps=helps)
     return stamp
 
 
@@ -884,6 +949,38 @@ async def _parts(session: AsyncSession, trees: _Trees, document_id: int) -> list
         Part(kind=s.kind, algorithm=s.algorithm, token=s.token, tree=await trees.of(s), leaf=leaf)
         for s, leaf in rows
     ]
+
+
+async def evidence_records(
+    archive: Archive, document_ids: Sequence[int], trees: _Trees | None = None
+) -> dict[int, bytes]:
+    """The RFC 4998 EvidenceRecords (DER) of many documents, by id: one catalog query per
+    thousand documents and each tree rebuilt once (what an export of a dossier needs). A
+    document not sealed yet is left out."""
+    trees = trees or _Trees(archive)
+    found: dict[int, list[Part]] = {}
+    async with archive.transaction() as session:
+        for start in range(0, len(document_ids), 1000):
+            chunk = list(document_ids[start : start + 1000])
+            rows = (
+                await session.execute(
+                    select(StampLink.document_id, ArchiveStamp, StampLink.leaf)
+                    .join(StampLink, StampLink.stamp_id == ArchiveStamp.id)
+                    .where(StampLink.document_id.in_(chunk))
+                    .order_by(StampLink.document_id, ArchiveStamp.id)
+                )
+            ).all()
+            for doc_id, stamp, leaf in rows:
+                found.setdefault(doc_id, []).append(
+                    Part(
+                        kind=stamp.kind,
+                        algorithm=stamp.algorithm,
+                        token=stamp.token,
+                        tree=await trees.of(stamp),
+                        leaf=leaf,
+                    )
+                )
+    return {doc_id: record_der(parts) for doc_id, parts in found.items()}
 
 
 async def evidence_record(archive: Archive, document_id: int, trees: _Trees | None = None) -> bytes:

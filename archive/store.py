@@ -26,7 +26,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -507,6 +507,30 @@ class TwoCopyStore:
         if not present:
             raise _not_found(sha256)
         raise _damaged(sha256, tuple(present))
+
+    def verify_many(self, digests: Sequence[str]) -> list[bool]:
+        """For each object, whether one of its copies has the recorded digest (the first
+        copy, else the second): what :meth:`open` checks, without keeping the file open,
+        with one buffer for all (sealing checks 100,000 small objects this way)."""
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        results = []
+        for sha256 in digests:
+            _check_hex(sha256)
+            ok = False
+            for index in (0, 1):
+                try:
+                    with self.path(sha256, index).open("rb", buffering=0) as handle:
+                        digest = hashlib.sha256()
+                        while n := handle.readinto(view):
+                            digest.update(view[:n])
+                except OSError:
+                    continue
+                if digest.hexdigest() == sha256:
+                    ok = True
+                    break
+            results.append(ok)
+        return results
 
     def copy_to(self, sha256: str, dest: str | os.PathLike[str]) -> StoredObject:
         """Write a verified copy of the object to ``dest`` (atomically: a temporary file beside

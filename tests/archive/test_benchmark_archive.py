@@ -35,7 +35,7 @@ LINES = {
         rf"(?P<calls>\d+) timestamp call\(s\)$"
     ),
     "records": (
-        rf"^3 evidence records .*, (?P<size>{NUMBER}) bytes each\): archive.evidence_record "
+        rf"^3 evidence records .*, (?P<size>{NUMBER}) bytes each\): archive.evidence_records "
         rf"min (?P<service>{NUMBER}) median {NUMBER} per s .* archive.ers Seal.record min "
         rf"(?P<ers>{NUMBER}) median {NUMBER} per s; service time / ers time min {NUMBER} "
         rf"median {NUMBER}$"

@@ -177,3 +177,69 @@ async def test_disposal_needs_the_end_of_retention_and_an_approval(
     assert permanent.documents[0].sha256
     with pytest.raises(UsageError):
         await dispose(archive, "H53.2026.06", approved_by="Nguyễn Văn A", now=later)
+
+
+async def test_seal_pages_batches_and_skips_a_damaged_document(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pki: DevPki
+) -> None:
+    import archive.service as service
+
+    # small pages and hand-offs, so that a handful of documents crosses every boundary
+    monkeypatch.setattr(service, "SEAL_PAGE", 2)
+    monkeypatch.setattr(service, "VERIFY_CHUNK", 2)
+    folder = tmp_path / "many"
+    folder.mkdir()
+    files = []
+    for n in range(7):
+        path = folder / f"ghi-chu-{n}.txt"
+        path.write_bytes(f"ghi chú số {n}\n".encode())
+        files.append(path)
+    result = await ingest(archive, files, dossier="H53.2026.09", title="Nhiều văn bản")
+    bad = result.documents[3].sha256
+    for root in archive.store.roots:  # both copies of one document damaged
+        [path] = list(root.rglob(bad))
+        path.write_bytes(b"hong")
+    seen: list[tuple[int, int]] = []
+    sealed = await seal(archive, batch=3, progress=lambda d, t: seen.append((d, t)))
+    assert (sealed.stamps, sealed.documents) == (2, 6)  # 3 + 3, the damaged one left out
+    assert [name.split("/")[0] for name in sealed.damaged] == ["H53.2026.09"]
+    assert seen and seen[-1] == (7, 7)
+    async with archive.sessions() as session:
+        links = await session.scalar(select(func.count()).select_from(service.StampLink))
+        unsealed = await session.scalar(
+            select(func.count()).where(ArchivedDocument.sealed.is_(False))
+        )
+    assert (links, unsealed) == (6, 1)  # each good document sealed once
+    anchors = TrustAnchors({"public": (pki.root.asn1,)})
+    judge = timestamp_judge(anchors)
+    async with archive.sessions() as session:
+        rows = (await session.execute(select(ArchivedDocument.id, ArchivedDocument.sha256))).all()
+    for doc_id, sha in rows:
+        if sha == bad:
+            continue
+        record = await evidence_record(archive, doc_id)
+        data = b"".join(archive.store.read_verified(sha))
+        assert (await verify(record, io.BytesIO(data), judge=judge)).valid
+    assert (await seal(archive)).documents == 0  # nothing left but the damaged one
+    ids = [doc_id for doc_id, sha in rows]
+    many = await service.evidence_records(archive, ids)
+    assert sorted(many) == sorted(i for i, sha in rows if sha != bad)  # the unsealed left out
+    for doc_id, record in many.items():
+        assert record == await evidence_record(archive, doc_id)
+
+
+def test_verify_many_checks_each_copy(archive: Archive) -> None:
+    store = archive.store
+    good = store.put_bytes(b"mot")
+    half = store.put_bytes(b"hai")
+    gone = store.put_bytes(b"ba")
+    store.path(half.sha256, 0).write_bytes(b"hong")  # the second copy still holds it
+    for index in (0, 1):
+        store.path(gone.sha256, index).unlink()
+    missing = "0" * 64
+    assert store.verify_many([good.sha256, half.sha256, gone.sha256, missing]) == [
+        True,
+        True,
+        False,
+        False,
+    ]
