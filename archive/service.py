@@ -847,11 +847,23 @@ async def _stamp(
                 [{"document_id": d, "stamp_id": stamp.id, "leaf": leaf} for d, leaf in chunk],
             )
             if kind == "seal":
-                await session.execute(
+                marked = await session.execute(
                     update(ArchivedDocument)
-                    .where(ArchivedDocument.id.in_([d for d, _ in chunk]))
+                    .where(
+                        ArchivedDocument.id.in_([d for d, _ in chunk]),
+                        ArchivedDocument.sealed.is_(False),
+                    )
                     .values(sealed=True)
                 )
+                if marked.rowcount != len(chunk):  # type: ignore[attr-defined]
+                    # another seal (the worker's, or a second command) sealed some of them
+                    # meanwhile: this one is rolled back whole, its timestamp unused, so each
+                    # document keeps exactly one seal; running again seals what is left
+                    raise UsageError(
+                        "another seal ran at the same time; run lienthong archive seal again",
+                        "một lần niêm phong khác chạy cùng lúc; hãy chạy lại lienthong archive "
+                        "seal",
+                    )
         helps = outlive is None or fact.tsa_not_after > outlive
         await _stamp_events(session, archive, stamp, document_ids, now, helps=helps)
     return stamp

@@ -511,21 +511,28 @@ class TwoCopyStore:
     def verify_many(self, digests: Sequence[str]) -> list[bool]:
         """For each object, whether one of its copies has the recorded digest (the first
         copy, else the second): what :meth:`open` checks, without keeping the file open,
-        with one buffer for all (sealing checks 100,000 small objects this way)."""
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
+        with one buffer for all and plain file descriptors (sealing checks 100,000 small
+        objects this way; per file, the system calls are most of the cost). A missing object
+        is False like a damaged one: the audit says which."""
+        view = memoryview(bytearray(CHUNK))
+        roots = [os.fspath(root / "objects") for root in self.roots]
         results = []
         for sha256 in digests:
             _check_hex(sha256)
             ok = False
-            for index in (0, 1):
+            for root in roots:
                 try:
-                    with self.path(sha256, index).open("rb", buffering=0) as handle:
-                        digest = hashlib.sha256()
-                        while n := handle.readinto(view):
-                            digest.update(view[:n])
+                    fd = os.open(f"{root}/{sha256[:2]}/{sha256[2:4]}/{sha256}", os.O_RDONLY)
                 except OSError:
                     continue
+                try:
+                    digest = hashlib.sha256()
+                    while n := os.readv(fd, [view]):
+                        digest.update(view[:n])
+                except OSError:
+                    continue
+                finally:
+                    os.close(fd)
                 if digest.hexdigest() == sha256:
                     ok = True
                     break

@@ -243,3 +243,42 @@ def test_verify_many_checks_each_copy(archive: Archive) -> None:
         False,
         False,
     ]
+
+
+async def test_two_seals_at_once_never_seal_a_document_twice(
+    archive: Archive, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from sqlalchemy import update
+
+    from archive.catalog import StampLink
+
+    files = []
+    for n in range(3):
+        path = tmp_path / f"ban-{n}.txt"
+        path.write_bytes(f"ban so {n}\n".encode())
+        files.append(path)
+    await ingest(archive, files, dossier="H53.2026.10", title="Hai lần niêm phong")
+    inner = archive.timestamper
+    assert inner is not None
+
+    class Racing:
+        """The TSA answers after another seal has sealed one of the documents."""
+
+        async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> object:
+            async with archive.sessions() as session, session.begin():
+                first = await session.scalar(select(func.min(ArchivedDocument.id)))
+                await session.execute(
+                    update(ArchivedDocument).where(ArchivedDocument.id == first).values(sealed=True)
+                )
+            return await inner.async_timestamp(message_digest, md_algorithm)
+
+    racing = replace(archive, timestamper=Racing())  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="another seal"):
+        await seal(racing)
+    async with archive.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(StampLink)) == 0
+        assert await session.scalar(select(func.count()).select_from(ArchiveStamp)) == 0
+    again = await seal(archive)  # the two left are sealed; the first stays as the other left it
+    assert again.documents == 2
