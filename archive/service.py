@@ -19,12 +19,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, cast, overload
 from uuid import uuid4
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from archive.catalog import (
@@ -840,10 +840,12 @@ async def _stamp(
         )
         session.add(stamp)
         await session.flush()
+        connection = await session.connection()
         for start in range(0, len(links), 5000):
             chunk = links[start : start + 5000]
-            await session.execute(
-                insert(StampLink),
+            # Core executemany, not the ORM's bulk path: a seal inserts 100,000 links
+            await connection.execute(
+                insert(cast(Table, StampLink.__table__)),
                 [{"document_id": d, "stamp_id": stamp.id, "leaf": leaf} for d, leaf in chunk],
             )
             if kind == "seal":
