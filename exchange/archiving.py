@@ -3,7 +3,7 @@ storage roots and timestamp authority from the settings, the node's trust anchor
 
 On the embedded default (development mode, no TSA configured) the archive's timestamps come
 from the development TSA, started for the command, which says so; production mode refuses
-to run without a real TSA URL.
+to run without a real TSA URL, and with two storage roots on one device.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 
-from archive import Archive, TwoCopyStore
+from archive import Archive, ArchiveError, TwoCopyStore
 from exchange.db import open_engine, require_current_schema, sessions
-from exchange.errors import ConfigurationError
+from exchange.errors import ConfigurationError, ExchangeError
 from exchange.incoming import CERTIFICATE_SUFFIXES, TRUST_DIR
 from exchange.settings import Settings
 from signing import HttpTimestamper
@@ -46,6 +46,53 @@ def _roots(files: Sequence[Path]) -> tuple[asn1_x509.Certificate, ...]:
     return tuple(cert for path in files for cert in load_certificates(path))
 
 
+def check_media(settings: Settings, store: TwoCopyStore, notice: Notice | None = None) -> None:
+    """TT 05/2025 asks for at least two copies on independent media: refuse, in production
+    mode, two roots on one device (file system); in development mode say so and go on.
+
+    Different devices are the least that can be checked from here (two partitions of one disk
+    pass); that the media are really independent stays the operator's part.
+    """
+    if store.independent_devices:
+        return
+    first, second = store.roots
+    if settings.production:
+        default = settings.archive_roots is None
+        raise ConfigurationError(
+            f"the archive's two storage roots {first} and {second}"
+            f"{' (the default, in the data directory)' if default else ''} are on the same "
+            "device; production mode needs two copies on independent media (TT 05/2025): "
+            "set archive_roots in the configuration file, or the environment variable "
+            'LIENTHONG_ARCHIVE_ROOTS (e.g. \'["/mnt/copy-a", "/mnt/copy-b"]\'), to two '
+            "directories on different disks",
+            f"hai nơi lưu trữ của kho {first} và {second}"
+            f"{' (mặc định, trong thư mục dữ liệu)' if default else ''} nằm trên cùng một thiết "
+            "bị; chế độ chính thức cần hai bản trên hai phương tiện độc lập (TT 05/2025): hãy "
+            "đặt archive_roots trong tệp cấu hình, hoặc biến môi trường LIENTHONG_ARCHIVE_ROOTS "
+            '(ví dụ \'["/mnt/copy-a", "/mnt/copy-b"]\'), là hai thư mục trên hai ổ đĩa khác '
+            "nhau",
+            needs="independent_media",
+        )
+    if notice is None:
+        return
+    if settings.archive_roots is None:
+        notice(
+            "the archive keeps its two copies in the data directory, on one disk: configure "
+            "archive_roots on two independent disks for real records",
+            "kho lưu trữ giữ hai bản trong thư mục dữ liệu, trên cùng một ổ đĩa: hãy cấu hình "
+            "archive_roots trên hai ổ độc lập cho tài liệu thật",
+        )
+    else:
+        notice(
+            f"the archive's two storage roots {first} and {second} are on the same device: "
+            "production mode refuses this; configure archive_roots on two independent disks "
+            "for real records",
+            f"hai nơi lưu trữ của kho {first} và {second} nằm trên cùng một thiết bị: chế độ "
+            "chính thức sẽ từ chối; hãy cấu hình archive_roots trên hai ổ độc lập cho tài liệu "
+            "thật",
+        )
+
+
 @contextlib.asynccontextmanager
 async def open_archive(
     settings: Settings,
@@ -58,13 +105,7 @@ async def open_archive(
     document timestamps (ingest, seal, renew), so a TSA is needed."""
     store = TwoCopyStore(*settings.archive_copies)
     store.initialise()
-    if notice is not None and settings.archive_roots is None:
-        notice(
-            "the archive keeps its two copies in the data directory, on one disk: configure "
-            "archive_roots on two independent disks for real records",
-            "kho lưu trữ giữ hai bản trong thư mục dữ liệu, trên cùng một ổ đĩa: hãy cấu hình "
-            "archive_roots trên hai ổ độc lập cho tài liệu thật",
-        )
+    check_media(settings, store, notice)
     urls = settings.archive_tsa_urls or settings.tsa_urls
     files = trust_files(settings, trust)
     async with contextlib.AsyncExitStack() as stack:
@@ -139,6 +180,8 @@ async def schedule(settings: Settings, stop: asyncio.Event, notice: Notice | Non
     while not stop.is_set():
         try:
             await scheduled_once(settings, notice=notice)
+        except (ExchangeError, ArchiveError) as exc:  # said for a person: one line, no traceback
+            log.error("archive: %s / %s", exc.en, exc.vi)
         except Exception:  # one bad round must not stop the worker
             log.exception("the archive's scheduled renewal and audit failed")
         with contextlib.suppress(TimeoutError):
