@@ -6,6 +6,7 @@ hash-tree renewal), retention, and TT 05/2025 information packages that prove th
 offline. Other rooms import only the names below.
 """
 
+from archive.catalog import NAMING, UtcDateTime
 from archive.catalog import metadata as catalog_metadata
 from archive.errors import (
     ArchiveError,
@@ -47,6 +48,7 @@ from archive.verifying import DocumentProof, PackageVerdict, verify_package
 
 __all__ = [
     "ALGORITHM_SUNSETS",
+    "NAMING",
     "RENEWAL_MARGIN",
     "Archive",
     "ArchiveError",
@@ -68,6 +70,7 @@ __all__ = [
     "Submission",
     "TwoCopyStore",
     "UsageError",
+    "UtcDateTime",
     "audit",
     "catalog_metadata",
     "dispose",
