@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from archive import Archive, Submission, UsageError, dossier_summary, export_package, seal
 from archive import ingest_submissions as archive_ingest
+from archive.mets import check_package
+from archive.verifying import verify_package
 from exchange import dossiers, incoming
 from exchange.accounts import Role
 from exchange.archiving import open_archive
@@ -28,9 +30,11 @@ from exchange.service import Services
 from exchange.settings import Settings
 from signing.dev.pki import DevPki
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, Seed, bearer
+from tests.exchange.service.test_documents import draft
 from tests.exchange.service.test_incoming import broken_pdf, clerk, edoc, key, ready, receiving
-from tests.exchange.service.test_signing import settings, signed_draft, tsa_urls
+from tests.exchange.service.test_signing import sample_metadata, settings, signed_draft, tsa_urls
 from tests.plugin import Decree30Documents
+from validation import TrustAnchors
 
 pytestmark = [pytest.mark.db, pytest.mark.hsm, pytest.mark.slow]
 __all__ = ["ready", "settings", "tsa_urls"]
@@ -79,6 +83,10 @@ async def test_a_dossier_closes_into_the_archive(
         receiving(pki_files),
     )  # fmt: skip
     assert rejected.state == "rejected"
+    made = await draft(
+        client, seeded.tokens[(AGENCY_A, Role.CLERK)], sample_pdf, sample_metadata()
+    )  # a draft: not issued, no signed package
+    draft_id = str(made.json()["id"])
 
     async with svc.transaction() as session:
         view = await dossiers.create_dossier(
@@ -94,10 +102,16 @@ async def test_a_dossier_closes_into_the_archive(
         await dossiers.add_document(session, principal, code, outgoing=outgoing_id)
         view = await dossiers.add_document(session, principal, code, incoming=received.id)
     assert [(i.ordinal, i.kind) for i in view.items] == [(1, "outgoing"), (2, "incoming")]
-    for bad in ({"incoming": rejected.id}, {"outgoing": outgoing_id}, {"outgoing": "khong-co"}):
+    for bad, refusal in (
+        ({"outgoing": draft_id}, "Only an issued outgoing document"),
+        ({"incoming": rejected.id}, "Only a registered incoming document"),
+        ({"outgoing": outgoing_id}, "in dossier"),
+        ({"outgoing": "khong-co"}, "No such outgoing document"),
+    ):
         async with svc.transaction() as session:
-            with pytest.raises((Conflict, NotFound)):
+            with pytest.raises((Conflict, NotFound)) as refused:
                 await dossiers.add_document(session, principal, code, **bad)
+        assert refusal in refused.value.en and refused.value.vi
     async with svc.transaction() as session:
         with pytest.raises(BadRequest):
             await dossiers.add_document(session, principal, code)
@@ -134,9 +148,13 @@ async def test_a_dossier_closes_into_the_archive(
         assert not any(d.already for d in closed.archived.documents)
         again = await dossiers.close_dossier(svc, principal, code, archive)  # safe
         assert all(d.already for d in again.archived.documents)
-        async with svc.transaction() as session:
+        async with svc.transaction() as session:  # a closed dossier takes no change
             with pytest.raises(Conflict):
                 await dossiers.remove_document(session, principal, code, 1)
+        async with svc.transaction() as session:
+            with pytest.raises(Conflict) as closed_refusal:
+                await dossiers.add_document(session, principal, code, incoming=received.id)
+        assert "closed" in closed_refusal.value.en
 
         summary = await dossier_summary(archive, code)
         assert summary.title == "Hồ sơ công tác văn thư"
@@ -161,6 +179,12 @@ async def test_a_dossier_closes_into_the_archive(
         assert "03" in _values(statuses, "code")  # the registration answer
         dossier_ead = _member(z, "metadata/descriptive/EAD.xml").decode()
         assert code in dossier_ead and "Văn thư A" in dossier_ead
+    check = check_package(out)  # METS, checksums, the TT 05 metadata: all in order
+    assert check.findings == () and len(check.documents) == len(names)
+    verdict = await verify_package(out, anchors=TrustAnchors({"public": (pki.root.asn1,)}))
+    assert not verdict.problems, verdict.problems
+    [proof] = [d for d in verdict.documents if d.name == main]
+    assert proof.proven, proof.problems
 
 
 async def test_closing_an_empty_or_unknown_dossier(ready: Services, settings: Settings) -> None:
