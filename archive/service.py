@@ -24,7 +24,7 @@ from uuid import uuid4
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps.api import TimeStamper
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from archive.catalog import (
@@ -279,6 +279,7 @@ async def _catalogue(
 ) -> IngestResult:
     now = datetime.now(UTC)
     async with archive.transaction() as session:
+        await _objects_lock(session)
         row = await session.scalar(select(Dossier).where(Dossier.code == code))
         created = row is None
         if row is None:
@@ -355,7 +356,36 @@ async def _catalogue(
             await session.flush()
             session.add_all(_ingest_events(archive, row.id, doc, item, now))
             results.append(_result(item, already=False, stored=doc))
+        # under the lock, no disposal can delete them now; one may have done so between the
+        # put and this transaction (the same bytes were a disposed dossier's): then nothing
+        # is catalogued, and ingesting again writes them anew
+        added = {sha for item in prepared for sha, _, _ in item.objects}
+        gone = [sha for sha in sorted(added) if not all(archive.store.exists(sha))]
+        if gone:
+            raise StorageFailed(
+                f"{len(gone)} object(s) were deleted by a disposal while this ingest ran "
+                "(the same bytes belonged to a disposed dossier); nothing was catalogued: "
+                "ingest again",
+                f"{len(gone)} đối tượng bị xóa bởi một lần hủy tài liệu trong lúc nộp lưu (cùng "
+                "nội dung với hồ sơ đã hủy); chưa ghi gì vào danh mục: hãy nộp lưu lại",
+            )
     return IngestResult(dossier=code, created=created, documents=tuple(results))
+
+
+OBJECTS_LOCK = 0x6C74_6172  # "ltar": the advisory lock key of the store's objects
+
+
+async def _objects_lock(session: AsyncSession) -> None:
+    """Serialise, until the transaction ends, the catalog's naming of stored objects with a
+    disposal's deletion of them: on PostgreSQL a transaction-scoped advisory lock; on SQLite
+    the database's write lock, taken at once by a write that changes nothing."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OBJECTS_LOCK})
+    else:
+        await session.execute(
+            update(StoredItem).where(StoredItem.sha256 == "").values(kind=StoredItem.kind)
+        )
 
 
 async def _record_objects(
@@ -1364,10 +1394,19 @@ async def dispose(
         # the catalog says "disposed" before the bytes go: a crash between the two leaves
         # unnamed bytes (removed by the next disposal or found by the store), never a
         # catalogued document without its bytes
-    for sha in doomed:
-        await asyncio.to_thread(archive.store.delete, sha)
+    deleted = 0
+    async with archive.transaction() as session:
+        await _objects_lock(session)
+        # an ingest of the same bytes may have named them again since: those stay
+        wanted = set(
+            await session.scalars(select(StoredItem.sha256).where(StoredItem.sha256.in_(doomed)))
+        )
+        for sha in doomed:
+            if sha not in wanted:
+                await asyncio.to_thread(archive.store.delete, sha)
+                deleted += 1
     return Disposal(
-        dossier=row.code, documents=len(docs), objects_deleted=len(doomed), approved_by=approved_by
+        dossier=row.code, documents=len(docs), objects_deleted=deleted, approved_by=approved_by
     )
 
 

@@ -282,3 +282,48 @@ async def test_two_seals_at_once_never_seal_a_document_twice(
         assert await session.scalar(select(func.count()).select_from(ArchiveStamp)) == 0
     again = await seal(archive)  # the two left are sealed; the first stays as the other left it
     assert again.documents == 2
+
+
+async def test_a_disposal_racing_an_ingest_of_the_same_bytes_loses_nothing(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archive.service as service
+    from archive import StorageFailed
+
+    note = tmp_path / "bien-ban.txt"
+    note.write_bytes(b"bien ban hop\n")
+    first = await ingest(
+        archive, [note], dossier="H53.2026.20", title="Hết hạn", fields={"maintenance": "06"}
+    )
+    sha = first.documents[0].sha256
+    later = datetime(datetime.now(UTC).year + 12, 1, 2, tzinfo=UTC)
+    real = service._catalogue
+
+    async def disposal_in_between(*args: object, **kwargs: object) -> object:
+        # the ingest has put its bytes (already there: a no-op); the disposal of the first
+        # dossier now runs to its end before the ingest's catalog transaction
+        done = await dispose(archive, "H53.2026.20", approved_by="Hội đồng", now=later)
+        assert done.objects_deleted == 1
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_catalogue", disposal_in_between)
+    with pytest.raises(StorageFailed):
+        await ingest(archive, [note], dossier="H53.2026.21", title="Cùng nội dung")
+    monkeypatch.setattr(service, "_catalogue", real)
+    with pytest.raises(UsageError):  # nothing was catalogued: the dossier does not exist
+        await dossier_summary(archive, "H53.2026.21")
+    again = await ingest(
+        archive, [note], dossier="H53.2026.21", title="Cùng nội dung", fields={"maintenance": "06"}
+    )
+    assert again.documents[0].sha256 == sha and archive.store.exists(sha) == (True, True)
+    assert (await audit(archive)).ok
+
+    # and the other way round: a dossier with the same bytes still kept keeps them
+    await ingest(archive, [note], dossier="H53.2026.22", title="Bản thứ ba")
+    third = await dispose(
+        archive,
+        "H53.2026.21",
+        approved_by="Hội đồng",
+        now=datetime(datetime.now(UTC).year + 80, 1, 2, tzinfo=UTC),
+    )
+    assert third.objects_deleted == 0 and archive.store.exists(sha) == (True, True)
