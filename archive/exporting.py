@@ -31,8 +31,8 @@ from archive.package import (
 )
 from archive.service import (
     Archive,
-    _dossier,
-    _Trees,
+    TreeCache,
+    dossier_row,
     evidence_record,
     evidence_records,
     status_changes,
@@ -56,9 +56,9 @@ async def export_package(
 ) -> PackageSummary:
     """Write the dossier ``code`` as a zipped package at ``dest`` (atomically). Every
     document must be sealed: its evidence record goes with it."""
-    trees = _Trees(archive)
+    trees = TreeCache(archive)
     async with archive.transaction() as session:
-        row = await _dossier(session, code)
+        row = await dossier_row(session, code)
         docs = list(
             await session.scalars(
                 select(ArchivedDocument)

@@ -647,7 +647,7 @@ class DossierSummary:
 
 async def dossier_summary(archive: Archive, code: str) -> DossierSummary:
     async with archive.transaction() as session:
-        row = await _dossier(session, code)
+        row = await dossier_row(session, code)
         docs = list(
             await session.scalars(
                 select(ArchivedDocument).where(ArchivedDocument.dossier_id == row.id)
@@ -672,7 +672,8 @@ async def dossier_summary(archive: Archive, code: str) -> DossierSummary:
     )
 
 
-async def _dossier(session: AsyncSession, code: str) -> Dossier:
+async def dossier_row(session: AsyncSession, code: str) -> Dossier:
+    """The catalog's row of the dossier ``code`` (:class:`UsageError` when unknown)."""
     row = await session.scalar(select(Dossier).where(Dossier.code == code))
     if row is None:
         raise UsageError(f"no dossier {code} in the archive", f"không có hồ sơ {code} trong kho")
@@ -951,7 +952,7 @@ async def _stamp_events(
 # -- evidence records -----------------------------------------------------------------------
 
 
-class _Trees:
+class TreeCache:
     """The hash trees of archive timestamps, rebuilt from their stored leaves once each."""
 
     def __init__(self, archive: Archive) -> None:
@@ -980,7 +981,7 @@ def _read_all(store: TwoCopyStore, sha256: str) -> bytes:
         return handle.read()
 
 
-async def _parts(session: AsyncSession, trees: _Trees, document_id: int) -> list[Part]:
+async def _parts(session: AsyncSession, trees: TreeCache, document_id: int) -> list[Part]:
     rows = (
         await session.execute(
             select(ArchiveStamp, StampLink.leaf)
@@ -996,12 +997,12 @@ async def _parts(session: AsyncSession, trees: _Trees, document_id: int) -> list
 
 
 async def evidence_records(
-    archive: Archive, document_ids: Sequence[int], trees: _Trees | None = None
+    archive: Archive, document_ids: Sequence[int], trees: TreeCache | None = None
 ) -> dict[int, bytes]:
     """The RFC 4998 EvidenceRecords (DER) of many documents, by id: one catalog query per
     thousand documents and each tree rebuilt once (what an export of a dossier needs). A
     document not sealed yet is left out."""
-    trees = trees or _Trees(archive)
+    trees = trees or TreeCache(archive)
     found: dict[int, list[Part]] = {}
     async with archive.transaction() as session:
         for start in range(0, len(document_ids), 1000):
@@ -1027,9 +1028,11 @@ async def evidence_records(
     return {doc_id: record_der(parts) for doc_id, parts in found.items()}
 
 
-async def evidence_record(archive: Archive, document_id: int, trees: _Trees | None = None) -> bytes:
+async def evidence_record(
+    archive: Archive, document_id: int, trees: TreeCache | None = None
+) -> bytes:
     """The document's RFC 4998 EvidenceRecord (DER), put together from the catalog."""
-    trees = trees or _Trees(archive)
+    trees = trees or TreeCache(archive)
     async with archive.transaction() as session:
         parts = await _parts(session, trees, document_id)
     if not parts:
@@ -1212,7 +1215,7 @@ async def _renew_timestamps(
 async def _renew_hash_tree(
     archive: Archive, timestamper: TimeStamper, step: RenewalStep, progress: Progress | None
 ) -> ArchiveStamp:
-    trees = _Trees(archive)
+    trees = TreeCache(archive)
     async with archive.transaction() as session:
         last = await _last_stamps(session)
         wanted = sorted(doc for doc, stamp_id in last.items() if stamp_id in step.stamps)
@@ -1330,7 +1333,7 @@ async def dispose(
         )
     now = now or datetime.now(UTC)
     async with archive.transaction() as session:
-        row = await _dossier(session, code)
+        row = await dossier_row(session, code)
         if row.disposed_at is not None:
             raise UsageError(
                 f"dossier {code} was disposed of on {row.disposed_at:%Y-%m-%d}",

@@ -67,7 +67,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from archive import Archive, TwoCopyStore, audit, evidence_record, evidence_records, seal
 from archive.catalog import ArchivedDocument, Dossier, StoredItem, metadata
 from archive.ers import seal as ers_seal
-from archive.service import _Trees  # shared tree cache, as archive.exporting uses it
+from archive.service import TreeCache
 from signing import DevelopmentModeWarning, HttpTimestamper
 from signing.dev.pki import DevPki
 from signing.dev.services import serve_dev_services
@@ -444,7 +444,7 @@ async def record_rounds(
         first = await evidence_record(archive, ids[picks[0]])
         cold = time.perf_counter() - started
         assert first
-        trees = _Trees(archive)
+        trees = TreeCache(archive)
         await evidence_record(archive, ids[picks[0]], trees)  # the tree, rebuilt once
         sealed = await ers_seal(
             (bytes.fromhex(s) for s in shas), "sha256", archive.timestamper.async_timestamp
