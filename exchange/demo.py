@@ -15,7 +15,6 @@ this run's folder (``runs/<time>``, the newest also as ``latest``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import shutil
@@ -30,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,21 +36,20 @@ from exchange import accounts, directory, registers
 from exchange.accounts import Role
 from exchange.audit import Actor
 from exchange.db import open_engine, upgrade
+from exchange.devtsa import serve_where_named
 from exchange.errors import ExchangeError
 from exchange.service import open_services
 from exchange.settings import load_settings
-from signing import VIETNAM, DevelopmentModeWarning, ServiceUnavailable, atomic_output, pkcs11_uri
+from signing import VIETNAM, DevelopmentModeWarning, atomic_output, pkcs11_uri
 from signing.dev import (
     DEV_PERSON,
     DevPki,
-    DevServices,
     SampleDocument,
     SignerSpec,
     SoftHsmHome,
     draw_seal_png,
     draw_signature_png,
     make_sample_cong_van,
-    serve_dev_services,
     softhsm_module,
 )
 
@@ -639,28 +636,6 @@ async def _wait_for_registered(
         await asyncio.sleep(0.3)
 
 
-@contextlib.contextmanager
-def _dev_services(pki: DevPki) -> Iterator[DevServices]:
-    port = urlsplit(pki.base_url).port or DEV_PORT
-    try:
-        cm = serve_dev_services(pki, port=port)
-        services = cm.__enter__()
-    except OSError as exc:
-        # the certificates name this port for their revocation data: no other port
-        raise ServiceUnavailable(
-            f"the development OCSP/CRL server cannot listen on 127.0.0.1:{port}, where the "
-            f"development PKI's certificates say it is ({exc.strerror}): stop what uses "
-            "the port, or give the demo another data directory",
-            f"máy chủ OCSP/CRL thử nghiệm không mở được cổng 127.0.0.1:{port} mà chứng thư "
-            "của hệ thống chứng thư số thử nghiệm ghi: hãy dừng chương trình đang dùng cổng "
-            "đó, hoặc dùng thư mục dữ liệu khác cho bản chạy thử",
-        ) from exc
-    try:
-        yield services
-    finally:
-        cm.__exit__(None, None, None)
-
-
 async def run_demo(data_dir: Path, say: Say) -> DemoResult:
     clock = time.monotonic()
     data_dir = await asyncio.to_thread(data_dir.resolve)
@@ -674,7 +649,7 @@ async def run_demo(data_dir: Path, say: Say) -> DemoResult:
     certificates = {a.organ_id: setup.pki.signers[a.seal_signer].asn1.dump() for a in AGENCIES}
     if setup.claim is not None:
         setup.claim.close()  # the development services take the port now
-    with _dev_services(setup.pki) as services:
+    with serve_where_named(setup.pki, DEV_PORT) as services:
         for node in nodes:
             node.home.mkdir()
             await asyncio.to_thread(_write_config, node, setup, services.tsa_url)
