@@ -5,7 +5,10 @@ Closing hands the archive, for each document filed (in the dossier's order): the
 document's signed edXML package carries (the main document and its attachments, byte-exact as
 signed), the package itself (``.edxml``, byte-exact), the document's App. VI metadata as TT 05
 ``EAD_doc`` fields, and its processing trail: the package's TraceHeaderList and the statuses
-it went through. The archive validates each file again, takes signed PDFs to B-LTA and keeps
+it went through; for an incoming document also the validation report and the evidence it
+was judged on when it arrived. An incoming copy destroyed after a recall or a revocation is
+handed over as what remains of it (its metadata, report, evidence and statuses), and the
+result says so. The archive validates each file again, takes signed PDFs to B-LTA and keeps
 everything twice; the dossier is closed here only once the archive holds all of it, so a
 failure leaves it open and closing again is safe (the archive adds only what is new).
 """
@@ -101,7 +104,10 @@ _NOTATION = re.compile(r"^[0-9A-Za-zĐđ._-]{1,20}$")
 _UNSAFE = re.compile(r"[^0-9A-Za-z._-]+")
 
 _OUTGOING_STATES = ("issued", "revoked", "updated", "replaced")
-_INCOMING_STATES = ("registered", "updated", "replaced")
+_INCOMING_STATES = ("registered", "recalled", "revoked", "updated", "replaced")
+"""Registered, or a later state: a copy destroyed after a recall or a revocation still goes
+into a dossier (its metadata, validation report, evidence and statuses stay, Decree 30
+Art. 18(4b)); a rejected package never does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +141,9 @@ class DossierView:
 class Closed:
     dossier: DossierView
     archived: IngestResult
+    destroyed: tuple[ItemView, ...] = ()
+    """Incoming documents whose copy was destroyed after a recall or a revocation: only what
+    remains of them (metadata, validation report, evidence, statuses) went to the archive."""
 
 
 # -- the dossier list ------------------------------------------------------------------------
@@ -297,12 +306,10 @@ async def add_document(
         )
         if got is None:
             raise NotFound("No such incoming document.", "Không có văn bản đến này.")
-        if got.state not in _INCOMING_STATES or got.destroyed_at is not None:
+        if got.state not in _INCOMING_STATES:
             raise Conflict(
-                "Only a registered incoming document goes into a dossier (not a rejected, "
-                "recalled or revoked one).",
-                "Chỉ văn bản đến đã vào sổ mới đưa vào hồ sơ (không phải văn bản bị từ chối, "
-                "đã thu hồi hay đã hủy).",
+                "Only a registered incoming document goes into a dossier (not a rejected one).",
+                "Chỉ văn bản đến đã vào sổ mới đưa vào hồ sơ (không đưa văn bản bị từ chối).",
             )
         incoming_id = got.id
         clash = DossierItem.incoming_id == got.id
@@ -441,11 +448,12 @@ class _Gathered:
     title: str
     fields: dict[str, Any]
     submissions: tuple[Submission, ...]
+    destroyed: tuple[int, ...]
 
 
 async def closable(svc: Services, principal: Principal, code: str) -> DossierView:
-    """The dossier ``code`` if it can be closed (it exists, holds documents, none destroyed):
-    checked before the archive is opened, so a refusal costs nothing."""
+    """The dossier ``code`` if it can be closed (it exists and holds documents): checked
+    before the archive is opened, so a refusal costs nothing."""
     principal.require(Role.CLERK)
     async with svc.transaction(read_only=True) as session:
         row = await _dossier(session, principal, code)
@@ -477,7 +485,8 @@ async def close_dossier(svc: Services, principal: Principal, code: str, archive:
     async with svc.transaction() as session:
         row = await _dossier(session, principal, code)
         if row.state == "closed":
-            return Closed(await _view(session, row), result)
+            view = await _view(session, row)
+            return Closed(view, result, _picked(view, gathered.destroyed))
         now_items = tuple(
             await session.scalars(
                 select(DossierItem.id)
@@ -498,11 +507,34 @@ async def close_dossier(svc: Services, principal: Principal, code: str, archive:
             action="dossier.close",
             agency=principal.organ_id,
             document=f"dossier:{row.public_id}",
-            details={"code": row.code, "files": len(result.documents)},
+            details={
+                "code": row.code,
+                "files": len(result.documents),
+                "destroyed": " ".join(str(n) for n in gathered.destroyed) or None,
+            },
             now=now,
         )
         await session.flush()
-        return Closed(await _view(session, row), result)
+        view = await _view(session, row)
+        return Closed(view, result, _picked(view, gathered.destroyed))
+
+
+def _picked(view: DossierView, ordinals: tuple[int, ...]) -> tuple[ItemView, ...]:
+    return tuple(item for item in view.items if item.ordinal in ordinals)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    ordinal: int
+    package_sha256: str | None
+    """None when the copy was destroyed (a recalled or revoked incoming document)."""
+    history: tuple[StatusChange, ...]
+    report_sha256: str | None = None
+    """An incoming document's validation report (JSON) and evidence, as judged on arrival."""
+    evidence_sha256: str | None = None
+    remains: dict[str, Any] | None = None
+    """A destroyed copy's EAD_doc fields, from the metadata kept."""
+    stem: str = ""
 
 
 async def _gather(svc: Services, principal: Principal, code: str) -> _Gathered:
@@ -521,7 +553,7 @@ async def _gather(svc: Services, principal: Principal, code: str) -> _Gathered:
         )
         if not pairs:
             raise _empty(row.code)
-        plans: list[tuple[int, str, tuple[StatusChange, ...]]] = []
+        plans: list[_Plan] = []
         for item, doc, got in pairs:
             if doc is not None:
                 if doc.package_sha256 is None:  # refused on add; a later change would be a bug
@@ -543,15 +575,8 @@ async def _gather(svc: Services, principal: Principal, code: str) -> _Gathered:
                     )
                     for s in statuses
                 )
-                plans.append((item.ordinal, doc.package_sha256, history))
+                plans.append(_Plan(item.ordinal, doc.package_sha256, history))
             elif got is not None:
-                if got.destroyed_at is not None:
-                    raise Conflict(
-                        f"Document {item.ordinal} ({got.code}) was destroyed after a recall or "
-                        "revocation: take it out of the dossier (dossier remove).",
-                        f"Văn bản số {item.ordinal} ({got.code}) đã bị hủy sau khi thu hồi: hãy "
-                        "bỏ nó khỏi hồ sơ (dossier remove).",
-                    )
                 answers = await session.scalars(
                     select(IncomingStatus)
                     .where(IncomingStatus.incoming_id == got.id)
@@ -566,37 +591,82 @@ async def _gather(svc: Services, principal: Principal, code: str) -> _Gathered:
                     )
                     for s in answers
                 )
-                plans.append((item.ordinal, got.package_sha256, history))
-        header = (row.id, tuple(item.id for item, _, _ in pairs), row)
-    row_id, item_ids, dossier = header
+                number, _, notation = got.code.partition("/")
+                plans.append(
+                    _Plan(
+                        item.ordinal,
+                        None if got.destroyed_at is not None else got.package_sha256,
+                        history,
+                        report_sha256=got.report_sha256,
+                        evidence_sha256=got.evidence_sha256,
+                        remains={
+                            "typeName": "32",
+                            "codeNumber": number[:11],
+                            "codeNotation": notation[:30],
+                            "organName": got.sender_name[:200],
+                            "subject": got.subject[:500],
+                        },
+                        stem=f"{item.ordinal:03d}-" + _safe(got.code.replace("/", "-")),
+                    )
+                )
+        item_ids = tuple(item.id for item, _, _ in pairs)
+        dossier = row
     submissions: list[Submission] = []
     dates: list[date] = []
-    for ordinal, package_sha, history in plans:
-        package = b"".join([chunk async for chunk in svc.blobs.read(package_sha)])
-        edoc, trace = await asyncio.to_thread(_read_package, package, ordinal)
-        if edoc.promulgation.date is not None:
-            dates.append(edoc.promulgation.date)
-        fields = _document_fields(edoc, organ_name)
-        stem = f"{ordinal:03d}-" + _safe(f"{edoc.code.number}-{edoc.code.notation}")
-        seen: set[str] = set()
-        for n, attachment in enumerate(edoc.attachments):
-            name = f"{ordinal:03d}-" + _safe(attachment.name)
-            while name in seen:
-                name = f"{ordinal:03d}-{n}-" + _safe(attachment.name)
-            seen.add(name)
-            main = n == 0
-            submissions.append(
-                Submission(
-                    name=name,
-                    content=attachment.data,
-                    fields=fields
-                    if main
-                    else {**fields, "subject": attachment.description[:500] or fields["subject"]},
-                    edxml_trace=trace if main else None,
-                    status_history=history if main else (),
+    destroyed: list[int] = []
+    for plan in plans:
+        ordinal = plan.ordinal
+        files: list[Submission] = []
+        trace: bytes | None = None
+        if plan.package_sha256 is not None:
+            package = b"".join([chunk async for chunk in svc.blobs.read(plan.package_sha256)])
+            edoc, trace = await asyncio.to_thread(_read_package, package, ordinal)
+            if edoc.promulgation.date is not None:
+                dates.append(edoc.promulgation.date)
+            fields = _document_fields(edoc, organ_name)
+            stem = f"{ordinal:03d}-" + _safe(f"{edoc.code.number}-{edoc.code.notation}")
+            seen: set[str] = set()
+            for n, attachment in enumerate(edoc.attachments):
+                name = f"{ordinal:03d}-" + _safe(attachment.name)
+                while name in seen:
+                    name = f"{ordinal:03d}-{n}-" + _safe(attachment.name)
+                seen.add(name)
+                described = attachment.description[:500] or fields["subject"]
+                files.append(
+                    Submission(
+                        name=name,
+                        content=attachment.data,
+                        fields=fields if n == 0 else {**fields, "subject": described},
+                    )
                 )
-            )
-        submissions.append(Submission(name=f"{stem}.edxml", content=package, fields=fields))
+            files.append(Submission(name=f"{stem}.edxml", content=package, fields=fields))
+        else:  # the copy destroyed: what remains of it
+            destroyed.append(ordinal)
+            assert plan.remains is not None  # noqa: S101 (only incoming copies are destroyed)
+            fields, stem = plan.remains, plan.stem
+        for suffix, sha, what in (
+            (".report.json", plan.report_sha256, "Báo cáo kiểm tra khi nhận"),
+            (".evidence.json", plan.evidence_sha256, "Chứng cứ kiểm tra khi nhận"),
+        ):
+            if sha is not None:
+                files.append(
+                    Submission(
+                        name=stem + suffix,
+                        content=b"".join([chunk async for chunk in svc.blobs.read(sha)]),
+                        fields={**fields, "subject": f"{what}: {fields['subject']}"[:500]},
+                    )
+                )
+        # the document's processing trail goes with its first file (the main document, or
+        # the package when it carries none, or the report of a destroyed copy)
+        first = files[0]
+        files[0] = Submission(
+            name=first.name,
+            content=first.content,
+            fields=first.fields,
+            edxml_trace=trace,
+            status_history=plan.history,
+        )
+        submissions.extend(files)
     extra: dict[str, Any] = {"totalDoc": len(plans)}
     if dates:
         extra["startDate"] = min(dates).strftime("%d/%m/%Y")
@@ -610,7 +680,15 @@ async def _gather(svc: Services, principal: Principal, code: str) -> _Gathered:
         description=description[:500],
         extra=extra,
     )
-    return _Gathered(row_id, item_ids, dossier.code, dossier.title, fields, tuple(submissions))
+    return _Gathered(
+        dossier.id,
+        item_ids,
+        dossier.code,
+        dossier.title,
+        fields,
+        tuple(submissions),
+        tuple(destroyed),
+    )
 
 
 def _read_package(data: bytes, ordinal: int) -> tuple[Edoc, bytes | None]:

@@ -44,6 +44,11 @@ class ArchivedFile(BaseModel):
 class ClosedDossier(BaseModel):
     dossier: DossierView
     archived: list[ArchivedFile]
+    destroyed: list[int] = Field(
+        default=[],
+        description="Ordinals of incoming documents whose copy was destroyed (recall, "
+        "revocation): only their metadata, report, evidence and statuses were archived",
+    )
 
 
 @router.get("", response_model=list[DossierView])
@@ -102,4 +107,5 @@ async def close_dossier(code: str, caller: Caller, svc: Svc) -> ClosedDossier:
             )
             for d in closed.archived.documents
         ],
+        destroyed=[item.ordinal for item in closed.destroyed],
     )

@@ -56,11 +56,13 @@ def dossier() -> None:
 )
 @click.option(
     "--rights",
+    "--mode",
+    "rights",
     default="01",
     show_default=True,
     help=Text(
-        "Use: 01 public, 02 restricted, 03 secret.",
-        "Chế độ sử dụng: 01 công khai, 02 hạn chế, 03 mật.",
+        "Use (App. VI Rights, TT 05 mode): 01 public, 02 restricted, 03 secret.",
+        "Chế độ sử dụng (Rights, mode của TT 05): 01 công khai, 02 hạn chế, 03 mật.",
     ),
 )
 @click.option(
@@ -284,6 +286,7 @@ def close(
             }
             for d in closed.archived.documents
         ]
+        body["destroyed"] = [i.ordinal for i in closed.destroyed]
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     for d in closed.archived.documents:
@@ -294,6 +297,16 @@ def close(
         )
         lta = " B-LTA" if d.augmented else ""
         click.echo(f"{d.name}: {state}, {d.indication}{lta}")
+    for item in closed.destroyed:
+        click.echo(
+            pick(
+                f"document {item.ordinal} ({item.code}): its copy was destroyed after a recall "
+                "or revocation; only its metadata, validation report, evidence and statuses "
+                "were archived",
+                f"văn bản số {item.ordinal} ({item.code}): bản sao đã bị hủy sau khi thu hồi; "
+                "chỉ nộp lưu thông tin, báo cáo kiểm tra, chứng cứ và trạng thái của nó",
+            )
+        )
     click.echo(
         pick(
             f"dossier {closed.dossier.code} closed: {len(closed.archived.documents)} file(s) in "
