@@ -181,9 +181,18 @@ async def create_dossier(
     description: str = "",
 ) -> DossierView:
     """Open a dossier of the agency's list: its FileCode is OrganId.FileCatalog.FileNotation
-    (App. VI), FileCatalog the year (default this year)."""
+    (App. VI), FileCatalog the year (default this year). ``notation`` may also be the whole
+    FileCode (the agency's OrganId, the year, the notation)."""
     principal.require(Role.CLERK)
     notation = notation.strip()
+    whole = re.fullmatch(re.escape(principal.organ_id) + r"\.(\d{4})\.(.+)", notation)
+    if whole is not None:
+        if year is not None and year != int(whole[1]):
+            raise BadRequest(
+                f"The code's year {whole[1]} is not the year given ({year}).",
+                f"Năm trong mã hồ sơ ({whole[1]}) khác năm đã ghi ({year}).",
+            )
+        year, notation = int(whole[1]), whole[2]
     if not _NOTATION.match(notation):
         raise BadRequest(
             "FileNotation: 1-20 letters, digits, '.', '_' or '-'.",

@@ -81,7 +81,10 @@ def dossier() -> None:
 )
 @_user_option(required=False)
 @format_option
-@vietnamese("Lập hồ sơ mới trong danh mục hồ sơ; mã hồ sơ là OrganId.Năm.NOTATION (Phụ lục VI).")
+@vietnamese(
+    "Lập hồ sơ mới trong danh mục hồ sơ; mã hồ sơ là OrganId.Năm.NOTATION (Phụ lục VI); "
+    "NOTATION cũng có thể là cả mã hồ sơ."
+)
 def create(
     config_file: Path | None,
     organ_id: str,
@@ -95,7 +98,8 @@ def create(
     username: str | None,
     output_format: str,
 ) -> None:
-    """Open a new dossier in the dossier list; its code is OrganId.Year.NOTATION (App. VI)."""
+    """Open a new dossier in the dossier list; its code is OrganId.Year.NOTATION (App. VI);
+    NOTATION may also be the whole code."""
     from exchange import dossiers
     from exchange.service import open_services
 

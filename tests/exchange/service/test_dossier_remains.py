@@ -2,7 +2,8 @@
 the validation report and the evidence each was judged on when it arrived, byte-exact beside
 its files and package; a copy destroyed after a revocation goes in as what remains of it (its
 metadata, report, evidence and statuses, no file and no package), and the result says so; a
-revocation notice, which carries no file, keeps its statuses on its package."""
+revocation notice, which carries no file, keeps its statuses on its package. A dossier opens
+with its whole FileCode too, and an outgoing document's main file is its issued signed PDF."""
 
 from __future__ import annotations
 
@@ -11,21 +12,26 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
 from archive import export_package, seal
 from archive.mets import check_package
 from exchange import dossiers, incoming
+from exchange.accounts import Role
 from exchange.archiving import open_archive
-from exchange.edxml import BussinessDocType, build_signed
+from exchange.db.models import Document
+from exchange.edxml import BussinessDocType, Edoc, build_signed, parse_package
+from exchange.errors import BadRequest
 from exchange.service import Services
 from exchange.settings import Settings
 from signing.dev.pki import DevPki
-from tests.exchange.service.conftest import AGENCY_A
+from tests.exchange.service.conftest import AGENCY_A, Seed, bearer
 from tests.exchange.service.test_changes_incoming import _change
 from tests.exchange.service.test_incoming import clerk, edoc, key, ready, receiving
-from tests.exchange.service.test_signing import settings, tsa_urls
+from tests.exchange.service.test_signing import settings, signed_draft, tsa_urls
 from tests.plugin import Decree30Documents
 
 pytestmark = [pytest.mark.db, pytest.mark.hsm, pytest.mark.slow]
@@ -123,3 +129,35 @@ async def test_reports_evidence_and_a_destroyed_copy(
         assert _values(notice_statuses, "code") == ["03"]
         assert member("documentation/001-125-UBND-VP.pdf.trace.xml")
     assert check_package(out).findings == ()
+
+
+async def test_the_whole_code_and_the_issued_pdf(
+    ready: Services, client: httpx.AsyncClient, seeded: Seed, sample_pdf: bytes
+) -> None:
+    """``create`` takes the whole FileCode too (its year must agree with one given); what an
+    outgoing document hands over as its main file is the issued signed PDF itself."""
+    principal = await clerk(ready)
+    code = f"{AGENCY_A}.2025.HS21"
+    async with ready.transaction() as session:
+        made = await dossiers.create_dossier(session, principal, notation=code, title="Mã đủ")
+    assert made.code == code
+    async with ready.transaction() as session:
+        with pytest.raises(BadRequest) as refused:
+            await dossiers.create_dossier(
+                session, principal, notation=f"{AGENCY_A}.2025.HS22", title="T", year=2026
+            )
+    assert "2025" in refused.value.en and "2025" in refused.value.vi
+
+    doc_id = await signed_draft(client, seeded, sample_pdf)
+    issued = await client.post(
+        f"/api/v1/documents/{doc_id}/issue", headers=bearer(seeded.tokens[(AGENCY_A, Role.CLERK)])
+    )
+    assert issued.status_code == 200, issued.text
+    async with ready.transaction() as session:
+        await dossiers.add_document(session, principal, code, outgoing=doc_id)
+        doc = await session.scalar(select(Document).where(Document.public_id == doc_id))
+    assert doc is not None and doc.package_sha256 is not None
+    current = b"".join([c async for c in ready.blobs.read(doc.current_sha256)])
+    package = b"".join([c async for c in ready.blobs.read(doc.package_sha256)])
+    message = parse_package(package).message
+    assert isinstance(message, Edoc) and message.attachments[0].data == current
