@@ -39,6 +39,11 @@ def worker(config_file: Path | None, once: bool) -> None:
         from signing import enter_production_mode
 
         enter_production_mode()
+        from archive import TwoCopyStore
+
+        # fail at once, not at the first archive round a day later: two copies on one device
+        # are refused in production (exit 78)
+        archiving.check_media(node, TwoCopyStore(*node.archive_copies))
 
     async def main() -> int:
         async with open_services(node) as svc, delivery.Worker(svc, outbox.policy_of(node)) as work:

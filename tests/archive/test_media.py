@@ -105,6 +105,10 @@ def test_the_command_refuses_in_one_line(tmp_path: Path) -> None:
         assert words in line and str(tmp_path / "copy-b") in line
         assert "LIENTHONG_ARCHIVE_ROOTS" in line
         assert "Traceback" not in refused.err
+    # the worker refuses at start, not at its first archive round a day later
+    worker = run_cli("worker", "--once", env=env)
+    assert worker.code == 78, worker.err
+    assert "LIENTHONG_ARCHIVE_ROOTS" in worker.err and "Traceback" not in worker.err
 
 
 async def test_the_workers_schedule_logs_the_refusal_in_one_line(
