@@ -47,7 +47,7 @@ from archive.package import StatusChange
 from archive.records import Part, record_der, renewal_leaf, token_leaf
 from archive.store import AuditReport, StoredObject, TwoCopyStore
 from archive.tokens import facts
-from signing import SigningError, extend_to_lta
+from signing import ServiceUnavailable, SigningError, extend_to_lta
 from validation import (
     DocumentReport,
     Evidence,
@@ -441,6 +441,11 @@ async def _prepare(
                 fetch_timeout=archive.fetch_timeout,
             )
             augmented = True
+        except ServiceUnavailable:
+            # the TSA (or a CRL/OCSP server) is down: nothing is stored yet, and the whole
+            # ingest is refused so that it is run again later, rather than the document
+            # being kept without its long-term form for want of a service
+            raise
         except SigningError as exc:
             note_en = f"kept as received, not taken to B-LTA: {exc.en}"
             note_vi = f"lưu nguyên như khi nhận, chưa nâng lên B-LTA: {exc.vi}"

@@ -10,7 +10,18 @@ from exchange import dossiers
 from exchange.api.deps import Caller, Svc
 from exchange.archiving import open_archive
 from exchange.dossiers import DossierView
-from exchange.errors import Conflict, StorageError
+from exchange.errors import Conflict, ExchangeError, SigningFailed, StorageError
+from signing import ServiceUnavailable, SigningError
+
+
+class ArchiveUnavailable(ExchangeError):
+    """A service the archive needs (its timestamp authority, a CRL or OCSP server) did not
+    answer: nothing was closed; try again later."""
+
+    code = "exchange.service_unavailable"
+    status = 503
+    exit_code = 69
+
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 
@@ -93,6 +104,10 @@ async def close_dossier(code: str, caller: Caller, svc: Svc) -> ClosedDossier:
             closed = await dossiers.close_dossier(svc, caller, code, archive)
     except StorageFailed as exc:
         raise StorageError(exc.en, exc.vi) from exc
+    except ServiceUnavailable as exc:  # the TSA (or a CRL/OCSP server) did not answer
+        raise ArchiveUnavailable(exc.en, exc.vi) from exc
+    except SigningError as exc:
+        raise SigningFailed(exc.en, exc.vi) from exc
     except ArchiveError as exc:
         raise Conflict(exc.en, exc.vi) from exc
     return ClosedDossier(

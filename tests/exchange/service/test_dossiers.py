@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -230,3 +231,44 @@ async def test_the_api(client: httpx.AsyncClient, seeded: Seed) -> None:
         f"/api/v1/dossiers/{code}", headers=bearer(seeded.tokens[(AGENCY_B, Role.CLERK)])
     )
     assert theirs.status_code == 404
+
+
+async def test_a_dead_timestamp_authority_is_a_503_and_the_dossier_stays_open(
+    ready: Services,
+    settings: Settings,
+    seeded: Seed,
+    pki: DevPki,
+    pki_files: Path,
+    decree30: Decree30Documents,
+) -> None:
+    from exchange.api.app import create_app
+
+    principal = await clerk(ready)
+    received = await incoming.receive(
+        ready, principal, await build_signed(edoc(decree30.final), key(pki, "agency")),
+        receiving(pki_files),
+    )  # fmt: skip
+    async with ready.transaction() as session:
+        await dossiers.create_dossier(session, principal, notation="HS30", title="TSA chết")
+        view = await dossiers.add_document(
+            session, principal, f"{AGENCY_A}.{datetime.now(UTC).year}.HS30", incoming=received.id
+        )
+    from exchange.archiving import TRUST_DIR
+
+    trusted = settings.data_dir / TRUST_DIR  # the archive trusts the signers' root
+    trusted.mkdir(parents=True, exist_ok=True)
+    (trusted / "root.pem").write_bytes((pki_files / "root.pem").read_bytes())
+    dead = settings.model_copy(update={"archive_tsa_urls": ("http://127.0.0.1:9/tsa",)})
+    app = create_app(dead)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://lienthong.test") as c:
+            closed = await c.post(
+                f"/api/v1/dossiers/{view.code}/close",
+                headers=bearer(seeded.tokens[(AGENCY_A, Role.CLERK)]),
+                params={"lang": "en"},
+            )
+            assert closed.status_code == 503, closed.text
+            assert closed.json()["code"] == "exchange.service_unavailable"
+    async with ready.transaction() as session:
+        assert (await dossiers.show_dossier(session, principal, view.code)).state == "open"
