@@ -15,9 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archive.errors import EvidenceInvalid, PackageInvalid
 from archive.ers import Judge, Verification, timestamp_judge, verify
 from archive.mets import PackageCheck, PackageEntry, check_package
 from validation import TrustAnchors, ValidationPolicy, report_json, validate_bytes
+
+MAX_DOCUMENT_SIZE = 2 * 1024**3
+"""A document is at most 2 GiB: a larger one is refused before it is read."""
+
+COMPOSITION = (
+    "each document is proven; the package's composition (METS) is not covered by an "
+    "archive timestamp",
+    "từng văn bản được chứng minh; thành phần của gói (METS) không được dấu thời gian lưu trữ "
+    "nào bao phủ",
+)
+"""What a proven verdict covers, and what it does not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +57,16 @@ class PackageVerdict:
     at: datetime
     documents: tuple[DocumentProof, ...]
     problems: tuple[tuple[str, str], ...]
-    """Problems of the package itself (METS checksums, missing or unlisted files)."""
+    """Problems of the package itself (METS checksums, missing or unlisted files, files in
+    data/ that are no document, no document at all)."""
+    scope: tuple[str, str] = COMPOSITION
+    """(en, vi): what ``proven`` claims. The evidence records bind each document's bytes, not
+    which documents the dossier holds: a package recomposed from genuinely sealed documents
+    (METS rewritten consistently) is proven document by document, nothing more."""
 
     @property
     def proven(self) -> bool:
-        return not self.problems and all(d.proven for d in self.documents)
+        return bool(self.documents) and not self.problems and all(d.proven for d in self.documents)
 
 
 async def verify_package(
@@ -63,12 +80,30 @@ async def verify_package(
     proofs = []
     for entry in check.documents:
         proofs.append(await _prove(check, entry.name, entry, anchors, judge, when))
+    problems = [(f"{f.path}: {f.en}", f"{f.path}: {f.vi}") for f in check.findings]
+    documents = {entry.data_path for entry in check.documents}
+    for member in sorted(check.members):
+        parts = member.split("/")
+        in_data = len(parts) > 3 and parts[0] == "representations" and parts[2] == "data"
+        if in_data and member not in documents:
+            problems.append(
+                (
+                    f"{member}: a file in data/ that is not a document of the package: "
+                    "no evidence record covers it",
+                    f"{member}: tệp trong data/ không phải văn bản của gói: "
+                    "không bản ghi bằng chứng nào bao phủ",
+                )
+            )
+    if not check.documents:
+        problems.append(
+            ("the package lists no document: it proves nothing", "gói không liệt kê văn bản nào")
+        )
     return PackageVerdict(
         path=path,
         objid=check.objid,
         at=when,
         documents=tuple(proofs),
-        problems=tuple((f"{f.path}: {f.en}", f"{f.path}: {f.vi}") for f in check.findings),
+        problems=tuple(problems),
     )
 
 
@@ -88,9 +123,22 @@ async def _prove(
     if entry.ers_path is None:
         problems.append((f"{name}: no evidence record", f"{name}: không có bản ghi bằng chứng"))
         return DocumentProof(name, entry.intact, None, None, None, tuple(problems))
+    if not entry.intact or entry.size > MAX_DOCUMENT_SIZE:
+        if entry.size > MAX_DOCUMENT_SIZE:
+            problems.append(
+                (
+                    f"{name}: larger than {MAX_DOCUMENT_SIZE} bytes: refused",
+                    f"{name}: lớn hơn {MAX_DOCUMENT_SIZE} byte: bị từ chối",
+                )
+            )
+        return DocumentProof(name, entry.intact, None, None, None, tuple(problems))
     record = await asyncio.to_thread(check.read_member, entry.ers_path)
-    data = await asyncio.to_thread(lambda: b"".join(check.iter_member(entry.data_path)))
-    result = await verify(record, io.BytesIO(data), judge=judge, at=when)
+    data = await asyncio.to_thread(_read_bounded, check, entry.data_path)
+    try:
+        result = await verify(record, io.BytesIO(data), judge=judge, at=when)
+    except EvidenceInvalid as exc:
+        problems.append((f"{name}: {exc.en}", f"{name}: {exc.vi}"))
+        return DocumentProof(name, entry.intact, None, None, None, tuple(problems))
     for finding in result.findings:
         problems.append((f"{name}: {finding.en}", f"{name}: {finding.vi}"))
     if not result.valid or result.proven_time is None:
@@ -123,4 +171,19 @@ async def _prove(
     return DocumentProof(name, entry.intact, result, indication, legal, tuple(problems))
 
 
-__all__ = ["DocumentProof", "PackageVerdict", "verify_package"]
+def _read_bounded(check: PackageCheck, path: str) -> bytes:
+    """The member whole, never past :data:`MAX_DOCUMENT_SIZE` (whatever its header says)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in check.iter_member(path):
+        size += len(chunk)
+        if size > MAX_DOCUMENT_SIZE:
+            raise PackageInvalid(
+                f"{path} is larger than {MAX_DOCUMENT_SIZE} bytes: refused",
+                f"{path} lớn hơn {MAX_DOCUMENT_SIZE} byte: bị từ chối",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+__all__ = ["COMPOSITION", "MAX_DOCUMENT_SIZE", "DocumentProof", "PackageVerdict", "verify_package"]

@@ -496,6 +496,7 @@ def verify_command(
             "objid": verdict.objid,
             "at": verdict.at.isoformat(),
             "proven": verdict.proven,
+            "scope": pick(*verdict.scope),
             "problems": [pick(en, vi) for en, vi in verdict.problems],
             "documents": [
                 {
@@ -528,6 +529,8 @@ def verify_command(
                 )
             for en, vi in d.problems:
                 click.echo(pick(en, vi))
+        if verdict.proven:
+            click.echo(pick(*verdict.scope))
         click.echo(
             pick(
                 f"{verdict.path}: everything holds at {verdict.at.isoformat()}",

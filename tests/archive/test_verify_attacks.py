@@ -1,0 +1,306 @@
+"""An adversary's read of the offline package check: genuine packages are built once for the
+module, then their bytes and ZIP members are mutated. Whatever the trick, the check must
+refuse the package (PackageInvalid) or say it is not proven; it must never call a forged or
+tampered package proven, nor claim more than the evidence covers."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from archive import Archive, PackageInvalid, TwoCopyStore, ingest, seal
+from archive.catalog import metadata
+from archive.exporting import export_package
+from archive.mets import METS_NS, XLINK_NS, q, xml_bytes
+from archive.verifying import PackageVerdict, verify_package
+from signing import HttpTimestamper, Level, PadesSigner, PadesSpec
+from signing.dev import DevPki, DevServices
+from validation import TrustAnchors, ValidationPolicy
+
+
+@dataclass(frozen=True)
+class Genuine:
+    one: Path
+    """Dossier H53.2026.90: two documents, a.pdf and b.pdf."""
+    two: Path
+    """Dossier H53.2026.91: one document, c.pdf."""
+    anchors: TrustAnchors
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+async def genuine(
+    tmp_path_factory: pytest.TempPathFactory,
+    pki: DevPki,
+    dev_services: DevServices,
+    sample_pdf: bytes,
+) -> AsyncIterator[Genuine]:
+    root = tmp_path_factory.mktemp("attacks")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{root / 'catalog.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    store = TwoCopyStore(root / "copy-1", root / "copy-2")
+    store.initialise()
+    anchors = TrustAnchors({"public": (pki.root.asn1,)})
+    spec = PadesSpec(level=Level.B_T, tsa_urls=(dev_services.tsa_url,))
+    signer = PadesSigner(pki.in_memory_key("agency"), spec)
+    inputs = root / "in"
+    inputs.mkdir()
+    paths = []
+    for name in ("a.pdf", "b.pdf", "c.pdf"):
+        signed, _ = await signer.sign_bytes(sample_pdf)
+        (inputs / name).write_bytes(signed)
+        paths.append(inputs / name)
+    async with HttpTimestamper([dev_services.tsa_url]) as tsa:
+        archive = Archive(
+            sessions=async_sessionmaker(engine, expire_on_commit=False),
+            store=store,
+            timestamper=tsa,
+            policy=ValidationPolicy(anchors=anchors, revocation="soft"),
+            trust_roots=(pki.root.asn1,),
+        )
+        await ingest(archive, paths[:2], dossier="H53.2026.90", title="Hồ sơ một")
+        await seal(archive)
+        await ingest(archive, paths[2:], dossier="H53.2026.91", title="Hồ sơ hai")
+        await seal(archive)
+        one, two = root / "one.zip", root / "two.zip"
+        await export_package(archive, "H53.2026.90", one)
+        await export_package(archive, "H53.2026.91", two)
+    await engine.dispose()
+    yield Genuine(one, two, anchors, root)
+
+
+def read_members(path: Path) -> list[tuple[zipfile.ZipInfo, bytes]]:
+    with zipfile.ZipFile(path) as z:
+        return [(info, z.read(info)) for info in z.infolist()]
+
+
+def write_zip(path: Path, items: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            z.writestr(info, data)
+    return path
+
+
+DATA = "representations/rep1/data"
+EVIDENCE = "metadata/preservation/evidence"
+REP_METS = "representations/rep1/METS.xml"
+
+
+def members(path: Path) -> dict[str, bytes]:
+    return {info.filename: data for info, data in read_members(path)}
+
+
+def consistent(items: dict[str, bytes]) -> dict[str, bytes]:
+    """What a forger does after changing files: every METS checksum and size recomputed,
+    the representation METS first, then the root one, so that METS agrees with the files."""
+    out = dict(items)
+    for mets, base in ((REP_METS, "representations/rep1/"), ("METS.xml", "")):
+        root = etree.fromstring(out[mets])
+        for element in root.iter(q(METS_NS, "mdRef"), q(METS_NS, "file")):
+            locat = element.find(q(METS_NS, "FLocat"))
+            href = (locat if locat is not None else element).get(q(XLINK_NS, "href"))
+            data = out.get(base + str(href))
+            if data is not None:
+                element.set("SIZE", str(len(data)))
+                element.set("CHECKSUM", hashlib.sha256(data).hexdigest())
+        out[mets] = xml_bytes(root)
+    return out
+
+
+async def judged(genuine: Genuine, path: Path, at: datetime | None = None) -> PackageVerdict | None:
+    """The verdict, or None when the package is refused outright (PackageInvalid)."""
+    try:
+        return await verify_package(path, anchors=genuine.anchors, at=at)
+    except PackageInvalid:
+        return None
+
+
+def problems(verdict: PackageVerdict) -> list[str]:
+    return [en for en, _ in verdict.problems] + [
+        en for d in verdict.documents for en, _ in d.problems
+    ]
+
+
+async def test_the_genuine_packages_are_proven_and_say_what_is_not_covered(
+    genuine: Genuine,
+) -> None:
+    for path in (genuine.one, genuine.two):
+        verdict = await verify_package(path, anchors=genuine.anchors)
+        assert verdict.proven, problems(verdict)
+        assert "composition" in verdict.scope[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil.pdf",
+        "/etc/evil.pdf",
+        "representations\\rep1\\data\\a.pdf",
+        "representations/rep1/data/a\x00.pdf",
+        "representations/rep1/./data/a.pdf",
+        "C:/evil.pdf",
+    ],
+)
+async def test_unsafe_member_names_are_refused(genuine: Genuine, name: str, tmp_path: Path) -> None:
+    items: list[tuple[zipfile.ZipInfo | str, bytes]] = [
+        (info, data) for info, data in read_members(genuine.one)
+    ]
+    info = zipfile.ZipInfo("x")
+    info.filename = name  # zipfile would clean the name up; a forger's writer does not
+    items.append((info, b"forged"))
+    verdict = await judged(genuine, write_zip(tmp_path / "p.zip", items))
+    # zipfile cuts a name at NUL: what is left is an unlisted file, named as such
+    assert verdict is None or (not verdict.proven and "\x00" in name)
+
+
+@pytest.mark.parametrize("forged_first", [True, False])
+async def test_a_member_name_twice_is_refused(
+    genuine: Genuine, tmp_path: Path, forged_first: bool
+) -> None:
+    """zipfile's open() by name finds the last, infolist() has both: never judge either."""
+    items: list[tuple[zipfile.ZipInfo | str, bytes]] = []
+    for info, data in read_members(genuine.one):
+        if info.filename == f"{DATA}/a.pdf":
+            pair = [(info.filename, b"%PDF-forged"), (info, data)]
+            items += pair if forged_first else pair[::-1]
+        else:
+            items.append((info, data))
+    with pytest.warns(UserWarning):
+        path = write_zip(tmp_path / "p.zip", items)
+    assert await judged(genuine, path) is None
+
+
+async def test_a_case_variant_name_is_refused(genuine: Genuine, tmp_path: Path) -> None:
+    items = members(genuine.one)
+    items[f"{DATA}/A.PDF"] = b"%PDF-forged"
+    assert await judged(genuine, write_zip(tmp_path / "p.zip", list(items.items()))) is None
+
+
+async def test_symbolic_links_and_encrypted_members_are_refused(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    items: list[tuple[zipfile.ZipInfo | str, bytes]] = []
+    for info, data in read_members(genuine.one):
+        if info.filename == f"{DATA}/a.pdf":
+            info.external_attr = 0o120777 << 16
+        items.append((info, data))
+    assert await judged(genuine, write_zip(tmp_path / "link.zip", items)) is None
+    # zipfile's writer clears the encryption bit: set it in the bytes, both headers
+    raw = bytearray(genuine.one.read_bytes())
+    name = f"{DATA}/a.pdf".encode()
+    with zipfile.ZipFile(genuine.one) as z:
+        local = z.getinfo(f"{DATA}/a.pdf").header_offset
+    raw[local + 6] |= 0x1
+    central = raw.index(b"PK\x01\x02")
+    while raw[central + 46 : central + 46 + len(name)] != name:
+        central = raw.index(b"PK\x01\x02", central + 4)
+    raw[central + 8] |= 0x1
+    encrypted = tmp_path / "encrypted.zip"
+    encrypted.write_bytes(bytes(raw))
+    assert await judged(genuine, encrypted) is None
+
+
+async def test_unlisted_members_and_a_zip_inside_are_named(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    items = members(genuine.one)
+    items[f"{DATA}/inner.zip"] = genuine.two.read_bytes()
+    verdict = await judged(genuine, write_zip(tmp_path / "p.zip", list(items.items())))
+    assert verdict is not None and not verdict.proven
+    assert any("inner.zip" in en and "no METS lists it" in en for en in problems(verdict))
+
+
+async def test_a_mets_with_a_dtd_or_entities_is_refused(genuine: Genuine, tmp_path: Path) -> None:
+    items = members(genuine.one)
+    mets = items["METS.xml"]
+    head, rest = mets.split(b"\n", 1)
+    items["METS.xml"] = (
+        head + b'\n<!DOCTYPE mets [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n' + rest
+    ).replace(b'LABEL="H', b'LABEL="&x;H', 1)
+    assert await judged(genuine, write_zip(tmp_path / "p.zip", list(items.items()))) is None
+
+
+async def test_an_empty_package_proves_nothing(genuine: Genuine, tmp_path: Path) -> None:
+    """A METS alone, its documents removed from it: no document, nothing proven."""
+    items = members(genuine.one)
+    for name in list(items):
+        if name.startswith(("representations/", "metadata/")):
+            del items[name]
+    root = etree.fromstring(items["METS.xml"])
+    sections = (q(METS_NS, "amdSec"), q(METS_NS, "dmdSec"), q(METS_NS, "fileSec"))
+    for element in list(root.iter(*sections)):
+        parent = element.getparent()
+        assert parent is not None
+        parent.remove(element)
+    items["METS.xml"] = xml_bytes(root)
+    verdict = await judged(genuine, write_zip(tmp_path / "p.zip", list(items.items())))
+    assert verdict is not None and not verdict.documents
+    assert not verdict.proven
+    assert any("no document" in en for en in problems(verdict))
+
+
+async def test_an_unreadable_evidence_record_is_named_not_raised(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    """Trailing bytes after the record's DER, or bytes that are no record at all: that
+    document is not proven, the other is still judged."""
+    for tail in (b"\x00", b"garbage"):
+        items = members(genuine.one)
+        items[f"{EVIDENCE}/a.pdf.ers"] += tail
+        verdict = await judged(
+            genuine, write_zip(tmp_path / "p.zip", list(consistent(items).items()))
+        )
+        assert verdict is not None and not verdict.proven
+        a, b = verdict.documents
+        assert not a.proven and b.proven
+        assert any("evidence record" in en for en, _ in a.problems)
+
+
+async def test_the_record_of_another_document(genuine: Genuine, tmp_path: Path) -> None:
+    items = members(genuine.one)
+    items[f"{EVIDENCE}/a.pdf.ers"] = members(genuine.two)[f"{EVIDENCE}/c.pdf.ers"]
+    verdict = await judged(genuine, write_zip(tmp_path / "p.zip", list(consistent(items).items())))
+    assert verdict is not None and not verdict.proven
+    assert not verdict.documents[0].proven and verdict.documents[1].proven
+
+
+async def test_verification_time_before_the_archive_timestamp(genuine: Genuine) -> None:
+    verdict = await judged(genuine, genuine.one, at=datetime(2020, 1, 1, tzinfo=UTC))
+    assert verdict is not None and not verdict.proven
+
+
+async def test_a_package_composed_of_two_packages_genuine_parts(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    """b.pdf swapped for c.pdf of another dossier, with its record, METS rewritten
+    consistently: each document is genuinely proven, but nothing proves this dossier ever
+    held this set: the verdict says so."""
+    items = members(genuine.one)
+    other = members(genuine.two)
+    composed: dict[str, bytes] = {}
+    for name, data in items.items():
+        if "b.pdf" in name:
+            replacement = name.replace("b.pdf", "c.pdf")
+            composed[replacement] = other.get(replacement, data)
+        elif name.endswith("METS.xml"):
+            composed[name] = data.replace(b"b.pdf", b"c.pdf")
+        else:
+            composed[name] = data
+    verdict = await judged(
+        genuine, write_zip(tmp_path / "p.zip", list(consistent(composed).items()))
+    )
+    assert verdict is not None
+    assert [d.name for d in verdict.documents] == ["a.pdf", "c.pdf"]
+    assert all(d.proven for d in verdict.documents), problems(verdict)
+    assert verdict.scope[0].startswith(
+        "each document is proven; the package's composition (METS) is not covered"
+    )
