@@ -832,6 +832,10 @@ async def _names(archive: Archive, document_ids: Sequence[int]) -> list[str]:
     return [f"{codes.get(i, '?')}/{i}" for i in document_ids]
 
 
+LINK_CHUNK = 5_000
+"""A seal's links are inserted this many rows a statement."""
+
+
 async def _stamp(
     archive: Archive,
     timestamper: TimeStamper,
@@ -845,9 +849,6 @@ async def _stamp(
     """One archive timestamp over the tree of ``leaves``, catalogued with a link per covered
     document (``(document_id, leaf)``), in one transaction after the timestamp call."""
     size = digest_size(algorithm)
-    document_ids: Sequence[int] = (
-        links.ids if isinstance(links, _Positions) else [d for d, _ in links]
-    )
     tree = HashTree.build(
         (bytes(leaves[i : i + size]) for i in range(0, len(leaves), size)), algorithm
     )
@@ -877,33 +878,40 @@ async def _stamp(
         session.add(stamp)
         await session.flush()
         connection = await session.connection()
-        for start in range(0, len(links), 5000):
-            chunk = links[start : start + 5000]
+        table = cast(Table, StampLink.__table__)
+        for start in range(0, len(links), LINK_CHUNK):
             # Core executemany, not the ORM's bulk path: a seal inserts 100,000 links
             await connection.execute(
-                insert(cast(Table, StampLink.__table__)),
-                [{"document_id": d, "stamp_id": stamp.id, "leaf": leaf} for d, leaf in chunk],
+                insert(table),
+                [
+                    {"document_id": d, "stamp_id": stamp.id, "leaf": leaf}
+                    for d, leaf in links[start : start + LINK_CHUNK]
+                ],
             )
-            if kind == "seal":
-                marked = await session.execute(
-                    update(ArchivedDocument)
-                    .where(
-                        ArchivedDocument.id.in_([d for d, _ in chunk]),
-                        ArchivedDocument.sealed.is_(False),
-                    )
-                    .values(sealed=True)
+        if kind == "seal":
+            # one statement marks every document this timestamp covers (by its links, not
+            # by a list of ids sent again)
+            marked = await session.execute(
+                update(ArchivedDocument)
+                .where(
+                    ArchivedDocument.id.in_(
+                        select(StampLink.document_id).where(StampLink.stamp_id == stamp.id)
+                    ),
+                    ArchivedDocument.sealed.is_(False),
                 )
-                if marked.rowcount != len(chunk):  # type: ignore[attr-defined]
-                    # another seal (the worker's, or a second command) sealed some of them
-                    # meanwhile: this one is rolled back whole, its timestamp unused, so each
-                    # document keeps exactly one seal; running again seals what is left
-                    raise UsageError(
-                        "another seal ran at the same time; run lienthong archive seal again",
-                        "một lần niêm phong khác chạy cùng lúc; hãy chạy lại lienthong archive "
-                        "seal",
-                    )
+                .values(sealed=True)
+                .execution_options(synchronize_session=False)
+            )
+            if marked.rowcount != len(links):  # type: ignore[attr-defined]
+                # another seal (the worker's, or a second command) sealed some of them
+                # meanwhile: this one is rolled back whole, its timestamp unused, so each
+                # document keeps exactly one seal; running again seals what is left
+                raise UsageError(
+                    "another seal ran at the same time; run lienthong archive seal again",
+                    "một lần niêm phong khác chạy cùng lúc; hãy chạy lại lienthong archive seal",
+                )
         helps = outlive is None or fact.tsa_not_after > outlive
-        await _stamp_events(session, archive, stamp, document_ids, now, helps=helps)
+        await _stamp_events(session, archive, stamp, now, helps=helps)
     return stamp
 
 
@@ -914,7 +922,6 @@ async def _stamp_events(
     session: AsyncSession,
     archive: Archive,
     stamp: ArchiveStamp,
-    document_ids: Sequence[int],
     now: datetime,
     *,
     helps: bool = True,
@@ -922,15 +929,16 @@ async def _stamp_events(
     """One event per dossier the archive timestamp covers. ``helps=False``: a timestamp
     renewal by a TSA whose certificate expires no later than the renewed one's (it must be
     renewed again as soon: a warning)."""
-    counts: dict[int, int] = {}
-    for start in range(0, len(document_ids), 5000):
-        chunk = document_ids[start : start + 5000]
-        for dossier_id, n in await session.execute(
-            select(ArchivedDocument.dossier_id, func.count())
-            .where(ArchivedDocument.id.in_(chunk))
-            .group_by(ArchivedDocument.dossier_id)
-        ):
-            counts[dossier_id] = counts.get(dossier_id, 0) + n
+    counts = dict(
+        (
+            await session.execute(
+                select(ArchivedDocument.dossier_id, func.count())
+                .join(StampLink, StampLink.document_id == ArchivedDocument.id)
+                .where(StampLink.stamp_id == stamp.id)
+                .group_by(ArchivedDocument.dossier_id)
+            )
+        ).all()
+    )
     for dossier_id, n in counts.items():
         session.add(
             ArchiveEvent(
