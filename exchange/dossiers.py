@@ -406,16 +406,24 @@ async def show_dossier(session: AsyncSession, principal: Principal, code: str) -
     return await _view(session, await _dossier(session, principal, code))
 
 
+async def _filed(
+    session: AsyncSession, dossier_id: int
+) -> list[tuple[DossierItem, Document | None, IncomingDocument | None]]:
+    """The dossier's items in order, each with its outgoing or incoming document."""
+    rows = await session.execute(
+        select(DossierItem, Document, IncomingDocument)
+        .outerjoin(Document, Document.id == DossierItem.document_id)
+        .outerjoin(IncomingDocument, IncomingDocument.id == DossierItem.incoming_id)
+        .where(DossierItem.dossier_id == dossier_id)
+        .order_by(DossierItem.ordinal)
+    )
+    return [(item, doc, got) for item, doc, got in rows]
+
+
 async def _view(session: AsyncSession, row: Dossier, *, items: bool = True) -> DossierView:
     listed: list[ItemView] = []
     if items:
-        for item, doc, got in await session.execute(
-            select(DossierItem, Document, IncomingDocument)
-            .outerjoin(Document, Document.id == DossierItem.document_id)
-            .outerjoin(IncomingDocument, IncomingDocument.id == DossierItem.incoming_id)
-            .where(DossierItem.dossier_id == row.id)
-            .order_by(DossierItem.ordinal)
-        ):
+        for item, doc, got in await _filed(session, row.id):
             if doc is not None:
                 meta = json.loads(doc.metadata_json)
                 number = meta.get("code_number")
@@ -551,15 +559,7 @@ async def _gather(svc: Services, principal: Principal, code: str) -> _Gathered:
         row = await _dossier(session, principal, code)
         agency = await session.get(Agency, principal.agency_id)
         organ_name = agency.name if agency else principal.organ_id
-        pairs = list(
-            await session.execute(
-                select(DossierItem, Document, IncomingDocument)
-                .outerjoin(Document, Document.id == DossierItem.document_id)
-                .outerjoin(IncomingDocument, IncomingDocument.id == DossierItem.incoming_id)
-                .where(DossierItem.dossier_id == row.id)
-                .order_by(DossierItem.ordinal)
-            )
-        )
+        pairs = await _filed(session, row.id)
         if not pairs:
             raise _empty(row.code)
         plans: list[_Plan] = []
