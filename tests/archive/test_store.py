@@ -489,19 +489,21 @@ def test_an_archivists_repair_from_a_chosen_root(store: TwoCopyStore) -> None:
 def test_audit_streams_a_large_object_in_chunks() -> None:
     # the audit's memory does not grow with the object: measured in a fresh process
     code = """
-import os, resource, sys, tempfile
+import os, sys, tempfile
 from pathlib import Path
 from archive.store import TwoCopyStore, CHUNK
+from tests.memory import peak_kib, reset_peak
 with tempfile.TemporaryDirectory() as d:
     s = TwoCopyStore(Path(d) / "a", Path(d) / "b")
     s.initialise()
     with open(Path(d) / "big", "wb") as f:
         for _ in range(200):
             f.write(os.urandom(CHUNK))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    reset_peak()
+    before = peak_kib()
     obj = s.put_file(Path(d) / "big")
     report = s.audit([obj])
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    grown = peak_kib() - before
     assert report.ok and report.bytes_hashed == 2 * 200 * CHUNK, report
     print(grown)
 """

@@ -2,7 +2,7 @@
 
 Reads JSON rows on stdin (one per line), validates each offline with the row's anchors and
 pinned time, and writes one JSON line per row: the verdict, the seconds it took, the peak
-memory so far, and any network or file access attempted while validating (an audit hook
+memory while validating it, and any network or file access attempted while validating (an audit hook
 watches ``socket.*`` and ``open`` events once everything is imported).
 """
 
@@ -12,12 +12,12 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
+from tests.memory import peak_kib, reset_peak
 from validation import AgencyRule, TrustAnchors, ValidationPolicy, validate_bytes
 from validation.cms import validate_cms
 from validation.report import Unparseable
@@ -80,6 +80,7 @@ async def main() -> None:
         detached_name = _data_file(row)
         detached = (corpus / detached_name).read_bytes() if detached_name else None
         _violations.clear()
+        reset_peak()
         start = time.perf_counter()
         _watching = True
         try:
@@ -90,11 +91,11 @@ async def main() -> None:
         finally:
             _watching = False
         seconds = time.perf_counter() - start
-        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak_kib()
         result = {
             "key": row["key"],
             "seconds": seconds,
-            "peak_mib": peak_kib / 1024,
+            "peak_mib": peak / 1024,
             "violations": list(_violations),
             "error": error,
             "indication": None if report is None else report.indication.name,

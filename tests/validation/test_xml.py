@@ -9,7 +9,6 @@ import asyncio
 import base64
 import copy
 import csv
-import resource
 import subprocess
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from signing import XmlSignatureSpec, sign_xml
 from signing.dev.pki import DevPki, SignerSpec
 from signing.dev.services import DevServices
 from signing.xml import XmlSignatureKind
+from tests.memory import peak_mib, reset_peak
 from tests.plugin import corpus_available, corpus_dir, corpus_params, require_corpus
 from validation.document import validate_bytes
 from validation.policy import TrustAnchors, ValidationPolicy
@@ -663,13 +663,10 @@ def hostile_documents(services_url: str) -> dict[str, bytes]:
     }
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 async def test_hostile_xml_is_refused_fast_without_network(dev_services: DevServices) -> None:
     before_requests = len(dev_services.requests)
-    before_peak = _peak_mib()
+    reset_peak()
+    before_peak = peak_mib()
     for name, data in hostile_documents(dev_services.url).items():
         started = time.perf_counter()
         with pytest.raises(Unparseable) as caught:
@@ -678,7 +675,7 @@ async def test_hostile_xml_is_refused_fast_without_network(dev_services: DevServ
         assert caught.value.finding.code == "xml.unsafe", (name, caught.value.finding)
         assert caught.value.finding.vi and caught.value.finding.en
     assert dev_services.requests[before_requests:] == []
-    assert _peak_mib() - before_peak < 64
+    assert peak_mib() - before_peak < 64
 
 
 @pytest.mark.parametrize(
