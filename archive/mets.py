@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote
 from lxml import etree
 
 from archive.errors import PackageInvalid
+from archive.ziplayout import LayoutError, check_layout
 from validation import VIETNAM, Unparseable, parse_untrusted_xml
 
 __all__ = [
@@ -259,6 +260,7 @@ def _safe_members(
         )
     members: dict[str, zipfile.ZipInfo] = {}
     folded: set[str] = set()
+    files: set[str] = set()
     total = 0
     for info in infos:
         name = info.filename
@@ -282,6 +284,7 @@ def _safe_members(
         folded.add(name.casefold())
         if info.is_dir():
             continue
+        files.add(name.casefold())
         total += info.file_size
         if total > max_total_size:
             raise _refuse(
@@ -298,6 +301,16 @@ def _safe_members(
                 f"{name} giải nén ra lớn hơn {max_ratio} lần (bom ZIP?): bị từ chối",
             )
         members[name] = info
+    for name in folded:
+        parts = name.rstrip("/").split("/")
+        for n in range(1, len(parts)):
+            folder = "/".join(parts[:n])
+            if folder in files:
+                raise _refuse(
+                    path,
+                    f"{folder} is both a file and a folder in the package",
+                    f"{folder} vừa là tệp vừa là thư mục trong gói",
+                )
     return members
 
 
@@ -423,6 +436,13 @@ def check_package(
         ) from exc
     with archive:
         zmembers = _safe_members(path, archive, max_total_size, max_ratio)
+        try:
+            with path.open("rb") as handle:
+                check_layout(handle, archive.infolist())
+        except OSError as exc:
+            raise _refuse(path, f"cannot read: {exc}", "không đọc được tệp") from exc
+        except LayoutError as exc:
+            raise _refuse(path, exc.en, exc.vi) from exc
         prefix = _top_folder(zmembers)
         members = {
             name[len(prefix) :]: info for name, info in zmembers.items() if name.startswith(prefix)

@@ -6,11 +6,15 @@ tampered package proven, nor claim more than the evidence covers."""
 from __future__ import annotations
 
 import hashlib
+import io
+import struct
 import zipfile
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -19,8 +23,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from archive import Archive, PackageInvalid, TwoCopyStore, ingest, seal
 from archive.catalog import metadata
 from archive.exporting import export_package
-from archive.mets import METS_NS, XLINK_NS, q, xml_bytes
+from archive.mets import METS_NS, XLINK_NS, check_package, q, xml_bytes
 from archive.verifying import PackageVerdict, verify_package
+from archive.ziplayout import check_layout
 from signing import HttpTimestamper, Level, PadesSigner, PadesSpec
 from signing.dev import DevPki, DevServices
 from validation import TrustAnchors, ValidationPolicy
@@ -304,3 +309,161 @@ async def test_a_package_composed_of_two_packages_genuine_parts(
     assert verdict.scope[0].startswith(
         "each document is proven; the package's composition (METS) is not covered"
     )
+
+
+# --- one ZIP, one reading ---------------------------------------------------------------------
+# zipfile (which the check uses) and a streaming unzip (which someone unpacking the package
+# may use) must not see different files: any byte the central directory does not account for
+# is refused, with its reason.
+
+
+def _central_entries(raw: bytes) -> tuple[int, list[int]]:
+    """(the EOCD's position, the positions of each central-directory entry) of a small ZIP."""
+    eocd = raw.rindex(b"PK\x05\x06")
+    entries = int.from_bytes(raw[eocd + 10 : eocd + 12], "little")
+    at = int.from_bytes(raw[eocd + 16 : eocd + 20], "little")
+    positions = []
+    for _ in range(entries):
+        assert raw[at : at + 4] == b"PK\x01\x02"
+        positions.append(at)
+        lengths = [int.from_bytes(raw[at + i : at + i + 2], "little") for i in (28, 30, 32)]
+        at += 46 + sum(lengths)
+    return eocd, positions
+
+
+def inserted(raw: bytes, at: int, junk: bytes) -> bytes:
+    """``junk`` put at byte ``at``, every offset after it moved on: a well-formed ZIP to
+    zipfile, which reads the central directory, with bytes only a front-to-back reader sees."""
+    eocd, positions = _central_entries(raw)
+    out = bytearray(raw)
+    for entry in positions:
+        offset = int.from_bytes(raw[entry + 42 : entry + 46], "little")
+        if offset >= at:
+            out[entry + 42 : entry + 46] = (offset + len(junk)).to_bytes(4, "little")
+    cd_offset = int.from_bytes(raw[eocd + 16 : eocd + 20], "little")
+    if cd_offset >= at:
+        out[eocd + 16 : eocd + 20] = (cd_offset + len(junk)).to_bytes(4, "little")
+    return bytes(out[:at]) + junk + bytes(out[at:])
+
+
+def _refusal(genuine: Genuine, path: Path) -> str:
+    with pytest.raises(PackageInvalid) as caught:
+        check_package(path)
+    assert caught.value.vi, caught.value
+    return str(caught.value)
+
+
+def _forged_local_member(name: str, data: bytes) -> bytes:
+    """A local header and data for ``name``, as a front-to-back reader would take it."""
+    crc = zlib.crc32(data)
+    encoded = name.encode()
+    header = struct.pack(
+        "<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(data), len(data), len(encoded), 0
+    )
+    return header + encoded + data
+
+
+async def test_the_genuine_zips_have_one_reading(genuine: Genuine) -> None:
+    for path in (genuine.one, genuine.two):
+        with zipfile.ZipFile(path) as z, path.open("rb") as handle:
+            check_layout(handle, z.infolist())
+
+
+async def test_a_hidden_member_before_the_first_is_refused(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    raw = genuine.one.read_bytes()
+    forged = _forged_local_member(f"{DATA}/a.pdf", b"%PDF-forged")
+    path = tmp_path / "p.zip"
+    path.write_bytes(inserted(raw, 0, forged))
+    with zipfile.ZipFile(path) as z:  # zipfile alone sees the genuine package
+        assert z.read(f"{DATA}/a.pdf") == members(genuine.one)[f"{DATA}/a.pdf"]
+    assert "unlisted data before it" in _refusal(genuine, path)
+    assert await judged(genuine, path) is None
+
+
+async def test_prepended_bytes_with_the_offsets_left_alone_are_refused(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    """zipfile shifts every offset by what was prepended (a self-extracting stub)."""
+    path = tmp_path / "p.zip"
+    path.write_bytes(_forged_local_member("x", b"stub") + genuine.one.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+    assert "offsets do not add up" in _refusal(genuine, path)
+
+
+async def test_a_gap_between_members_and_before_the_directory_is_refused(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    raw = genuine.one.read_bytes()
+    with zipfile.ZipFile(genuine.one) as z:
+        second = sorted(i.header_offset for i in z.infolist())[1]
+        directory = z.start_dir
+    forged = _forged_local_member(f"{DATA}/c.pdf", b"%PDF-forged")
+    gap, before = tmp_path / "gap.zip", tmp_path / "before.zip"
+    gap.write_bytes(inserted(raw, second, forged))
+    before.write_bytes(inserted(raw, directory, forged))
+    assert "unlisted data before it" in _refusal(genuine, gap)
+    assert "unlisted data before the central directory" in _refusal(genuine, before)
+
+
+async def test_bytes_after_the_end_record_are_refused(genuine: Genuine, tmp_path: Path) -> None:
+    path = tmp_path / "p.zip"
+    path.write_bytes(genuine.one.read_bytes() + _forged_local_member("x", b"appended"))
+    with zipfile.ZipFile(path) as z:  # zipfile reads it as if nothing were there
+        assert z.testzip() is None
+    assert "no end record closes the file" in _refusal(genuine, path)
+
+
+@pytest.mark.parametrize("field", ["name", "crc"])
+async def test_a_local_header_that_differs_from_the_directory_is_refused(
+    genuine: Genuine, tmp_path: Path, field: str
+) -> None:
+    raw = bytearray(genuine.one.read_bytes())
+    name = f"{DATA}/a.pdf"
+    with zipfile.ZipFile(genuine.one) as z:
+        local = z.getinfo(name).header_offset
+    if field == "name":  # a streaming unzip writes x.pdf, zipfile reads a.pdf
+        raw[local + 30 + len(name) - 5] = ord("x")
+    else:  # a streaming unzip checks the data against another CRC
+        raw[local + 14] ^= 0xFF
+    path = tmp_path / "p.zip"
+    path.write_bytes(bytes(raw))
+    reason = _refusal(genuine, path)
+    assert "differs from the central directory" in reason and name in reason
+
+
+async def test_a_file_that_is_also_a_folder_is_refused(genuine: Genuine, tmp_path: Path) -> None:
+    items = members(genuine.one)
+    items[f"{DATA}/a.pdf/inside.pdf"] = b"%PDF-forged"
+    path = write_zip(tmp_path / "p.zip", list(items.items()))
+    assert "both a file and a folder" in _refusal(genuine, path)
+
+
+def test_ordinary_writers_layouts_pass(tmp_path: Path) -> None:
+    """What other writers produce is not refused: ZIP64 end records (more than 65,535
+    files), data descriptors (written to a stream), stored members, a comment."""
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as z:
+        for n in range(65_600):
+            z.writestr(f"f/{n}", b"")
+    streamed = io.BytesIO()
+
+    class Unseekable(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: Any) -> int:
+            return streamed.write(data)
+
+    with zipfile.ZipFile(Unseekable(), "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.comment = b"written to a pipe"
+        for n in range(3):
+            with z.open(f"d/{n}.pdf", "w", force_zip64=n == 1) as out:
+                out.write(b"%PDF-1.7 " * 1000)
+    for raw in (many.read_bytes(), streamed.getvalue()):
+        handle = io.BytesIO(raw)
+        with zipfile.ZipFile(handle) as z:
+            assert any(i.flag_bits & 0x8 for i in z.infolist()) or len(z.infolist()) > 0xFFFF
+            check_layout(handle, z.infolist())
