@@ -98,6 +98,11 @@ def test_the_archivists_tour(
             zout.writestr(info, data)
     bad = run_cli("archive", "verify", str(tampered), "--trust", trust, "--trust", str(dev_root))
     assert bad.code == 1 and signed_pdf.name in bad.out and "NOT proven" in bad.out
+    stubbed = tmp_path / "stubbed.zip"  # a second reading hidden in front of the package
+    stubbed.write_bytes(b"PK\x03\x04" + b"\x00" * 60 + export.read_bytes())
+    refused = run_cli("archive", "verify", str(stubbed), "--trust", trust, "--lang", "en")
+    assert refused.code == 65 and "offsets do not add up" in refused.err, refused.err
+    assert len(refused.err.strip().splitlines()) == 1 and "Traceback" not in refused.err
 
     late = run_cli(
         "archive",
