@@ -53,6 +53,7 @@ _WORDS = {
     "unsigned-field": ("an unsigned signature field {name}", "một ô chữ ký chưa ký {name}"),
     "appearance": ("the look of field {name} changed", "hình hiển thị của ô {name} bị thay đổi"),
     "revealed": ("a hidden {name} made visible", "một {name} đang ẩn bị cho hiện ra"),
+    "hidden": ("{name} hidden or taken off the page", "{name} bị ẩn hoặc bị gỡ khỏi trang"),
     "annotation": ("an annotation {name}", "một chú thích {name}"),
     "form-defaults": ("the form's {name} changed", "{name} của biểu mẫu bị thay đổi"),
 }

@@ -129,6 +129,7 @@ from validation.pdfcrypto import (
 )
 from validation.pdfhistory import (
     Change,
+    ChangeKind,
     History,
     Rect,
     content_boxes,
@@ -848,9 +849,15 @@ class _Judge:
                 )
             )
             return problems, notes
-        for change in self.history.after(revision):
+        # the first change of each field's value after this signature: a refill then means
+        # the value this signature signed was changed
+        first_value: dict[str, ChangeKind] = {}
+        for change in sorted(self.history.after(revision), key=lambda c: c.revision):
             who_en, who_vi = self._author(change.revision)
             name = change.name
+            signed_value_changed = False
+            if change.kind in ("fill", "refill", "large-fill"):
+                signed_value_changed = first_value.setdefault(name, change.kind) == "refill"
             unverifiable = change.kind in ("signature", "timestamp") and (
                 change.revision not in self.by_revision
                 or self.by_revision[change.revision].problem is not None
@@ -885,6 +892,28 @@ class _Judge:
                         "pdf.annotation_revealed",
                         f"after this signature, a hidden {name} was made visible ({who_en})",
                         f"sau chữ ký này, một {name} đang ẩn đã bị cho hiện ra ({who_vi})",
+                    )
+                )
+            elif change.kind == "hidden":
+                problems.append(
+                    make_problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.annotation_hidden",
+                        f"after this signature, {name}, visible when signed, was hidden or "
+                        f"taken off the page ({who_en}): what was signed no longer shows",
+                        f"sau chữ ký này, {name} đang hiển thị khi ký đã bị ẩn hoặc gỡ khỏi "
+                        f"trang ({who_vi}): nội dung đã ký không còn hiện ra",
+                    )
+                )
+            elif signed_value_changed:
+                problems.append(
+                    make_problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.field_refilled",
+                        f"after this signature, field {name}, which had a value when signed, "
+                        f"was filled in again ({who_en}): the signed value was replaced",
+                        f"sau chữ ký này, ô {name} đã có giá trị khi ký bị điền lại "
+                        f"({who_vi}): giá trị đã ký bị thay thế",
                     )
                 )
             elif change.kind == "form-defaults":
@@ -933,6 +962,26 @@ class _Judge:
                         "replace what was signed",
                         f"sau chữ ký này, ô {name} được điền tại vị trí che lên chữ của trang đã "
                         f"ký ({who_vi}): giá trị điền vào có thể che hoặc thay nội dung đã ký",
+                    )
+                )
+            elif change.kind in ("fill", "refill", "large-fill") and (
+                change.kind == "large-fill" or change.large
+            ):
+                over = self._over_text(change)  # a scanned image under it
+                problems.append(
+                    make_problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.field_large_fill",
+                        f"after this signature, field {name} was filled with more than a number "
+                        "or a date (a box or a text too large, or an appearance that draws "
+                        f"something other than its value; {who_en})"
+                        + (": it covers the scanned page" if over else "")
+                        + ": content added after signing",
+                        f"sau chữ ký này, ô {name} được điền nhiều hơn một số hay một ngày tháng "
+                        "(khung hoặc nội dung quá lớn, hoặc hình hiển thị khác với giá trị đã "
+                        f"điền; {who_vi})"
+                        + (": nó che lên trang scan đã ký" if over else "")
+                        + ": nội dung được thêm sau khi ký",
                     )
                 )
             elif change.kind == "annotation":

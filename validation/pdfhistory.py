@@ -23,6 +23,9 @@ the document as it was issued (Decree 30 Art. 5):
     the "replace" variant of the Shadow Attacks, which pyHanko 0.38 counts as form filling;
 ``revealed``
     an annotation or widget whose flags went from hidden to visible;
+``hidden``
+    a visible annotation or widget hidden (its flags) or taken off its page: what was signed
+    no longer shows;
 ``annotation``
     any other annotation, new or changed, that is visible;
 ``form-defaults``
@@ -50,7 +53,7 @@ from validation.pdfstructure import Structure, content_operations
 if TYPE_CHECKING:  # pypdf only when page text is looked for
     from pypdf import PdfReader
 
-__all__ = ["Change", "History", "content_boxes", "read_history", "text_reader"]
+__all__ = ["Change", "ChangeKind", "History", "content_boxes", "read_history", "text_reader"]
 
 ChangeKind = Literal[
     "signature",
@@ -61,6 +64,7 @@ ChangeKind = Literal[
     "unsigned-field",
     "appearance",
     "revealed",
+    "hidden",
     "annotation",
     "form-defaults",
     "dss",
@@ -88,6 +92,8 @@ class Change:
     page: int | None = None
     rect: Rect | None = None
     visible: bool = False
+    large: bool = False
+    """For ``refill``: the new value would be a ``large-fill`` (more than a short value)."""
 
 
 @dataclass(slots=True)
@@ -381,9 +387,13 @@ def _revision_changes(
             or state.flags != before.flags
             or state.value != before.value
         )
+        if touched and not state.visible and before is not None and before.visible:
+            yield Change(revision, "hidden", state.name, page, before.rect, False)
+            continue
         if not touched or not state.visible:
             continue
         kind: ChangeKind
+        large = False
         if state.is_widget:
             if state.field_type == "/Sig":
                 if state.value is not None and (before is None or before.value != state.value):
@@ -394,9 +404,8 @@ def _revision_changes(
                     kind = "appearance"
             elif before is not None and before.value != state.value:
                 kind = "refill" if before.value not in (None, "") else "fill"
-                if kind == "fill" and (
-                    _large(state) or not _draws_only_value(new.resolver, ref, state.value)
-                ):
+                large = _large(state) or not _draws_only_value(new.resolver, ref, state.value)
+                if kind == "fill" and large:
                     kind = "large-fill"
             else:
                 # a new widget, or a new look for an unchanged value: painted, not filled
@@ -409,8 +418,13 @@ def _revision_changes(
                 kind = "revealed"  # a hidden widget shown, whether or not its value changed
         else:
             kind = "revealed" if before is not None and not before.visible else "annotation"
-        yield Change(revision, kind, state.name, page, state.rect, True)
+        yield Change(revision, kind, state.name, page, state.rect, True, large)
     if old is not None:
+        kept = {ref for ref, _ in new.annots}
+        for ref, page in old.annots:
+            before = old_state.get(ref)
+            if ref not in kept and before is not None and before.visible:
+                yield Change(revision, "hidden", f"{before.name} (removed)", page, before.rect)
         yield from _form_defaults(old.resolver, new.resolver, changed, revision)
         if _dss_changed(old.resolver, new.resolver, changed):
             yield Change(revision, "dss", "/DSS")

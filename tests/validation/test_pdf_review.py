@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESStatus
 
@@ -427,8 +428,9 @@ async def test_number_field_as_a_text_box(
     final, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(filled)
     report = await validate_bytes(final, _policy(pki))
     assert not report.legal.valid
-    reasons = [f for f in report.legal.reasons if f.code == "legal.changed_before_agency"]
-    assert reasons and "nam" in reasons[0].en and "nam" in reasons[0].vi
+    # the person's signature itself fails: content was added after it
+    _failed(report, "pdf.field_large_fill", ("personal-1",))
+    assert [f.code for f in report.legal.reasons] == ["legal.personal_signature_not_valid"]
 
 
 # -- fourth review ---------------------------------------------------------------------------
@@ -477,8 +479,9 @@ async def test_number_fill_drawing_more_than_its_value(
     final, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(filled)
     report = await validate_bytes(final, _policy(pki))
     assert not report.legal.valid
-    reasons = [f for f in report.legal.reasons if f.code == "legal.changed_before_agency"]
-    assert reasons and "nam" in reasons[0].en
+    # the person's signature itself fails: the fill draws more than its value
+    _failed(report, "pdf.field_large_fill", ("personal-1",))
+    assert [f.code for f in report.legal.reasons] == ["legal.personal_signature_not_valid"]
 
 
 async def test_page_whose_parent_is_not_its_tree_node(pki: DevPki) -> None:
@@ -617,3 +620,186 @@ async def test_unreadable_signature_between_the_signatures(
     assert any(f.code == "legal.unreadable_signature" for f in report.legal.reasons)
     personal = next(s for s in report.signatures if s.id == "personal-1")
     assert any(f.code == "pdf.unsigned_field_overlay" for f in personal.findings)
+
+
+# -- seventh review: plain signatures (no lock) and the fields they signed -------------------
+
+
+def _writer_update(data: bytes, change: object) -> bytes:
+    """An incremental update made by ``change(writer)`` (pyHanko's writer)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    change(writer)  # type: ignore[operator]
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _field(writer: object, name: str) -> object:
+    return next(
+        r.get_object()
+        for r in writer.root["/AcroForm"]["/Fields"]  # type: ignore[attr-defined]
+        if str(r.get_object().get("/T")) == name
+    )
+
+
+async def _plain(pki: DevPki, data: bytes) -> bytes:
+    signed, _ = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(data)
+    return signed
+
+
+async def test_a_signed_value_filled_in_again(pki: DevPki, sample_pdf: bytes) -> None:
+    """The number and date were filled in before the plain signature (so it signed them);
+    filled in again afterwards, pyHanko calls it form filling: the signed value was replaced."""
+    from signing import add_text_fields
+
+    filled = fill_text_fields(add_text_fields(sample_pdf), {"so": "125", "ngay": "05"})
+    signed = await _plain(pki, filled)
+    assert (await validate_bytes(signed, _policy(pki))).signatures[0].passed
+    forged = fill_text_fields(signed, {"so": "999", "ngay": "31"})
+    assert "999" in rendered_text(forged)
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.field_refilled", ("plain-1",))
+    # a field empty when signed and filled afterwards is no refill of a signed value
+    empty = await _plain(pki, add_text_fields(sample_pdf))
+    once = fill_text_fields(empty, {"so": "12"})
+    twice = fill_text_fields(once, {"so": "13"})
+    [sig] = (await validate_bytes(twice, _policy(pki))).signatures
+    assert not any(f.code == "pdf.field_refilled" for f in sig.findings), sig.findings
+
+
+@pytest.mark.parametrize("flags", [2, 32])
+async def test_a_signed_field_hidden_after_signing(
+    pki: DevPki, sample_pdf: bytes, flags: int
+) -> None:
+    """A condition filled in before signing, hidden afterwards by the widget's flags (Hidden,
+    or NoView): the value is unchanged, what was signed no longer shows."""
+    from pyhanko.pdf_utils import generic as g
+
+    from signing import TextFieldSpec, add_text_fields
+
+    note = TextFieldSpec(
+        name="note", box=PageBox(page=1, x_mm=20, y_mm=240, width_mm=170, height_mm=12)
+    )
+    condition = "VALID ONLY WITH THE DIRECTOR'S COUNTERSIGNATURE"
+    signed = await _plain(
+        pki, fill_text_fields(add_text_fields(sample_pdf, (note,)), {"note": condition})
+    )
+
+    def hide(writer: object) -> None:
+        field = _field(writer, "note")
+        field[g.NameObject("/F")] = g.NumberObject(flags)  # type: ignore[index]
+        writer.update_container(field)  # type: ignore[attr-defined]
+
+    forged = _writer_update(signed, hide)
+    assert "COUNTERSIGNATURE" not in rendered_text(forged)
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.annotation_hidden", ("plain-1",))
+
+
+async def test_a_signed_widget_taken_off_its_page(pki: DevPki, sample_pdf: bytes) -> None:
+    from pyhanko.pdf_utils import generic as g
+
+    from signing import TextFieldSpec, add_text_fields
+
+    note = TextFieldSpec(
+        name="note", box=PageBox(page=1, x_mm=20, y_mm=240, width_mm=170, height_mm=12)
+    )
+    signed = await _plain(
+        pki, fill_text_fields(add_text_fields(sample_pdf, (note,)), {"note": "ONLY IF PAID"})
+    )
+
+    def remove(writer: object) -> None:
+        page = writer.root["/Pages"]["/Kids"][0]  # type: ignore[attr-defined]
+        kept = [ref for ref in page["/Annots"] if str(ref.get_object().get("/T")) != "note"]
+        page[g.NameObject("/Annots")] = g.ArrayObject(kept)
+        writer.update_container(page)  # type: ignore[attr-defined]
+
+    forged = _writer_update(signed, remove)
+    assert "ONLY IF PAID" not in rendered_text(forged)
+    report = await validate_bytes(forged, _policy(pki))
+    [sig] = report.signatures
+    assert not sig.passed
+    assert any(f.code == "pdf.annotation_hidden" for f in sig.findings), sig.findings
+
+
+def _scanned_page() -> bytes:
+    return write_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources 6 0 R"
+            b" /Contents 4 0 R >>",
+            4: stream_object(b"q 480 0 0 600 60 150 cm /Scan Do Q"),
+            6: b"<< /XObject << /Scan 7 0 R >> >>",
+            7: stream_object(
+                b"\x40",
+                b" /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray"
+                b" /BitsPerComponent 8",
+            ),
+        },
+        1,
+    )
+
+
+def _paint_fill(writer: object, name: str, text: str) -> None:
+    """Fill ``name`` with ``text`` and an appearance that first paints its box white."""
+    from pyhanko.pdf_utils import generic as g
+
+    n = g.NameObject
+    field = _field(writer, name)
+    x0, y0, x1, y1 = (float(v) for v in field["/Rect"])  # type: ignore[index]
+    font = writer.add_object(  # type: ignore[attr-defined]
+        g.DictionaryObject(
+            {n("/Type"): n("/Font"), n("/Subtype"): n("/Type1"), n("/BaseFont"): n("/Helvetica")}
+        )
+    )
+    look = g.StreamObject(
+        g.DictionaryObject(
+            {
+                n("/Type"): n("/XObject"),
+                n("/Subtype"): n("/Form"),
+                n("/BBox"): g.ArrayObject([g.FloatObject(v) for v in (0, 0, x1 - x0, y1 - y0)]),
+                n("/Resources"): g.DictionaryObject(
+                    {n("/Font"): g.DictionaryObject({n("/F1"): font})}
+                ),
+            }
+        ),
+        stream_data=b"1 1 1 rg 0 0 %f %f re f 0 g BT /F1 12 Tf 2 6 Td (%s) Tj ET"
+        % (x1 - x0, y1 - y0, text.encode()),
+    )
+    field[n("/V")] = g.pdf_string(text)  # type: ignore[index]
+    field[n("/AP")] = g.DictionaryObject({n("/N"): writer.add_object(look)})  # type: ignore
+    writer.update_container(field)  # type: ignore[attr-defined]
+
+
+async def test_a_scanned_page_painted_over_by_a_fill(pki: DevPki) -> None:
+    """An empty field lies on a scanned line when signing; 'filled' afterwards with a white
+    box and new words, it replaces the scanned line: over an image, a fill that paints more
+    than its value fails the signature."""
+    from signing import TextFieldSpec, add_text_fields
+
+    remark = TextFieldSpec(
+        name="remark", box=PageBox(page=1, x_mm=40, y_mm=92, width_mm=150, height_mm=8)
+    )
+    signed = await _plain(pki, add_text_fields(_scanned_page(), (remark,)))
+    words = "PAY ALL FEES TO ACCOUNT 9999"
+    forged = _writer_update(signed, lambda w: _paint_fill(w, "remark", words))
+    assert words in rendered_text(forged)
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.field_large_fill", ("plain-1",))
+
+
+async def test_an_empty_box_filled_with_a_clause_after_signing(
+    pki: DevPki, sample_pdf: bytes
+) -> None:
+    """An empty box in a blank part of the page, filled after the signature with a sentence:
+    allowed form filling to pyHanko, content the signer never saw to a reader."""
+    from signing import TextFieldSpec, add_text_fields
+
+    note = TextFieldSpec(
+        name="note", box=PageBox(page=1, x_mm=20, y_mm=240, width_mm=170, height_mm=12)
+    )
+    signed = await _plain(pki, add_text_fields(sample_pdf, (note,)))
+    clause = "ADDENDUM: this decision is revoked"
+    forged = fill_text_fields(signed, {"note": clause})
+    assert clause in rendered_text(forged)
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.field_large_fill", ("plain-1",))
