@@ -188,9 +188,11 @@ SEAL_MAX = 50 / 25.4 * 72
 
 ALLOWED_MODIFICATIONS = {
     ModificationLevel.NONE: None,
+    # pyHanko's level also admits a new document information dictionary or XMP metadata
     ModificationLevel.LTA_UPDATES: (
-        "validation data and document timestamps",
-        "dữ liệu phục vụ kiểm tra và dấu thời gian văn bản",
+        "validation data, document timestamps or metadata (document information, XMP)",
+        "dữ liệu phục vụ kiểm tra, dấu thời gian văn bản hoặc siêu dữ liệu (thông tin tài liệu, "
+        "XMP)",
     ),
     ModificationLevel.FORM_FILLING: ("form filling", "điền biểu mẫu"),
     ModificationLevel.ANNOTATIONS: ("annotations", "chú thích"),
