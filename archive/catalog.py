@@ -114,6 +114,7 @@ class ArchivedDocument(Base):
         UniqueConstraint("dossier_id", "ordinal"),
         UniqueConstraint("dossier_id", "name"),
         CheckConstraint("state IN ('kept', 'disposed')", name="state"),
+        CheckConstraint("role IN ('document', 'composition')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -143,6 +144,11 @@ class ArchivedDocument(Base):
     """The processing trail: the statuses the document went through (``code``, ``time`` in
     ISO 8601, ``organ``, ``description``), oldest first."""
     state: Mapped[str] = mapped_column(String(10), default="kept")
+    role: Mapped[str] = mapped_column(String(12), default="document", server_default="document")
+    """``document``: a file of the dossier; ``composition``: the archive's own record of which
+    documents (names, digests) the dossier held after an ingest, sealed like a document so
+    that an exported package's composition is proven too (named ``composition/N``, ordinal
+    ``-N``; never in ``data/``)."""
     ingested_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sealed: Mapped[bool] = mapped_column(default=False, index=True)
 

@@ -62,9 +62,24 @@ async def export_package(
         docs = list(
             await session.scalars(
                 select(ArchivedDocument)
-                .where(ArchivedDocument.dossier_id == row.id, ArchivedDocument.state == "kept")
+                .where(
+                    ArchivedDocument.dossier_id == row.id,
+                    ArchivedDocument.state == "kept",
+                    ArchivedDocument.role == "document",
+                )
                 .order_by(ArchivedDocument.ordinal)
             )
+        )
+        # the latest record of the dossier's composition (ordinal -N for version N)
+        composition = await session.scalar(
+            select(ArchivedDocument)
+            .where(
+                ArchivedDocument.dossier_id == row.id,
+                ArchivedDocument.state == "kept",
+                ArchivedDocument.role == "composition",
+            )
+            .order_by(ArchivedDocument.ordinal)
+            .limit(1)
         )
         events = list(
             await session.scalars(
@@ -74,13 +89,23 @@ async def export_package(
             )
         )
     unsealed = [d.name for d in docs if not d.sealed]
+    if composition is not None and not composition.sealed:
+        unsealed.append(composition.name)
     if unsealed:
         raise PackageInvalid(
             f"seal the dossier first (lienthong archive seal): {', '.join(unsealed)}",
             f"hãy niêm phong hồ sơ trước (lienthong archive seal): {', '.join(unsealed)}",
         )
     by_id = {d.id: d.name for d in docs}
-    records = await evidence_records(archive, [d.id for d in docs], trees)
+    records = await evidence_records(
+        archive, [d.id for d in docs] + ([composition.id] if composition else []), trees
+    )
+    composed = None
+    if composition is not None:
+        composed = (
+            await asyncio.to_thread(_read, archive, composition.sha256),
+            records.get(composition.id) or await evidence_record(archive, composition.id, trees),
+        )
     documents = []
     for doc in docs:
         record = records.get(doc.id) or await evidence_record(archive, doc.id, trees)
@@ -149,7 +174,9 @@ async def export_package(
         )
         for e in events
     ]
-    return await asyncio.to_thread(write_package, dossier, documents, history, dest, kind=kind)
+    return await asyncio.to_thread(
+        write_package, dossier, documents, history, dest, kind=kind, composition=composed
+    )
 
 
 def _read(archive: Archive, sha256: str) -> bytes:

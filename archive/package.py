@@ -44,6 +44,8 @@ from uuid import UUID, uuid4
 
 from lxml import etree
 
+from archive.composition import PATH as COMPOSITION_PATH
+from archive.composition import RECORD_PATH as COMPOSITION_RECORD_PATH
 from archive.errors import DamagedObject, PackageInvalid, StorageFailed
 from archive.mets import (
     CHECKSUMTYPE,
@@ -972,8 +974,12 @@ def write_package(
     *,
     kind: Literal["AIP", "SIP"] = "AIP",
     created: datetime | None = None,
+    composition: tuple[bytes, bytes] | None = None,
 ) -> PackageSummary:
     """Write the dossier as a zipped ``AIP_hoso`` (or ``SIP_hoso``) at ``dest``.
+
+    ``composition``: the archive's sealed record of the dossier's composition and its
+    evidence record, written at ``metadata/preservation/composition.json`` (``.ers``).
 
     A SIP has no PREMIS (TT 05: SIPs carry no preservation metadata) but keeps the evidence
     records, reports and their validation data: they are the proof that travels to the other
@@ -994,7 +1000,9 @@ def write_package(
         with atomic_output(dest) as handle:
             out = _Zip(handle)
             try:
-                files = _write_members(out, dossier, objid, documents, events, kind, now)
+                files = _write_members(
+                    out, dossier, objid, documents, events, kind, now, composition
+                )
             finally:
                 out.close()
     except OutputNotWritable as exc:
@@ -1021,6 +1029,7 @@ def _write_members(
     events: Sequence[PreservationEvent],
     kind: Literal["AIP", "SIP"],
     now: datetime,
+    composition: tuple[bytes, bytes] | None = None,
 ) -> list[_Written]:
     xml = "text/xml"
     data: dict[str, _Written] = {}
@@ -1112,6 +1121,19 @@ def _write_members(
                 mimetypes.guess_type(name)[0] or "application/octet-stream",
             )
             proofs.append((evidence, "ValidationData"))
+    if composition is not None:
+        composed, composed_record = composition
+        proofs.append(
+            (out.add_bytes(COMPOSITION_PATH, composed, now, "application/json"), "Composition")
+        )
+        proofs.append(
+            (
+                out.add_bytes(
+                    COMPOSITION_RECORD_PATH, composed_record, now, "application/octet-stream"
+                ),
+                "RFC4998 EvidenceRecord",
+            )
+        )
     rep_mets = out.add_bytes(
         f"{REP_DIR}/METS.xml",
         _rep_mets(dossier, objid, kind, now, documents, data, ead_docs, trails, rep_premis),

@@ -35,6 +35,7 @@ from archive.catalog import (
     StampLink,
     StoredItem,
 )
+from archive.composition import Entry, catalog_name, composition_bytes
 from archive.errors import (
     ArchiveError,
     EvidenceInvalid,
@@ -308,17 +309,12 @@ async def _catalogue(
         existing = {
             d.name: d
             for d in await session.scalars(
-                select(ArchivedDocument).where(ArchivedDocument.dossier_id == row.id)
-            )
-        }
-        ordinal = (
-            await session.scalar(
-                select(func.max(ArchivedDocument.ordinal)).where(
-                    ArchivedDocument.dossier_id == row.id
+                select(ArchivedDocument).where(
+                    ArchivedDocument.dossier_id == row.id, ArchivedDocument.role == "document"
                 )
             )
-            or 0
-        )
+        }
+        ordinal = max((d.ordinal for d in existing.values()), default=0)
         results = []
         for item in prepared:
             before = existing.get(item.name)
@@ -356,6 +352,9 @@ async def _catalogue(
             await session.flush()
             session.add_all(_ingest_events(archive, row.id, doc, item, now))
             results.append(_result(item, already=False, stored=doc))
+            existing[doc.name] = doc
+        if any(not r.already for r in results):
+            await _record_composition(archive, session, row, list(existing.values()), now)
         # under the lock, no disposal can delete them now; one may have done so between the
         # put and this transaction (the same bytes were a disposed dossier's): then nothing
         # is catalogued, and ingesting again writes them anew
@@ -370,6 +369,56 @@ async def _catalogue(
                 "nội dung với hồ sơ đã hủy); chưa ghi gì vào danh mục: hãy nộp lưu lại",
             )
     return IngestResult(dossier=code, created=created, documents=tuple(results))
+
+
+async def _record_composition(
+    archive: Archive,
+    session: AsyncSession,
+    row: Dossier,
+    documents: Sequence[ArchivedDocument],
+    now: datetime,
+) -> None:
+    """The dossier's composition after this ingest, stored and catalogued like a document
+    (unsealed: the next seal covers it with the documents)."""
+    version = 1 + int(
+        await session.scalar(
+            select(func.count()).where(
+                ArchivedDocument.dossier_id == row.id, ArchivedDocument.role == "composition"
+            )
+        )
+        or 0
+    )
+    data = composition_bytes(
+        row.code,
+        row.objid,
+        version,
+        now,
+        [Entry(d.ordinal, d.name, d.sha256, d.size) for d in documents if d.state == "kept"],
+    )
+    stored = await asyncio.to_thread(archive.store.put_bytes, data)
+    await _record_objects(session, [(stored.sha256, stored.size, "composition")], now)
+    session.add(
+        ArchivedDocument(
+            dossier_id=row.id,
+            ordinal=-version,
+            name=catalog_name(version),
+            sha256=stored.sha256,
+            size=stored.size,
+            original_sha256=stored.sha256,
+            media_type="application/json",
+            indication="NONE",
+            legal=None,
+            report_sha256="",
+            report_html_sha256="",
+            evidence_sha256=None,
+            fields={},
+            state="kept",
+            role="composition",
+            ingested_at=now,
+            sealed=False,
+        )
+    )
+    await session.flush()
 
 
 OBJECTS_LOCK = 0x6C74_6172  # "ltar": the advisory lock key of the store's objects
@@ -655,7 +704,9 @@ async def dossier_summary(archive: Archive, code: str) -> DossierSummary:
         row = await dossier_row(session, code)
         docs = list(
             await session.scalars(
-                select(ArchivedDocument).where(ArchivedDocument.dossier_id == row.id)
+                select(ArchivedDocument).where(
+                    ArchivedDocument.dossier_id == row.id, ArchivedDocument.role == "document"
+                )
             )
         )
         events = list(
@@ -751,11 +802,16 @@ async def seal(
     while not exhausted:
         leaves = bytearray()
         ids = array("q")
+        records = 0  # of them, composition records (not counted as documents)
         while len(ids) < batch:
             async with archive.transaction() as session:
                 page = (
                     await session.execute(
-                        select(ArchivedDocument.id, ArchivedDocument.sha256)
+                        select(
+                            ArchivedDocument.id,
+                            ArchivedDocument.sha256,
+                            ArchivedDocument.role == "composition",
+                        )
                         .where(
                             ArchivedDocument.sealed.is_(False),
                             ArchivedDocument.state == "kept",
@@ -769,14 +825,15 @@ async def seal(
                 exhausted = True
                 break
             last = page[-1][0]
-            todo = [(i, sha) for i, sha in page if i not in skip]
+            todo = [(i, sha, record) for i, sha, record in page if i not in skip]
             for start in range(0, len(todo), VERIFY_CHUNK):
                 chunk = todo[start : start + VERIFY_CHUNK]
-                good = await asyncio.to_thread(archive.store.verify_many, [s for _, s in chunk])
-                for (doc_id, sha), ok in zip(chunk, good, strict=True):
+                good = await asyncio.to_thread(archive.store.verify_many, [s for _, s, _ in chunk])
+                for (doc_id, sha, record), ok in zip(chunk, good, strict=True):
                     if ok:
                         leaves += bytes.fromhex(sha)
                         ids.append(doc_id)
+                        records += bool(record)
                     else:
                         damaged.append(doc_id)
                         skip.add(doc_id)
@@ -786,7 +843,7 @@ async def seal(
             break
         await _stamp(archive, timestamper, "seal", leaves, _Positions(ids))
         stamps += 1
-        documents += len(ids)
+        documents += len(ids) - records
     return SealResult(
         stamps=stamps, documents=documents, damaged=tuple(await _names(archive, damaged))
     )
@@ -934,7 +991,7 @@ async def _stamp_events(
             await session.execute(
                 select(ArchivedDocument.dossier_id, func.count())
                 .join(StampLink, StampLink.document_id == ArchivedDocument.id)
-                .where(StampLink.stamp_id == stamp.id)
+                .where(StampLink.stamp_id == stamp.id, ArchivedDocument.role == "document")
                 .group_by(ArchivedDocument.dossier_id)
             )
         ).all()
@@ -1109,9 +1166,15 @@ async def plan_renewal(
                 select(ArchiveStamp).where(ArchiveStamp.id.in_(set(last.values())))
             )
         }
+        records = set(
+            await session.scalars(
+                select(ArchivedDocument.id).where(ArchivedDocument.role == "composition")
+            )
+        )
+    # every record is renewed (composition records too); the plan counts the documents
     by_stamp: dict[int, int] = {}
-    for stamp_id in last.values():
-        by_stamp[stamp_id] = by_stamp.get(stamp_id, 0) + 1
+    for document_id, stamp_id in last.items():
+        by_stamp[stamp_id] = by_stamp.get(stamp_id, 0) + (document_id not in records)
     hashtree: dict[str, list[int]] = {}
     timestamp: dict[str, list[int]] = {}
     due: dict[tuple[str, str], datetime] = {}
@@ -1366,7 +1429,9 @@ async def dispose(
         docs = list(
             await session.scalars(
                 select(ArchivedDocument).where(
-                    ArchivedDocument.dossier_id == row.id, ArchivedDocument.state == "kept"
+                    ArchivedDocument.dossier_id == row.id,
+                    ArchivedDocument.state == "kept",
+                    ArchivedDocument.role == "document",  # the composition records stay
                 )
             )
         )

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archive.composition import MAX_BYTES as COMPOSITION_LIMIT
+from archive.composition import PATH as COMPOSITION_PATH
+from archive.composition import RECORD_PATH as COMPOSITION_RECORD_PATH
+from archive.composition import parse_composition
 from archive.errors import EvidenceInvalid, PackageInvalid
 from archive.ers import Judge, Verification, timestamp_judge, verify
 from archive.mets import PackageCheck, PackageEntry, check_package
@@ -29,7 +33,18 @@ COMPOSITION = (
     "từng văn bản được chứng minh; thành phần của gói (METS) không được dấu thời gian lưu trữ "
     "nào bao phủ",
 )
-"""What a proven verdict covers, and what it does not."""
+"""What a proven verdict covers, and what it does not, when the package carries no record
+of its composition (packages of dossiers ingested before the archive made them)."""
+
+COMPOSED = (
+    "each document is proven, and so is the package's composition: the archive's sealed "
+    "record of the dossier lists exactly these documents under these names; the descriptive "
+    "metadata (EAD, PREMIS) is not covered by an archive timestamp",
+    "từng văn bản được chứng minh, thành phần của gói cũng vậy: bản ghi thành phần hồ sơ đã "
+    "niêm phong của kho liệt kê đúng các văn bản này với đúng tên; siêu dữ liệu mô tả (EAD, "
+    "PREMIS) không được dấu thời gian lưu trữ nào bao phủ",
+)
+"""What a proven verdict covers when the package carries its composition record, proven."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +113,89 @@ async def verify_package(
         problems.append(
             ("the package lists no document: it proves nothing", "gói không liệt kê văn bản nào")
         )
+    scope = COMPOSITION
+    if COMPOSITION_PATH in check.members:
+        found = await _prove_composition(check, judge, when)
+        problems += found
+        scope = COMPOSED if not found else COMPOSITION
+    elif COMPOSITION_RECORD_PATH in check.members:
+        problems.append(
+            (
+                f"{COMPOSITION_RECORD_PATH}: an evidence record without the composition record",
+                f"{COMPOSITION_RECORD_PATH}: bản ghi bằng chứng không có bản ghi thành phần",
+            )
+        )
     return PackageVerdict(
         path=path,
         objid=check.objid,
         at=when,
         documents=tuple(proofs),
         problems=tuple(problems),
+        scope=scope,
     )
+
+
+async def _prove_composition(
+    check: PackageCheck, judge: Judge, when: datetime
+) -> list[tuple[str, str]]:
+    """The problems with the package's composition record (none: it is proven and the
+    package holds exactly the documents it lists)."""
+    where = COMPOSITION_PATH
+    if COMPOSITION_RECORD_PATH not in check.members:
+        return [(f"{where}: no evidence record", f"{where}: không có bản ghi bằng chứng")]
+    try:
+        data = await asyncio.to_thread(check.read_member, where, COMPOSITION_LIMIT)
+        composition = parse_composition(data)
+        record = await asyncio.to_thread(check.read_member, COMPOSITION_RECORD_PATH)
+        result = await verify(record, io.BytesIO(data), judge=judge, at=when)
+    except (PackageInvalid, EvidenceInvalid) as exc:
+        return [(f"{where}: {exc.en}", f"{where}: {exc.vi}")]
+    problems = [(f"{where}: {f.en}", f"{where}: {f.vi}") for f in result.findings]
+    if not result.valid and not problems:
+        problems.append(
+            (
+                f"{where}: its evidence record does not prove it",
+                f"{where}: bản ghi bằng chứng không chứng minh được nó",
+            )
+        )
+    if not check.objid.endswith((f"uuid-{composition.objid}", f"uuid:{composition.objid}")):
+        problems.append(
+            (
+                f"{where}: it is the record of another dossier ({composition.dossier})",
+                f"{where}: đây là bản ghi của hồ sơ khác ({composition.dossier})",
+            )
+        )
+    recorded = {e.name: e.sha256 for e in composition.documents}
+    held = {e.name: e.sha256 for e in check.documents}
+    missing = sorted(set(recorded) - set(held))
+    added = sorted(set(held) - set(recorded))
+    changed = sorted(n for n in set(recorded) & set(held) if recorded[n] != held[n].lower())
+    for names, en, vi in (
+        (
+            missing,
+            "the dossier held these documents, the package lacks them",
+            "hồ sơ có các văn bản này, gói thiếu",
+        ),
+        (
+            added,
+            "the package holds these documents, the dossier did not",
+            "gói có các văn bản này, hồ sơ không có",
+        ),
+        (
+            changed,
+            "the dossier held other bytes under these names",
+            "hồ sơ giữ nội dung khác dưới các tên này",
+        ),
+    ):
+        if names:
+            shown = ", ".join(names[:10]) + (f" (+{len(names) - 10})" if len(names) > 10 else "")
+            problems.append(
+                (
+                    f"{where}: {en} (version {composition.version}): {shown}",
+                    f"{where}: {vi} (phiên bản {composition.version}): {shown}",
+                )
+            )
+    return problems
 
 
 async def _prove(
@@ -186,4 +277,11 @@ def _read_bounded(check: PackageCheck, path: str) -> bytes:
     return b"".join(chunks)
 
 
-__all__ = ["COMPOSITION", "MAX_DOCUMENT_SIZE", "DocumentProof", "PackageVerdict", "verify_package"]
+__all__ = [
+    "COMPOSED",
+    "COMPOSITION",
+    "MAX_DOCUMENT_SIZE",
+    "DocumentProof",
+    "PackageVerdict",
+    "verify_package",
+]

@@ -69,7 +69,9 @@ def test_the_archivists_tour(
     verified = run_cli("archive", "verify", str(export), "--trust", trust, "--trust", str(dev_root))
     assert verified.code == 0, verified.out + verified.err
     assert "everything holds" in verified.out
-    assert "composition (METS) is not covered" in verified.out  # it says what it does not prove
+    # it says what it proves: the documents and the dossier's composition, not EAD or PREMIS
+    assert "and so is the package's composition" in verified.out
+    assert "(EAD, PREMIS) is not covered" in verified.out
 
     # elsewhere: only the package and the roots, no database
     alone = tmp_path / "elsewhere"

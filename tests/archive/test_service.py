@@ -201,15 +201,16 @@ async def test_seal_pages_batches_and_skips_a_damaged_document(
         path.write_bytes(b"hong")
     seen: list[tuple[int, int]] = []
     sealed = await seal(archive, batch=3, progress=lambda d, t: seen.append((d, t)))
-    assert (sealed.stamps, sealed.documents) == (2, 6)  # 3 + 3, the damaged one left out
+    # 3 + 3, the damaged one left out, then the dossier's composition record
+    assert (sealed.stamps, sealed.documents) == (3, 6)
     assert [name.split("/")[0] for name in sealed.damaged] == ["H53.2026.09"]
-    assert seen and seen[-1] == (7, 7)
+    assert seen and seen[-1] == (8, 8)
     async with archive.sessions() as session:
         links = await session.scalar(select(func.count()).select_from(service.StampLink))
         unsealed = await session.scalar(
             select(func.count()).where(ArchivedDocument.sealed.is_(False))
         )
-    assert (links, unsealed) == (6, 1)  # each good document sealed once
+    assert (links, unsealed) == (7, 1)  # each good document (and the record) sealed once
     anchors = TrustAnchors({"public": (pki.root.asn1,)})
     judge = timestamp_judge(anchors)
     async with archive.sessions() as session:

@@ -287,8 +287,8 @@ async def test_a_package_composed_of_two_packages_genuine_parts(
     genuine: Genuine, tmp_path: Path
 ) -> None:
     """b.pdf swapped for c.pdf of another dossier, with its record, METS rewritten
-    consistently: each document is genuinely proven, but nothing proves this dossier ever
-    held this set: the verdict says so."""
+    consistently: each document is genuinely proven, but the dossier's sealed composition
+    record lists a.pdf and b.pdf: the package is not proven, and the verdict names both."""
     items = members(genuine.one)
     other = members(genuine.two)
     composed: dict[str, bytes] = {}
@@ -306,9 +306,92 @@ async def test_a_package_composed_of_two_packages_genuine_parts(
     assert verdict is not None
     assert [d.name for d in verdict.documents] == ["a.pdf", "c.pdf"]
     assert all(d.proven for d in verdict.documents), problems(verdict)
+    assert not verdict.proven
+    found = " | ".join(problems(verdict))
+    assert "the dossier held these documents, the package lacks them (version 1): b.pdf" in found
+    assert "the package holds these documents, the dossier did not (version 1): c.pdf" in found
     assert verdict.scope[0].startswith(
         "each document is proven; the package's composition (METS) is not covered"
     )
+
+
+COMPOSITION = "metadata/preservation/composition.json"
+
+
+def without(items: dict[str, bytes], *names: str) -> dict[str, bytes]:
+    """``names`` taken out of the package and out of both METS (their entries removed)."""
+    out = {k: v for k, v in items.items() if k not in names}
+    for mets, base in ((REP_METS, "representations/rep1/"), ("METS.xml", "")):
+        root = etree.fromstring(out[mets])
+        for element in list(root.iter(q(METS_NS, "mdRef"), q(METS_NS, "file"))):
+            locat = element.find(q(METS_NS, "FLocat"))
+            href = (locat if locat is not None else element).get(q(XLINK_NS, "href"))
+            if base + str(href) in names:
+                holder = element.getparent()
+                assert holder is not None
+                holder.remove(element)
+        out[mets] = xml_bytes(root)
+    return consistent(out)
+
+
+async def test_the_composition_is_proven_and_says_so(genuine: Genuine) -> None:
+    verdict = await verify_package(genuine.one, anchors=genuine.anchors)
+    assert verdict.proven, problems(verdict)
+    assert verdict.scope[0].startswith("each document is proven, and so is the package's")
+    assert COMPOSITION in members(genuine.one) and COMPOSITION + ".ers" in members(genuine.one)
+
+
+async def test_a_document_left_out_of_the_package(genuine: Genuine, tmp_path: Path) -> None:
+    """b.pdf, its record and its reports removed, METS rewritten without them: what is
+    left is genuine, but the dossier held b.pdf."""
+    items = members(genuine.one)
+    gone = [name for name in items if "b.pdf" in name and not name.endswith("METS.xml")]
+    path = write_zip(tmp_path / "p.zip", list(without(items, *gone).items()))
+    verdict = await judged(genuine, path)
+    assert verdict is not None and not verdict.proven
+    assert [d.name for d in verdict.documents] == ["a.pdf"]
+    assert any("the package lacks them (version 1): b.pdf" in p for p in problems(verdict))
+
+
+async def test_a_composition_record_altered_or_of_another_dossier(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    items = members(genuine.one)
+    # altered: b.pdf renamed in the record itself, METS checksums recomputed
+    altered = dict(items)
+    altered[COMPOSITION] = items[COMPOSITION].replace(b'"b.pdf"', b'"x.pdf"')
+    verdict = await judged(
+        genuine, write_zip(tmp_path / "a.zip", list(consistent(altered).items()))
+    )
+    assert verdict is not None and not verdict.proven
+    assert any(p.startswith(COMPOSITION) and "does not cover" in p for p in problems(verdict))
+    # another dossier's genuine record (and its evidence record) put in
+    other = members(genuine.two)
+    swapped = dict(items)
+    swapped[COMPOSITION] = other[COMPOSITION]
+    swapped[COMPOSITION + ".ers"] = other[COMPOSITION + ".ers"]
+    verdict = await judged(
+        genuine, write_zip(tmp_path / "s.zip", list(consistent(swapped).items()))
+    )
+    assert verdict is not None and not verdict.proven
+    assert any("record of another dossier (H53.2026.91)" in p for p in problems(verdict))
+
+
+async def test_a_composition_record_taken_out_is_said(genuine: Genuine, tmp_path: Path) -> None:
+    """Without its composition record (and METS rewritten) a package proves only its
+    documents; the verdict says that it does not prove the composition. A record without
+    its evidence record, or an evidence record alone, is a problem."""
+    items = members(genuine.one)
+    bare = write_zip(
+        tmp_path / "bare.zip", list(without(items, COMPOSITION, COMPOSITION + ".ers").items())
+    )
+    verdict = await judged(genuine, bare)
+    assert verdict is not None and verdict.proven
+    assert "composition (METS) is not covered" in verdict.scope[0]
+    for gone in (COMPOSITION, COMPOSITION + ".ers"):
+        path = write_zip(tmp_path / "half.zip", list(without(items, gone).items()))
+        verdict = await judged(genuine, path)
+        assert verdict is not None and not verdict.proven, gone
 
 
 # --- one ZIP, one reading ---------------------------------------------------------------------
