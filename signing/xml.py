@@ -76,6 +76,7 @@ from validation import (
     element_at,
     element_path,
     parse_untrusted_xml,
+    unpinned_prefixes,
 )
 
 XMLDSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
@@ -284,6 +285,15 @@ def _sign_blocking(
             digest_algorithm=_DIGESTS[bridge.digest],
             c14n_algorithm=c14n,
         )
+    # exclusive C14N signs a prefix's declaration only where the prefix names an element or
+    # attribute: prefixes used inside values (xsi:type="kq:T") are listed in
+    # InclusiveNamespaces, so that their declarations are signed (the validator refuses
+    # them otherwise)
+    listed = (
+        sorted({prefix for _, _, prefix in unpinned_prefixes(root)})
+        if c14n == CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
+        else []
+    )
     try:
         signed = signer.sign(
             root,
@@ -292,6 +302,7 @@ def _sign_blocking(
             cert=_certificates(key),
             reference_uri=spec.reference_uri or None,
             always_add_key_value=False,
+            inclusive_ns_prefixes=listed or None,
         )
     except SignXMLException as exc:
         raise _translate(exc, spec) from exc
@@ -448,6 +459,30 @@ class _XMLSigner(XMLSigner):
             canonical_xml(node, algorithm, placed=placed.get(id(node)))
             for node in (nodes if isinstance(nodes, list) else [nodes])
         )
+
+    def _build_transforms_for_reference(
+        self, *, transforms_node: Any, reference: Any, exclude_c14n_transform_element: bool = True
+    ) -> None:
+        """signxml digests an enveloped reference with its InclusiveNamespaces but writes its
+        exclusive C14N transform without them (verifiers then compute another digest): the
+        PrefixList is written here."""
+        super()._build_transforms_for_reference(
+            transforms_node=transforms_node,
+            reference=reference,
+            exclude_c14n_transform_element=exclude_c14n_transform_element,
+        )
+        if (
+            reference.inclusive_ns_prefixes
+            and not exclude_c14n_transform_element
+            and _is_exclusive(reference.c14n_method)
+            and len(transforms_node)
+            and transforms_node[-1].find(f"{{{_EXC_C14N_NS}}}InclusiveNamespaces") is None
+        ):
+            etree.SubElement(
+                transforms_node[-1],
+                f"{{{_EXC_C14N_NS}}}InclusiveNamespaces",
+                PrefixList=" ".join(reference.inclusive_ns_prefixes),
+            )
 
     def _get_c14n_inputs_from_references(self, doc_root: Any, references: Any) -> Any:
         """signxml copies an ``#id`` reference's element out of the document before

@@ -39,6 +39,7 @@ from validation.xml import parse_untrusted_xml
 from validation.xmlc14n import canonical as canonical_xml
 from validation.xmlread import follow as element_at
 from validation.xmlread import path_of as element_path
+from validation.xmlrefs import unpinned_prefixes
 
 __all__ = [
     "NUMBER_DATE_FIELDS",
@@ -78,6 +79,7 @@ __all__ = [
     "report_json",
     "reports_json",
     "text_runs",
+    "unpinned_prefixes",
     "validate_bytes",
     "validate_files",
     "validate_timestamp_imprint",

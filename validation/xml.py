@@ -47,6 +47,7 @@ from validation.xmlread import (
 )
 from validation.xmlrefs import (
     Verdict,
+    check_exclusive_prefixes,
     check_split_text,
     check_unsigned_content,
     expected_octets,
@@ -217,6 +218,7 @@ def _check_signature(
         )
     check_unsigned_content(signature, signed_info, references)
     check_split_text(signature, signed_info, references)
+    check_exclusive_prefixes(signature, references)
     check_algorithms_supported(out)
     results = verify_crypto(doc, signature, references, out)
     for reference, verified in zip(references, results, strict=True):

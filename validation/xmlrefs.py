@@ -62,7 +62,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -93,6 +93,7 @@ __all__ = [
     "ReferenceRole",
     "Transform",
     "Verdict",
+    "check_exclusive_prefixes",
     "check_split_text",
     "check_unsigned_content",
     "digest_input",
@@ -100,6 +101,7 @@ __all__ = [
     "format_failure",
     "plan_references",
     "read_transforms",
+    "unpinned_prefixes",
 ]
 
 _ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
@@ -332,15 +334,97 @@ def check_unsigned_content(
         return any(element is s or any(a is s for a in element.iterancestors()) for s in signed)
 
     for element in signature.iter(tag=etree.Element):
-        if namespace_of(element) in _SIGNATURE_NAMESPACES or covered(element):
+        if covered(element):
             continue
-        raise format_failure(
-            "unsigned_content",
-            f"the signature carries a foreign element {element.tag} in a part no reference "
-            "signs: content that could be read as the document's, unsigned",
-            f"chữ ký chứa phần tử lạ {element.tag} ở phần không được tham chiếu nào ký: nội "
-            "dung có thể bị đọc nhầm là của văn bản mà không được ký",
-        )
+        if namespace_of(element) not in _SIGNATURE_NAMESPACES:
+            raise format_failure(
+                "unsigned_content",
+                f"the signature carries a foreign element {element.tag} in a part no reference "
+                "signs: content that could be read as the document's, unsigned",
+                f"chữ ký chứa phần tử lạ {element.tag} ở phần không được tham chiếu nào ký: nội "
+                "dung có thể bị đọc nhầm là của văn bản mà không được ký",
+            )
+        # a container (KeyInfo, Object, the XAdES properties, …) holds elements, not words:
+        # text there is unsigned, yet in the document's string value. Values sit in leaves
+        # (certificates, timestamps, names); a ds:Object holds none of its own
+        container = len(element) > 0 or element.tag == f"{DS}Object"
+        texts = [element.text] if container else []
+        texts += [child.tail for child in element]
+        if any(text and text.strip(_WHITE) for text in texts):
+            raise format_failure(
+                "unsigned_content",
+                f"the signature carries text inside {element.tag}, in a part no reference "
+                "signs: words that could be read as the document's, unsigned",
+                f"chữ ký chứa chữ bên trong {element.tag}, ở phần không được tham chiếu nào "
+                "ký: nội dung có thể bị đọc nhầm là của văn bản mà không được ký",
+            )
+
+
+_EXCLUSIVE = frozenset(
+    (
+        CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+        CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0_WITH_COMMENTS,
+    )
+)
+_QNAME = re.compile(r"([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*")
+
+
+def unpinned_prefixes(
+    target: etree._Element, removed: Callable[[etree._Element], bool] = lambda _: False
+) -> Iterator[tuple[etree._Element, str, str]]:
+    """``(element, value, prefix)`` for every attribute value or text at or under ``target``
+    that is a QName (``prefix:name``) whose prefix, in scope there, neither the element nor
+    (alone bound to its namespace) one of its attributes is named with: the values whose
+    namespace exclusive canonicalisation leaves unsigned."""
+    for element in target.iter(tag=etree.Element):
+        values = [str(v) for v in element.attrib.values() if ":" in v and len(v) < 256]
+        if element.text and ":" in element.text and len(element.text) < 256:
+            values.append(element.text)
+        if not values or removed(element):
+            continue
+        # the namespaces its attributes are named in: their prefixes' declarations are
+        # output here, so signed (when one prefix alone is bound to the namespace)
+        named = {etree.QName(name).namespace for name in element.attrib}
+        bound = list(element.nsmap.values())
+        for value in values:
+            match = _QNAME.fullmatch(value.strip(_WHITE))
+            if match is None:
+                continue
+            prefix = match.group(1)
+            if prefix not in element.nsmap or prefix == element.prefix:
+                continue
+            uri = element.nsmap[prefix]
+            if uri in named and bound.count(uri) == 1:
+                continue
+            yield element, value, prefix
+
+
+def check_exclusive_prefixes(signature: etree._Element, references: Sequence[Reference]) -> None:
+    """Exclusive canonicalisation signs a namespace declaration only where its prefix names
+    the element or one of its attributes (or is in ``InclusiveNamespaces``). A prefix used
+    only inside a value (``xsi:type="kq:QuyetDinh"``, or an element whose text is
+    ``kq:ChapThuan``) can then be rebound after signing, digest unchanged, and the value read
+    in another namespace. Such a value, whose prefix the element itself does not use by
+    name, is refused under exclusive canonicalisation (inclusive canonicalisation signs every
+    declaration in scope; our signer lists such prefixes in ``InclusiveNamespaces``)."""
+    for reference in references:
+        last = reference.transforms[-1] if reference.transforms else None
+        if last is None or last.kind != "c14n" or last.c14n not in _EXCLUSIVE:
+            continue
+        listed = set(last.prefixes or ())
+        removed = _removed_by(reference, signature)
+        for element, value, prefix in unpinned_prefixes(reference.target, removed):
+            if prefix in listed:
+                continue
+            raise format_failure(
+                "unsigned_namespace",
+                f"the value {value.strip(_WHITE)!r} of {element.tag} names a namespace "
+                f"prefix ({prefix}) whose declaration exclusive canonicalisation does not "
+                "sign: it could be rebound after signing and the value read otherwise",
+                f"giá trị {value.strip(_WHITE)!r} của {element.tag} dùng tiền tố không gian "
+                f"tên ({prefix}) mà chuẩn hóa loại trừ không ký phần khai báo: nó có thể bị "
+                "gán lại sau khi ký và giá trị bị hiểu khác",
+            )
 
 
 def check_split_text(
@@ -351,11 +435,22 @@ def check_split_text(
     on both sides within one element. Canonicalisation without comments signs the whole text
     (``abc<!-- -->def`` as ``abcdef``), but a reader taking the element's text (lxml's
     ``.text``) gets only ``abc``: 3,000 of the 270,823 bytes of an edXML attachment, say.
-    Comments between elements (white space around them) are left alone."""
+    Comments between elements (white space around them) are left alone. The signature
+    itself, which the enveloped transform takes out, splits the text the same way when words
+    follow it: ``<a>abc<ds:Signature/>def</a>`` is signed as ``abcdef``, read as ``abc``."""
     for reference in references:
-        split = _split_text(reference.target, _removed_by(reference, signature))
+        removed = _removed_by(reference, signature)
+        split = _split_text(reference.target, removed)
         if split is not None:
             raise _split_text_verdict(split, reference.uri)
+        parent = signature.getparent()
+        if (
+            parent is not None
+            and removed(signature)
+            and signature.tail
+            and signature.tail.strip(_WHITE)
+        ):
+            raise _split_text_verdict(parent, reference.uri)
     split = _split_text(signed_info, lambda _: False)
     if split is not None:
         raise _split_text_verdict(split, None)

@@ -1020,3 +1020,99 @@ async def test_throughput_small_document(pki: DevPki, dev_services: DevServices)
     concurrent = count / (time.perf_counter() - concurrent_started)
     print(f"XML validations per second: {rate:.0f} sequential, {concurrent:.0f} concurrent")
     assert rate > 10
+
+
+# -- an adversary's review: namespaces in values, text in unsigned containers -----------------
+
+QNAME_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<CongVan xmlns="urn:lienthong:test" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    b' xmlns:kq="urn:lienthong:ket-qua:chap-thuan" Id="cong-van">\n'
+    b'  <KetQua xsi:type="kq:QuyetDinh">kq:ChapThuan</KetQua>\n</CongVan>\n'
+)
+REBOUND = (
+    b'xmlns:kq="urn:lienthong:ket-qua:chap-thuan"',
+    b'xmlns:kq="urn:lienthong:ket-qua:TU-CHOI"',
+)
+
+
+async def test_a_prefix_used_in_values_is_signed_under_exclusive_c14n(
+    pki: DevPki, dev_services: DevServices, pki_files: Path, tmp_path: Path
+) -> None:
+    """Exclusive C14N signs ``xmlns:kq`` only where ``kq`` names an element or attribute;
+    used in ``xsi:type="kq:QuyetDinh"`` and in text, it could be rebound after signing. Our
+    signer lists such prefixes in InclusiveNamespaces (xmlsec1 agrees); rebound, the
+    signature breaks."""
+    signed = await sign(pki, dev_services, data=QNAME_XML)
+    assert b'PrefixList="kq"' in signed
+    assert only(await verdict(signed, offline(pki))).passed
+    assert run_xmlsec1(signed, pki_files, tmp_path).returncode == 0
+    forged = signed.replace(*REBOUND)
+    assert forged != signed
+    assert not only(await verdict(forged, offline(pki))).passed
+
+
+async def test_a_prefix_in_values_left_unsigned_is_refused(pki: DevPki) -> None:
+    """Signed elsewhere with exclusive C14N and no InclusiveNamespaces: the binding of
+    ``kq`` is not signed, so even the untouched document is refused (nothing tells it from
+    the rebound one, which verifies with the same digest)."""
+    ident = pki.signers["personal"]
+    signer = XMLSigner(
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    chain = (ident.cert_pem() + chain_pem(pki)).decode()
+    root = signer.sign(etree.fromstring(QNAME_XML), key=ident.key, cert=chain)
+    signed = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    for data in (signed, signed.replace(*REBOUND)):
+        sig = only(await verdict(data, offline(pki)))
+        assert sig.sub_indication is AdESFailure.FORMAT_FAILURE
+        assert "xml.unsigned_namespace" in codes(sig), codes(sig)
+
+
+async def test_words_in_an_unsigned_part_of_the_signature_are_refused(
+    pki: DevPki, dev_services: DevServices
+) -> None:
+    """``ds:Object`` (the XAdES holder) and the signature's other containers are no place
+    for words: unsigned, yet in the document's text."""
+    signed = await sign(pki, dev_services, kind="xades-b-b")
+
+    def in_object(root: etree._Element) -> None:
+        holder = signature_of(root).find(f"{DS}Object")
+        assert holder is not None
+        holder.text = "PHỤ LỤC: HỦY BỎ TOÀN BỘ NỘI DUNG TRÊN"
+
+    def between(root: etree._Element) -> None:
+        value = signature_of(root).find(f"{DS}SignatureValue")
+        assert value is not None
+        value.tail = "PHỤ LỤC: HỦY BỎ"
+
+    for change in (in_object, between):
+        forged = edit(signed, change)
+        assert "HỦY BỎ" in "".join(etree.fromstring(forged).itertext())
+        sig = only(await verdict(forged, offline(pki)))
+        assert sig.sub_indication is AdESFailure.FORMAT_FAILURE, change.__name__
+        assert "xml.unsigned_content" in codes(sig), (change.__name__, codes(sig))
+
+
+async def test_the_signature_put_inside_signed_text_splits_it(
+    pki: DevPki, dev_services: DevServices
+) -> None:
+    """The enveloped transform takes the signature out, so ``<TrichYeu>abc<ds:Signature/>def``
+    is signed as ``abcdef``, but a reader taking the element's text gets ``abc`` only."""
+    signed = await sign(pki, dev_services)
+
+    def move(root: etree._Element) -> None:
+        signature = signature_of(root)
+        title = root.find(f"{T}TrichYeu")
+        assert title is not None and title.text
+        root.remove(signature)
+        head, rest = title.text[:10], title.text[10:]
+        title.text = head
+        signature.tail = rest
+        title.insert(0, signature)
+
+    sig = only(await verdict(edit(signed, move), offline(pki)))
+    assert sig.sub_indication is AdESFailure.FORMAT_FAILURE
+    assert "xml.comment_in_signed_text" in codes(sig), codes(sig)
