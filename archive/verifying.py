@@ -18,11 +18,11 @@ from pathlib import Path
 from archive.composition import MAX_BYTES as COMPOSITION_LIMIT
 from archive.composition import PATH as COMPOSITION_PATH
 from archive.composition import RECORD_PATH as COMPOSITION_RECORD_PATH
-from archive.composition import parse_composition
+from archive.composition import Composition, parse_composition
 from archive.errors import EvidenceInvalid, PackageInvalid
 from archive.ers import Judge, Verification, timestamp_judge, verify
 from archive.mets import PackageCheck, PackageEntry, check_package
-from validation import TrustAnchors, ValidationPolicy, report_json, validate_bytes
+from validation import VIETNAM, TrustAnchors, ValidationPolicy, report_json, validate_bytes
 
 MAX_DOCUMENT_SIZE = 2 * 1024**3
 """A document is at most 2 GiB: a larger one is refused before it is read."""
@@ -38,11 +38,13 @@ of its composition (packages of dossiers ingested before the archive made them).
 
 COMPOSED = (
     "each document is proven, and so is the package's composition: the archive's sealed "
-    "record of the dossier lists exactly these documents under these names; the descriptive "
-    "metadata (EAD, PREMIS) is not covered by an archive timestamp",
+    "record of the dossier (version {version}, made {made}) lists exactly these documents "
+    "under these names; a later version, if the dossier grew, would list more; the "
+    "descriptive metadata (EAD, PREMIS) is not covered by an archive timestamp",
     "từng văn bản được chứng minh, thành phần của gói cũng vậy: bản ghi thành phần hồ sơ đã "
-    "niêm phong của kho liệt kê đúng các văn bản này với đúng tên; siêu dữ liệu mô tả (EAD, "
-    "PREMIS) không được dấu thời gian lưu trữ nào bao phủ",
+    "niêm phong của kho (phiên bản {version}, lập lúc {made}) liệt kê đúng các văn bản này với "
+    "đúng tên; nếu hồ sơ được bổ sung, phiên bản sau sẽ liệt kê nhiều hơn; siêu dữ liệu mô tả "
+    "(EAD, PREMIS) không được dấu thời gian lưu trữ nào bao phủ",
 )
 """What a proven verdict covers when the package carries its composition record, proven."""
 
@@ -115,9 +117,14 @@ async def verify_package(
         )
     scope = COMPOSITION
     if COMPOSITION_PATH in check.members:
-        found = await _prove_composition(check, judge, when)
+        found, composition = await _prove_composition(check, judge, when)
         problems += found
-        scope = COMPOSED if not found else COMPOSITION
+        if not found and composition is not None:
+            made = composition.made.astimezone(VIETNAM).isoformat(timespec="seconds")
+            scope = (
+                COMPOSED[0].format(version=composition.version, made=made),
+                COMPOSED[1].format(version=composition.version, made=made),
+            )
     elif COMPOSITION_RECORD_PATH in check.members:
         problems.append(
             (
@@ -137,19 +144,19 @@ async def verify_package(
 
 async def _prove_composition(
     check: PackageCheck, judge: Judge, when: datetime
-) -> list[tuple[str, str]]:
+) -> tuple[list[tuple[str, str]], Composition | None]:
     """The problems with the package's composition record (none: it is proven and the
-    package holds exactly the documents it lists)."""
+    package holds exactly the documents it lists), and the record when readable."""
     where = COMPOSITION_PATH
     if COMPOSITION_RECORD_PATH not in check.members:
-        return [(f"{where}: no evidence record", f"{where}: không có bản ghi bằng chứng")]
+        return [(f"{where}: no evidence record", f"{where}: không có bản ghi bằng chứng")], None
     try:
         data = await asyncio.to_thread(check.read_member, where, COMPOSITION_LIMIT)
         composition = parse_composition(data)
         record = await asyncio.to_thread(check.read_member, COMPOSITION_RECORD_PATH)
         result = await verify(record, io.BytesIO(data), judge=judge, at=when)
     except (PackageInvalid, EvidenceInvalid) as exc:
-        return [(f"{where}: {exc.en}", f"{where}: {exc.vi}")]
+        return [(f"{where}: {exc.en}", f"{where}: {exc.vi}")], None
     problems = [(f"{where}: {f.en}", f"{where}: {f.vi}") for f in result.findings]
     if not result.valid and not problems:
         problems.append(
@@ -195,7 +202,7 @@ async def _prove_composition(
                     f"{where}: {vi} (phiên bản {composition.version}): {shown}",
                 )
             )
-    return problems
+    return problems, composition
 
 
 async def _prove(

@@ -338,6 +338,9 @@ async def test_the_composition_is_proven_and_says_so(genuine: Genuine) -> None:
     verdict = await verify_package(genuine.one, anchors=genuine.anchors)
     assert verdict.proven, problems(verdict)
     assert verdict.scope[0].startswith("each document is proven, and so is the package's")
+    # as of which record: an older genuine one (the dossier grew since) would say so
+    assert "(version 1, made 20" in verdict.scope[0] and "+07:00)" in verdict.scope[0]
+    assert "(phiên bản 1, lập lúc 20" in verdict.scope[1]
     assert COMPOSITION in members(genuine.one) and COMPOSITION + ".ers" in members(genuine.one)
 
 
