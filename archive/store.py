@@ -303,9 +303,20 @@ class TwoCopyStore:
 
     @property
     def independent_devices(self) -> bool:
-        """Whether the two roots are on different file systems (devices); False if unknown."""
+        """Whether the two roots are on different file systems (devices); False if unknown.
+        A root not created yet is judged by the folder it would be created in, so that the
+        check can refuse before anything is made."""
+
+        def device(path: Path) -> int:
+            for candidate in (path, *path.absolute().parents):
+                try:
+                    return candidate.stat().st_dev
+                except FileNotFoundError:
+                    continue
+            raise FileNotFoundError(path)
+
         try:
-            return self.roots[0].stat().st_dev != self.roots[1].stat().st_dev
+            return device(self.roots[0]) != device(self.roots[1])
         except OSError:
             return False
 

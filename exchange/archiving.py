@@ -104,8 +104,8 @@ async def open_archive(
     """The archive of this node. ``timestamps``: the command makes archive timestamps or
     document timestamps (ingest, seal, renew), so a TSA is needed."""
     store = TwoCopyStore(*settings.archive_copies)
+    check_media(settings, store, notice)  # before anything is made: a refusal leaves nothing
     store.initialise()
-    check_media(settings, store, notice)
     urls = settings.archive_tsa_urls or settings.tsa_urls
     files = trust_files(settings, trust)
     async with contextlib.AsyncExitStack() as stack:

@@ -10,7 +10,8 @@ them, so their options, output and exit codes are a contract (README, "The archi
 66 an input file does not exist
 69 the timestamp authority did not answer
 74 a storage root cannot be written or read (full disk, missing mount)
-78 configuration: no timestamp authority in production mode
+78 configuration: no timestamp authority in production mode, or the two storage roots on
+   one device in production mode
 == =====================================================================================
 """
 

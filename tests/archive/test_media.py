@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from archive import TwoCopyStore
 from exchange import archiving
 from exchange.archiving import open_archive
 from exchange.db import open_engine
@@ -55,6 +56,7 @@ async def test_one_device_is_refused_in_production(tmp_path: Path) -> None:
         assert str(roots[0]) in text and str(roots[1]) in text
         assert "archive_roots" in text and "LIENTHONG_ARCHIVE_ROOTS" in text
     assert "same device" in error.en and "cùng một thiết bị" in error.vi
+    assert not any(root.exists() for root in roots)  # refused before anything was made
 
 
 async def test_the_default_copies_are_refused_in_production(tmp_path: Path) -> None:
@@ -79,7 +81,9 @@ async def test_one_device_is_noticed_once_in_development(tmp_path: Path) -> None
 
 
 async def test_two_devices_are_accepted_in_production(tmp_path: Path, other_device: Path) -> None:
+    # not made yet: judged by the folders they will be made in
     roots = (other_device / "copy-a", tmp_path / "copy-b")
+    assert TwoCopyStore(*roots).independent_devices
     node = Settings(data_dir=tmp_path / "node", production=True, archive_roots=roots)
     await _migrated(node)
     notices: list[tuple[str, str]] = []
@@ -109,6 +113,7 @@ def test_the_command_refuses_in_one_line(tmp_path: Path) -> None:
     worker = run_cli("worker", "--once", env=env)
     assert worker.code == 78, worker.err
     assert "LIENTHONG_ARCHIVE_ROOTS" in worker.err and "Traceback" not in worker.err
+    assert not (tmp_path / "copy-a").exists() and not (tmp_path / "copy-b").exists()
 
 
 async def test_the_workers_schedule_logs_the_refusal_in_one_line(
