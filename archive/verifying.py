@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,6 +175,15 @@ async def _prove_composition(
         )
     recorded = {e.name: e.sha256 for e in composition.documents}
     held = {e.name: e.sha256 for e in check.documents}
+    counts = Counter(e.name for e in check.documents)
+    twice = sorted(name for name, n in counts.items() if n > 1)
+    if twice:  # e.g. a second representation holding another a.pdf
+        problems.append(
+            (
+                f"{where}: the package holds more than one document named {', '.join(twice)}",
+                f"{where}: gói có nhiều hơn một văn bản tên {', '.join(twice)}",
+            )
+        )
     missing = sorted(set(recorded) - set(held))
     added = sorted(set(held) - set(recorded))
     changed = sorted(n for n in set(recorded) & set(held) if recorded[n] != held[n].lower())

@@ -553,3 +553,39 @@ def test_ordinary_writers_layouts_pass(tmp_path: Path) -> None:
         with zipfile.ZipFile(handle) as z:
             assert any(i.flag_bits & 0x8 for i in z.infolist()) or len(z.infolist()) > 0xFFFF
             check_layout(handle, z.infolist())
+
+
+async def test_a_second_representation_with_the_same_names(
+    genuine: Genuine, tmp_path: Path
+) -> None:
+    """rep1 copied whole as rep2 and listed in the root METS: every document is genuine and
+    proven, names and digests match the composition record, yet the package holds each
+    document twice: not the composition the archive sealed."""
+    import copy
+
+    items = members(genuine.one)
+    for name, data in list(items.items()):
+        if name.startswith("representations/rep1/"):
+            items[name.replace("/rep1/", "/rep2/", 1)] = data
+    root = etree.fromstring(items["METS.xml"])
+    for element in list(root.iter(q(METS_NS, "mptr"), q(METS_NS, "FLocat"))):
+        if element.get(q(XLINK_NS, "href")) == REP_METS:
+            twin = copy.deepcopy(element)
+            twin.set(q(XLINK_NS, "href"), REP_METS.replace("rep1", "rep2"))
+            holder = element.getparent()
+            assert holder is not None
+            outer = holder.getparent()
+            assert outer is not None
+            wrapper = copy.deepcopy(holder)
+            wrapper.clear()
+            wrapper.attrib.update(
+                {k: v + "-2" if k == "ID" else v for k, v in holder.attrib.items()}
+            )
+            wrapper.append(twin)
+            outer.append(wrapper)
+    items["METS.xml"] = xml_bytes(root)
+    verdict = await judged(genuine, write_zip(tmp_path / "p.zip", list(consistent(items).items())))
+    assert verdict is not None
+    assert len(verdict.documents) == 4, [d.name for d in verdict.documents]
+    assert not verdict.proven
+    assert any("more than one document named a.pdf, b.pdf" in p for p in problems(verdict))
