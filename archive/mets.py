@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -112,7 +113,33 @@ def check_member_name(name: str) -> str | None:
         return "an empty, '.' or '..' path component"
     if ":" in parts[0]:
         return "a drive letter or scheme in the first component"
+    if any(part != part.strip(" ") or part.endswith(".") for part in parts):
+        # Windows drops them: "data " and "data." unpack as data
+        return "a component with a leading or trailing space, or a trailing dot"
+    for part in parts[:-1] if not name.endswith("/") else parts:
+        folded = unicodedata.normalize("NFC", part).casefold()
+        if folded in _PACKAGE_FOLDERS and part != folded:
+            # a case-insensitive file system unpacks DATA/ into data/
+            return f"the folder {part!r} is spelled unlike the package's {folded!r}"
     return None
+
+
+_PACKAGE_FOLDERS = frozenset(
+    (
+        "representations",
+        "data",
+        "metadata",
+        "descriptive",
+        "preservation",
+        "evidence",
+        "reports",
+        "other",
+        "documentation",
+        "schemas",
+    )
+)
+"""The folders of a package (E-ARK CSIP, ours): spelled otherwise, on a case-insensitive
+file system they would be these."""
 
 
 def to_href(path: str) -> str:
@@ -275,16 +302,17 @@ def _safe_members(
             raise _refuse(path, f"{name} is a symbolic link", f"{name} là một liên kết tượng trưng")
         if info.flag_bits & 0x1:
             raise _refuse(path, f"{name} is encrypted", f"{name} bị mã hóa")
-        if name.casefold() in folded:
+        key = unicodedata.normalize("NFC", name).casefold()  # macOS stores NFD, NTFS folds case
+        if key in folded:
             raise _refuse(
                 path,
                 f"the file name {name} occurs twice in the package",
                 f"tên tệp {name} xuất hiện hai lần trong gói",
             )
-        folded.add(name.casefold())
+        folded.add(key)
         if info.is_dir():
             continue
-        files.add(name.casefold())
+        files.add(key)
         total += info.file_size
         if total > max_total_size:
             raise _refuse(

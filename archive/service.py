@@ -262,12 +262,14 @@ def _check_name(name: str) -> None:
         or name in (".", "..")
         or any(c in name for c in "/\\\0")
         or any(ord(c) < 32 for c in name)
+        or name != name.strip(" ")
+        or name.endswith(".")
     ):
         raise UsageError(
             f"{name!r} cannot name a file in a package (1-255 characters, no slash or "
-            "control character)",
+            "control character, no leading or trailing space, no trailing dot)",
             f"{name!r} không dùng được làm tên tệp trong gói (1-255 ký tự, không có dấu gạch "
-            "chéo hay ký tự điều khiển)",
+            "chéo hay ký tự điều khiển, không có khoảng trắng ở đầu/cuối hay dấu chấm ở cuối)",
         )
 
 

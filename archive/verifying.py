@@ -38,16 +38,20 @@ COMPOSITION = (
 of its composition (packages of dossiers ingested before the archive made them)."""
 
 COMPOSED = (
-    "each document is proven, and so is the package's composition: the archive's sealed "
-    "record of the dossier (version {version}, made {made}) lists exactly these documents "
-    "under these names; a later version, if the dossier grew, would list more; the "
-    "descriptive metadata (EAD, PREMIS) is not covered by an archive timestamp",
-    "từng văn bản được chứng minh, thành phần của gói cũng vậy: bản ghi thành phần hồ sơ đã "
-    "niêm phong của kho (phiên bản {version}, lập lúc {made}) liệt kê đúng các văn bản này với "
-    "đúng tên; nếu hồ sơ được bổ sung, phiên bản sau sẽ liệt kê nhiều hơn; siêu dữ liệu mô tả "
-    "(EAD, PREMIS) không được dấu thời gian lưu trữ nào bao phủ",
+    "each document is proven; the package holds exactly the documents of the composition "
+    "record it carries (version {version}, made {made}), whose timestamp is proven; but the "
+    "record is not signed by the archive, so this finds documents lost or added by mistake, "
+    "not a forger, who could make and timestamp such a record himself; the descriptive "
+    "metadata (EAD, PREMIS) is not covered by an archive timestamp",
+    "từng văn bản được chứng minh; gói có đúng các văn bản của bản ghi thành phần hồ sơ đi kèm "
+    "(phiên bản {version}, lập lúc {made}), dấu thời gian của bản ghi được chứng minh; nhưng "
+    "bản ghi không được kho ký số, nên điều này phát hiện văn bản bị mất hoặc thêm nhầm, không "
+    "chống được người giả mạo tự lập và đóng dấu thời gian một bản ghi như vậy; siêu dữ liệu "
+    "mô tả (EAD, PREMIS) không được dấu thời gian lưu trữ nào bao phủ",
 )
-"""What a proven verdict covers when the package carries its composition record, proven."""
+"""What a proven verdict covers when the package carries its composition record and matches
+it. The record's evidence record proves when it existed, not who made it: until the archive
+signs it, it is a check of completeness, not of authenticity."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,6 +145,17 @@ def _member_end(handle: IO[bytes], info: zipfile.ZipInfo, size: int) -> int:
     )
     name = handle.read(name_len)
     extra = handle.read(extra_len)
+    for where, fields in (("local header", extra), ("central directory", info.extra)):
+        renamed = _name_fields(fields)
+        if renamed:
+            # Info-ZIP's Unicode Path / Comment fields: unzip takes the name from them,
+            # zipfile ignores them: two names for one member
+            raise LayoutError(
+                f"{info.filename}: its {where} carries another name for it (extra field "
+                f"0x{renamed:04x}): unzip and this check would read different files",
+                f"{info.filename}: {where} chứa một tên khác cho tệp (trường mở rộng "
+                f"0x{renamed:04x}): các phần mềm giải nén sẽ đọc ra tệp khác nhau",
+            )
     encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
     if name != info.orig_filename.encode(encoding, errors="surrogateescape"):
         raise _differs(info, "name", "tên")
@@ -189,6 +200,21 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
             return usize, csize
         at += 4 + length
     return usize, csize
+
+
+_NAME_FIELDS = frozenset((0x7075, 0x6375))
+"""Info-ZIP Unicode Path and Unicode Comment extra fields."""
+
+
+def _name_fields(extra: bytes) -> int | None:
+    """The first extra field of ``extra`` that renames the member (or its comment)."""
+    at = 0
+    while at + 4 <= len(extra):
+        tag, length = struct.unpack_from("<HH", extra, at)
+        if tag in _NAME_FIELDS:
+            return int(tag)
+        at += 4 + length
+    return None
 
 
 def _differs(info: zipfile.ZipInfo, what_en: str, what_vi: str) -> LayoutError:

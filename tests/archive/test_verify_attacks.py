@@ -337,7 +337,11 @@ def without(items: dict[str, bytes], *names: str) -> dict[str, bytes]:
 async def test_the_composition_is_proven_and_says_so(genuine: Genuine) -> None:
     verdict = await verify_package(genuine.one, anchors=genuine.anchors)
     assert verdict.proven, problems(verdict)
-    assert verdict.scope[0].startswith("each document is proven, and so is the package's")
+    assert verdict.scope[0].startswith(
+        "each document is proven; the package holds exactly the documents of the composition"
+    )
+    # a timestamp proves when, not who: the verdict does not claim the record authentic
+    assert "not signed by the archive" in verdict.scope[0] and "forger" in verdict.scope[0]
     # as of which record: an older genuine one (the dossier grew since) would say so
     assert "(version 1, made 20" in verdict.scope[0] and "+07:00)" in verdict.scope[0]
     assert "(phiên bản 1, lập lúc 20" in verdict.scope[1]
@@ -589,3 +593,41 @@ async def test_a_second_representation_with_the_same_names(
     assert len(verdict.documents) == 4, [d.name for d in verdict.documents]
     assert not verdict.proven
     assert any("more than one document named a.pdf, b.pdf" in p for p in problems(verdict))
+
+
+async def test_a_second_name_in_an_extra_field_is_refused(genuine: Genuine, tmp_path: Path) -> None:
+    """Info-ZIP's Unicode Path field names the member for unzip (which writes the file under
+    that name) while zipfile ignores it: a.pdf's bytes and a report's swapped that way would
+    be verified under one name and unpacked under the other."""
+    items: list[tuple[zipfile.ZipInfo | str, bytes]] = []
+    for info, data in read_members(genuine.one):
+        if info.filename == f"{DATA}/a.pdf":
+            other = b"representations/rep1/metadata/other/a.pdf.html"
+            body = b"\x01" + struct.pack("<I", zlib.crc32(info.filename.encode())) + other
+            info.extra = struct.pack("<HH", 0x7075, len(body)) + body
+        items.append((info, data))
+    path = write_zip(tmp_path / "p.zip", items)
+    assert "carries another name for it (extra field 0x7075)" in _refusal(genuine, path)
+
+
+@pytest.mark.parametrize("folder", ["DATA", "Data", "data ", "data."])
+async def test_a_folder_spelled_like_data_is_not_a_way_in(
+    genuine: Genuine, tmp_path: Path, folder: str
+) -> None:
+    """On a case-insensitive file system (or Windows, which drops a trailing space or dot)
+    representations/rep1/DATA/z.pdf unpacks into data/: a document without evidence."""
+    items = members(genuine.one)
+    items[f"representations/rep1/{folder}/z.pdf"] = b"%PDF-forged"
+    reason = _refusal(genuine, write_zip(tmp_path / "p.zip", list(consistent(items).items())))
+    assert "spelled unlike the package's 'data'" in reason or "trailing dot" in reason, reason
+
+
+async def test_names_equal_once_normalised_are_refused(genuine: Genuine, tmp_path: Path) -> None:
+    """hồ-sơ.pdf in NFC and in NFD are one file on macOS: the second would replace the first."""
+    import unicodedata
+
+    items = members(genuine.one)
+    name = "hồ-sơ.pdf"
+    items[f"{DATA}/{unicodedata.normalize('NFC', name)}"] = b"%PDF-one"
+    items[f"{DATA}/{unicodedata.normalize('NFD', name)}"] = b"%PDF-two"
+    assert "occurs twice" in _refusal(genuine, write_zip(tmp_path / "p.zip", list(items.items())))
