@@ -262,8 +262,17 @@ async def _prove(
                 )
             )
         return DocumentProof(name, entry.intact, result, None, None, tuple(problems))
+    # hard revocation: a document whose signatures rest on no revocation data (none in the
+    # document, none beside it) is not proven; what the package carries beside it (CRLs and
+    # OCSP responses, signed by their issuers) is used, so a revoked signer stays revoked
+    crls, responses = await asyncio.to_thread(_revocation_data, check, entry)
     policy = ValidationPolicy(
-        anchors=anchors, validation_time=result.proven_time, offline=True, revocation="soft"
+        anchors=anchors,
+        validation_time=result.proven_time,
+        offline=True,
+        revocation="hard",
+        crls=crls,
+        ocsp_responses=responses,
     )
     report = await validate_bytes(data, policy, name=name)
     body = report_json(report)
@@ -281,6 +290,25 @@ async def _prove(
             )
         )
     return DocumentProof(name, entry.intact, result, indication, legal, tuple(problems))
+
+
+def _revocation_data(
+    check: PackageCheck, entry: PackageEntry
+) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """The CRLs and OCSP responses the package carries beside a document (its evidence)."""
+    crls: list[bytes] = []
+    responses: list[bytes] = []
+    for path in entry.evidence_paths:
+        name = path.rsplit("/", 1)[-1]
+        if name.endswith(".crl"):
+            crls.append(check.read_member(path, EVIDENCE_LIMIT))
+        elif name.endswith(".ocsp"):
+            responses.append(check.read_member(path, EVIDENCE_LIMIT))
+    return tuple(crls), tuple(responses)
+
+
+EVIDENCE_LIMIT = 64 * 1024**2
+"""The largest CRL or OCSP response read from a package."""
 
 
 def _read_bounded(check: PackageCheck, path: str) -> bytes:

@@ -631,3 +631,54 @@ async def test_names_equal_once_normalised_are_refused(genuine: Genuine, tmp_pat
     items[f"{DATA}/{unicodedata.normalize('NFC', name)}"] = b"%PDF-one"
     items[f"{DATA}/{unicodedata.normalize('NFD', name)}"] = b"%PDF-two"
     assert "occurs twice" in _refusal(genuine, write_zip(tmp_path / "p.zip", list(items.items())))
+
+
+async def test_a_revoked_signer_stays_revoked_offline(
+    pki: DevPki, dev_services: DevServices, sample_pdf: bytes, tmp_path: Path
+) -> None:
+    """Signed with a certificate revoked the day before: ingest finds it TOTAL-FAILED and
+    keeps it as received (no B-LTA); the package's offline check uses the OCSP responses and
+    CRLs it carries, and with those taken out there is no revocation data at all: never
+    proven either way."""
+    import uuid
+    from datetime import timedelta
+
+    from signing.dev import SignerSpec
+
+    name = f"revoked-{uuid.uuid4().hex[:8]}"
+    pki.issue(SignerSpec(name=name, kind="individual", common_name="Hoàng Văn Thử"))
+    pki.revoke(name, at=datetime.now(UTC) - timedelta(days=1))
+    signer = PadesSigner(
+        pki.in_memory_key(name), PadesSpec(level=Level.B_T, tsa_urls=(dev_services.tsa_url,))
+    )
+    signed, _ = await signer.sign_bytes(sample_pdf)
+    (tmp_path / "r.pdf").write_bytes(signed)
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    store = TwoCopyStore(tmp_path / "copy-1", tmp_path / "copy-2")
+    store.initialise()
+    anchors = TrustAnchors({"public": (pki.root.asn1,)})
+    async with HttpTimestamper([dev_services.tsa_url]) as tsa:
+        archive = Archive(
+            sessions=async_sessionmaker(engine, expire_on_commit=False),
+            store=store,
+            timestamper=tsa,
+            policy=ValidationPolicy(anchors=anchors, revocation="soft"),
+            trust_roots=(pki.root.asn1,),
+        )
+        result = await ingest(archive, [tmp_path / "r.pdf"], dossier="H53.2026.93", title="R")
+        assert result.documents[0].indication == "TOTAL-FAILED"
+        await seal(archive)
+        await export_package(archive, "H53.2026.93", tmp_path / "r.zip")
+    await engine.dispose()
+    verdict = await verify_package(tmp_path / "r.zip", anchors=anchors)
+    assert not verdict.proven
+    assert any("r.pdf: its signatures are TOTAL-FAILED" in p for p in problems(verdict))
+    items = members(tmp_path / "r.zip")
+    revocation = [n for n in items if n.endswith((".ocsp", ".crl"))]
+    assert revocation
+    stripped = write_zip(tmp_path / "s.zip", list(without(items, *revocation).items()))
+    verdict = await verify_package(stripped, anchors=anchors)
+    assert not verdict.proven
+    assert any("r.pdf: its signatures are" in p for p in problems(verdict)), problems(verdict)
