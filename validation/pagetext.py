@@ -182,15 +182,46 @@ def _advance(char: str, widths: dict[str, float], default: float) -> float:
     return default
 
 
+_IDENTITY = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+
+
 def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
     runs: list[TextRun] = []
     # keyed by id(); the font object is kept in the value so that the id stays unique
     fonts: dict[int, tuple[object, dict[str, float], float]] = {}
+    page = reader.pages[index]
+    # pypdf reads a form XObject's text in the form's own space (neither its /Matrix nor the
+    # matrix at its Do applied): each Do pushes the form-to-page matrix and its resources
+    forms: list[tuple[list[float], Any]] = [(_IDENTITY, page.get("/Resources"))]
+    pushed: list[bool] = []
+
+    def before(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
+        if operator != b"Do":
+            return
+        outer, resources = forms[-1]
+        target = _xobject(resources, operands[0]) if operands else None
+        if target is None or target.get("/Subtype") != "/Form":
+            pushed.append(False)
+            return
+        matrix = _IDENTITY
+        given = target.get("/Matrix")
+        try:
+            if given is not None and len(given) == 6:
+                matrix = [float(v) for v in given]
+            here = _mul(_mul(matrix, [float(v) for v in cm]), outer)
+        except (TypeError, ValueError):
+            here = outer
+        forms.append((here, target.get("/Resources")))
+        pushed.append(True)
+
+    def after(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
+        if operator == b"Do" and pushed and pushed.pop() and len(forms) > 1:
+            forms.pop()
 
     def visit(text: Any, cm: Any, tm: Any, font: Any, font_size: Any) -> None:
         if not isinstance(text, str) or not text.strip():
             return
-        m = _mul([float(v) for v in tm], [float(v) for v in cm])
+        m = _mul(_mul([float(v) for v in tm], [float(v) for v in cm]), forms[-1][0])
         size = float(font_size or 0.0) * math.hypot(m[2], m[3])
         hscale = float(font_size or 0.0) * math.hypot(m[0], m[1])
         if size <= 0:
@@ -216,5 +247,20 @@ def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
         )
 
     visitor: Callable[[Any, Any, Any, Any, Any], None] = visit
-    reader.pages[index].extract_text(visitor_text=visitor)
+    page.extract_text(
+        visitor_text=visitor, visitor_operand_before=before, visitor_operand_after=after
+    )
     return runs
+
+
+def _xobject(resources: Any, name: Any) -> Any:
+    """The XObject ``name`` of ``resources`` (a dictionary), or ``None``."""
+    try:
+        found: Any = resources.get_object() if resources is not None else None
+        for key in ("/XObject", str(name)):
+            found = found.get(key) if hasattr(found, "get") else None
+            found = found.get_object() if found is not None else None
+        target = found
+    except Exception:  # hostile resources: no form found, nothing pushed
+        return None
+    return target if hasattr(target, "get") else None

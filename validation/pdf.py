@@ -180,7 +180,9 @@ TSA_KEY_USAGE = KeyUsageConstraints(extd_key_usage={"time_stamping"})
 OVER_TEXT = 0.5
 """A later signature's widget "covers" a run of text when it hides this share of the run's
 height, over :data:`OVER_TEXT_WIDTH` points of its width (or this share of a short run)."""
-OVER_TEXT_WIDTH = 20.0
+OVER_TEXT_WIDTH = 3.0
+"""Less than a digit's width (a 13 pt "7" is about 6.5 pt): a narrow box over one character
+(a digit, a minus sign, a decimal point) covers signed content."""
 SIGNATURE_BLOCK_LINES = 40.0
 """How far above and below a personal signature its block's lines (position, name) reach."""
 SEAL_MAX = 50 / 25.4 * 72
@@ -786,10 +788,20 @@ class _Judge:
                 return other.rect
         return None
 
-    def _over_text(self, change: Change, block: Rect | None = None, *, images: bool = True) -> bool:
+    def _over_text(
+        self,
+        change: Change,
+        block: Rect | None = None,
+        *,
+        images: bool = True,
+        signed: int | None = None,
+    ) -> bool:
         """Whether ``change``'s widget hides text of its page; with ``block`` (a personal
         signature's box), the signature block's own lines (the position above it, the name
-        below, in its column) may be covered, as the seal does, and nothing else."""
+        below, in its column) may be covered, as the seal does, and nothing else. With
+        ``signed`` (a revision), also the widgets and annotations visible when it was
+        signed: filled fields, the signature's own appearance (the seal over ``block``
+        apart)."""
         if change.rect is None or change.page is None:
             return False
         if change.page not in self._text:
@@ -831,6 +843,11 @@ class _Judge:
 
         if any(covers(box) and not in_block(box) for box in texts):
             return True
+        if signed is not None:
+            for page, box, ref in self.history.shown.get(signed, ()):
+                # not the widget itself (a field prepared when signed, signed later)
+                if page == change.page and ref != change.ref and box != block and covers(box):
+                    return True
         # a painted image (a scanned page): covering a fifth of the widget's area with it is
         # covering signed content. Not for the seal: on a scan, the signature block is part of
         # the image, and the seal's size and place are already bounded
@@ -940,7 +957,9 @@ class _Judge:
                         f"{who_vi}): dấu thời gian không được vẽ gì lên văn bản",
                     )
                 )
-            elif change.kind == "signature" and self._over_text(change, self._seal_on(change)):
+            elif change.kind == "signature" and self._over_text(
+                change, self._seal_on(change), signed=revision
+            ):
                 problems.append(
                     make_problem(
                         AdESFailure.FORMAT_FAILURE,

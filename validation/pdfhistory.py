@@ -94,6 +94,8 @@ class Change:
     visible: bool = False
     large: bool = False
     """For ``refill``: the new value would be a ``large-fill`` (more than a short value)."""
+    ref: int | None = None
+    """The annotation's object number."""
 
 
 @dataclass(slots=True)
@@ -101,6 +103,10 @@ class History:
     changes: list[Change] = field(default_factory=list)
     unreadable: str | None = None
     """Why the history could not be read (then every signature fails)."""
+    shown: dict[int, list[tuple[int, Rect, int]]] = field(default_factory=dict)
+    """Per revision, the visible annotations and widgets as ``(page, rect, object number)``:
+    what a reader saw on top of the page text when that revision was signed (filled fields,
+    signatures)."""
 
     def after(self, revision: int) -> list[Change]:
         return [c for c in self.changes if c.revision > revision]
@@ -136,6 +142,11 @@ def read_history(reader: PdfFileReader, structure: Structure, first: int) -> His
             )
             new_view = _View.read(reader.get_historical_resolver(revision), view, changed, touched)
             history.changes.extend(_revision_changes(view, new_view, changed, revision))
+            history.shown[revision] = [
+                (page, state.rect, ref)
+                for ref, page in new_view.annots
+                if (state := new_view.states[ref]).visible and state.rect is not None
+            ]
             view = new_view
     except RecursionError:
         history.unreadable = "objects nested too deeply"
@@ -418,7 +429,7 @@ def _revision_changes(
                 kind = "revealed"  # a hidden widget shown, whether or not its value changed
         else:
             kind = "revealed" if before is not None and not before.visible else "annotation"
-        yield Change(revision, kind, state.name, page, state.rect, True, large)
+        yield Change(revision, kind, state.name, page, state.rect, True, large, ref)
     if old is not None:
         kept = {ref for ref, _ in new.annots}
         for ref, page in old.annots:

@@ -803,3 +803,118 @@ async def test_an_empty_box_filled_with_a_clause_after_signing(
     forged = fill_text_fields(signed, {"note": clause})
     assert clause in rendered_text(forged)
     _failed(await validate_bytes(forged, _policy(pki)), "pdf.field_large_fill", ("plain-1",))
+
+
+# -- eighth review: what a later signature's widget may cover --------------------------------
+
+
+async def _sign_over(pki: DevPki, data: bytes, box: tuple[float, float, float, float]) -> bytes:
+    """A second signature, by a trusted key (the agency's), whose widget is ``box``: pyHanko
+    itself, so that nothing of ours places or sizes it."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.fields import SigFieldSpec
+    from pyhanko.stamp import TextStampStyle
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    ident = pki.signers["agency"]
+    signer = signers.SimpleSigner(
+        signing_cert=ident.asn1,
+        signing_key=ident.asn1_key,
+        cert_registry=SimpleCertificateStore.from_certs([pki.issuing.asn1, pki.root.asn1]),
+    )
+    meta = signers.PdfSignatureMetadata(field_name="Sig2", subfilter=fields.SigSeedSubFilter.PADES)
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer=signer,
+        stamp_style=TextStampStyle(stamp_text="9", border_width=0),
+        new_field_spec=SigFieldSpec("Sig2", on_page=0, box=box),
+    )
+    out = io.BytesIO()
+    await pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out)
+    return out.getvalue()
+
+
+def _word_box(data: bytes, word: str, after: tuple[str, ...]) -> tuple[float, float, float, float]:
+    """Where poppler puts ``word`` (preceded by the words ``after``), in PDF user space."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.pdf"
+        path.write_bytes(data)
+        listing = subprocess.run(
+            ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+    words = re.findall(
+        r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', listing
+    )
+    for k, found in enumerate(words):
+        if found[4] == word and tuple(w[4] for w in words[k - len(after) : k]) == after:
+            x0, top, x1, bottom = (float(v) for v in found[:4])
+            return (x0 - 0.5, 842.0 - bottom - 0.5, x1 + 0.5, 842.0 - top + 0.5)
+    raise AssertionError(f"{word!r} not found")
+
+
+async def test_a_later_signature_over_one_character(pki: DevPki, sample_pdf: bytes) -> None:
+    """A widget a few points wide, over the 7 of "tháng 7": one digit replaced."""
+    signed = await _plain(pki, sample_pdf)
+    box = _word_box(signed, "7", ("01", "tháng"))
+    assert box[2] - box[0] < 10
+    _failed(
+        await validate_bytes(await _sign_over(pki, signed, box), _policy(pki)),
+        "pdf.signature_over_content",
+        ("plain-1",),
+    )
+
+
+async def test_a_later_signature_over_a_signed_field_or_signature(
+    pki: DevPki, sample_pdf: bytes, signature_png: bytes
+) -> None:
+    """Not the page's text but what a reader saw on it when signed: the number filled in
+    before signing, and the first signature's own appearance."""
+    from signing import add_text_fields
+
+    numbered = fill_text_fields(add_text_fields(sample_pdf), {"so": "125"})
+    signed, _ = await PadesSigner(
+        pki.in_memory_key("personal"),
+        PadesSpec(appearance=AppearanceSpec(profile=Profile.PERSONAL, image_png=signature_png)),
+    ).sign_bytes(numbered)
+    reader = PdfFileReader(io.BytesIO(signed))
+    rects = {
+        str(ref.get_object().get("/T")): tuple(float(v) for v in ref.get_object()["/Rect"])
+        for ref in reader.root["/AcroForm"]["/Fields"]
+    }
+    for name in ("so", *(n for n in rects if n not in ("so", "ngay", "thang"))):
+        box = rects[name]
+        forged = await _sign_over(pki, signed, box)  # type: ignore[arg-type]
+        report = await validate_bytes(forged, _policy(pki))
+        first = report.signatures[0]
+        assert not first.passed, name
+        assert any(f.code == "pdf.signature_over_content" for f in first.findings), name
+
+
+async def test_text_drawn_through_a_form_xobject_is_where_it_is_drawn(pki: DevPki) -> None:
+    """The line is drawn by a form XObject moved by its /Matrix: its text is located there,
+    so a later widget over it covers it."""
+    page = write_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources"
+            b" << /XObject << /Line 5 0 R >> >> /Contents 4 0 R >>",
+            4: stream_object(b"q 1 0 0 1 0 200 cm /Line Do Q"),
+            5: stream_object(
+                b"BT /F1 14 Tf 0 0 Td (Amount: 1000 USD) Tj ET",
+                b" /Type /XObject /Subtype /Form /BBox [0 0 300 40] /Matrix [1 0 0 1 100 300]"
+                b" /Resources << /Font << /F1 6 0 R >> >>",
+            ),
+            6: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        },
+        1,
+    )
+    assert "Amount: 1000 USD" in rendered_text(page)
+    signed = await _plain(pki, page)
+    # drawn at (100, 500): 0 200 cm, then the form's 100 300
+    _failed(
+        await validate_bytes(await _sign_over(pki, signed, (95, 495, 260, 515)), _policy(pki)),
+        "pdf.signature_over_content",
+        ("plain-1",),
+    )
