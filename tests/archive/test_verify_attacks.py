@@ -634,7 +634,7 @@ async def test_names_equal_once_normalised_are_refused(genuine: Genuine, tmp_pat
 
 
 async def test_a_revoked_signer_stays_revoked_offline(
-    pki: DevPki, dev_services: DevServices, sample_pdf: bytes, tmp_path: Path
+    archive: Archive, pki: DevPki, dev_services: DevServices, sample_pdf: bytes, tmp_path: Path
 ) -> None:
     """Signed with a certificate revoked the day before: ingest finds it TOTAL-FAILED and
     keeps it as received (no B-LTA); the package's offline check uses the OCSP responses and
@@ -653,25 +653,11 @@ async def test_a_revoked_signer_stays_revoked_offline(
     )
     signed, _ = await signer.sign_bytes(sample_pdf)
     (tmp_path / "r.pdf").write_bytes(signed)
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    store = TwoCopyStore(tmp_path / "copy-1", tmp_path / "copy-2")
-    store.initialise()
+    result = await ingest(archive, [tmp_path / "r.pdf"], dossier="H53.2026.93", title="R")
+    assert result.documents[0].indication == "TOTAL-FAILED"
+    await seal(archive)
+    await export_package(archive, "H53.2026.93", tmp_path / "r.zip")
     anchors = TrustAnchors({"public": (pki.root.asn1,)})
-    async with HttpTimestamper([dev_services.tsa_url]) as tsa:
-        archive = Archive(
-            sessions=async_sessionmaker(engine, expire_on_commit=False),
-            store=store,
-            timestamper=tsa,
-            policy=ValidationPolicy(anchors=anchors, revocation="soft"),
-            trust_roots=(pki.root.asn1,),
-        )
-        result = await ingest(archive, [tmp_path / "r.pdf"], dossier="H53.2026.93", title="R")
-        assert result.documents[0].indication == "TOTAL-FAILED"
-        await seal(archive)
-        await export_package(archive, "H53.2026.93", tmp_path / "r.zip")
-    await engine.dispose()
     verdict = await verify_package(tmp_path / "r.zip", anchors=anchors)
     assert not verdict.proven
     assert any("r.pdf: its signatures are TOTAL-FAILED" in p for p in problems(verdict))

@@ -508,22 +508,7 @@ async def test_page_whose_parent_is_not_its_tree_node(pki: DevPki) -> None:
 async def test_later_signature_over_a_scanned_page(pki: DevPki, seal_png: bytes) -> None:
     """A scanned document is an image, not text: a later signature painted over it covers
     the signed content all the same."""
-    base = write_pdf(
-        {
-            1: b"<< /Type /Catalog /Pages 2 0 R >>",
-            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources 6 0 R"
-            b" /Contents 4 0 R >>",
-            4: stream_object(b"q 480 0 0 600 60 150 cm /Scan Do Q"),
-            6: b"<< /XObject << /Scan 7 0 R >> >>",
-            7: stream_object(
-                b"\x40",
-                b" /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray"
-                b" /BitsPerComponent 8",
-            ),
-        },
-        1,
-    )
+    base = _scanned_page()
     signed, _ = await PadesSigner(pki.in_memory_key("personal"), PadesSpec()).sign_bytes(base)
     place = PageBox(page=1, x_mm=60, y_mm=120, width_mm=30, height_mm=30)
     spec = PadesSpec(
