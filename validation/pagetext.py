@@ -11,6 +11,7 @@ hand: pypdf reports where a run starts, not how wide it is.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import unicodedata
@@ -194,8 +195,34 @@ def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
     # matrix at its Do applied): each Do pushes the form-to-page matrix and its resources
     forms: list[tuple[list[float], Any]] = [(_IDENTITY, page.get("/Resources"))]
     pushed: list[bool] = []
+    # the text state pypdf does not apply to what it reports: horizontal scaling (Tz),
+    # character and word spacing (Tc, Tw) and rise (Ts); saved by q and around a form
+    state = {"Tz": 100.0, "Tc": 0.0, "Tw": 0.0, "Ts": 0.0}
+    saved: list[dict[str, float]] = []
+    # pypdf reports text when it flushes (at ET, a font or matrix change), after the state
+    # may have changed again: the states of the showing operators since the last report are
+    # kept, and a report takes the widest of them (a box too large is the safe side)
+    shown: list[dict[str, float]] = []
 
     def before(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
+        name = operator.decode("latin-1") if isinstance(operator, bytes) else str(operator)
+        if name in ("Tj", "TJ", "'", '"'):
+            shown.append(dict(state))
+        if name in state and operands:
+            with contextlib.suppress(TypeError, ValueError):
+                state[name] = float(operands[0])
+            return
+        if name == '"' and len(operands) >= 2:
+            with contextlib.suppress(TypeError, ValueError):
+                state["Tw"], state["Tc"] = float(operands[0]), float(operands[1])
+            return
+        if name == "q":
+            saved.append(dict(state))
+            return
+        if name == "Q":
+            if saved:
+                state.update(saved.pop())
+            return
         if operator != b"Do":
             return
         outer, resources = forms[-1]
@@ -213,10 +240,13 @@ def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
             here = outer
         forms.append((here, target.get("/Resources")))
         pushed.append(True)
+        saved.append(dict(state))
 
     def after(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
         if operator == b"Do" and pushed and pushed.pop() and len(forms) > 1:
             forms.pop()
+            if saved:
+                state.update(saved.pop())
 
     def visit(text: Any, cm: Any, tm: Any, font: Any, font_size: Any) -> None:
         if not isinstance(text, str) or not text.strip():
@@ -233,18 +263,32 @@ def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
         # pypdf prefixes a run with the space or newline it infers from the gap before it;
         # the run's origin is where its first glyph is drawn.
         text = _nfc(text.replace("\n", " ").lstrip())
-        advances = tuple(_advance(c, widths, default) * hscale / 1000 for c in text)
-        base = font.get("/BaseFont") if hasattr(font, "get") else None
-        runs.append(
-            TextRun(
-                text=text,
-                x=m[4],
-                baseline=m[5],
-                size=size,
-                advances=advances,
-                font=str(base or ""),
+        states = shown or [state]
+        del shown[:-1]  # the last showing operator's state may belong to the next report
+        unit = math.hypot(m[0], m[1])  # text space to user space, along the line
+        scale = max(1.0, *(st["Tz"] / 100.0 for st in states))
+        spacing = max(0.0, *(st["Tc"] for st in states))
+        words = max(0.0, *(st["Tw"] for st in states))
+        advances = tuple(
+            (
+                _advance(c, widths, default) * hscale / 1000
+                + (spacing + (words if c == " " else 0.0)) * unit
             )
+            * scale
+            for c in text
         )
+        base = font.get("/BaseFont") if hasattr(font, "get") else None
+        for rise in sorted({st["Ts"] for st in states}):
+            runs.append(
+                TextRun(
+                    text=text,
+                    x=m[4],
+                    baseline=m[5] + rise * math.hypot(m[2], m[3]),
+                    size=size,
+                    advances=advances,
+                    font=str(base or ""),
+                )
+            )
 
     visitor: Callable[[Any, Any, Any, Any, Any], None] = visit
     page.extract_text(

@@ -177,7 +177,7 @@ install_targeted_paths()
 
 TSA_KEY_USAGE = KeyUsageConstraints(extd_key_usage={"time_stamping"})
 
-OVER_TEXT = 0.5
+OVER_TEXT = 0.35
 """A later signature's widget "covers" a run of text when it hides this share of the run's
 height, over :data:`OVER_TEXT_WIDTH` points of its width (or this share of a short run)."""
 OVER_TEXT_WIDTH = 3.0
@@ -185,6 +185,9 @@ OVER_TEXT_WIDTH = 3.0
 (a digit, a minus sign, a decimal point) covers signed content."""
 SIGNATURE_BLOCK_LINES = 40.0
 """How far above and below a personal signature its block's lines (position, name) reach."""
+_UNBOUNDED = 8 | 16
+"""Annotation flags NoZoom and NoRotate: the appearance is drawn about a corner of its box,
+unscaled or unrotated, so on a rotated page it paints outside the box."""
 SEAL_MAX = 50 / 25.4 * 72
 """The largest seal told apart as the Decree 30 agency seal (50 mm; real seals are ~36-42)."""
 
@@ -804,15 +807,7 @@ class _Judge:
         apart)."""
         if change.rect is None or change.page is None:
             return False
-        if change.page not in self._text:
-            try:
-                if self._pages is None:
-                    self._pages = text_reader(self.data)
-                self._text[change.page] = content_boxes(self._pages, change.page)
-            except BAD_INPUT:
-                everywhere = (float("-inf"), float("-inf"), float("inf"), float("inf"))
-                self._text[change.page] = ([everywhere], [])
-        texts, pictures = self._text[change.page]
+        texts, pictures = self._boxes(change.page)
         x0, y0, x1, y1 = change.rect
 
         def covers(box: Rect) -> bool:
@@ -839,7 +834,15 @@ class _Judge:
             width = min(x1, box[2]) - max(x0, box[0])
             height = min(y1, box[3]) - max(y0, box[1])
             area = (x1 - x0) * (y1 - y0)
-            return width > 0 and height > 0 and area > 0 and width * height >= 0.2 * area
+            image = (box[2] - box[0]) * (box[3] - box[1])
+            # a fifth of the widget on an image, or half of a small image (a QR code, a
+            # logo, a handwritten mark) under a large widget
+            return (
+                width > 0
+                and height > 0
+                and area > 0
+                and (width * height >= 0.2 * area or width * height >= 0.5 * image)
+            )
 
         if any(covers(box) and not in_block(box) for box in texts):
             return True
@@ -957,6 +960,19 @@ class _Judge:
                         f"{who_vi}): dấu thời gian không được vẽ gì lên văn bản",
                     )
                 )
+            elif change.kind == "signature" and change.flags & _UNBOUNDED:
+                problems.append(
+                    make_problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.signature_over_content",
+                        f"a later signature's appearance ({name}; {who_en}) is drawn unrotated "
+                        "or unzoomed (NoRotate/NoZoom): it can paint outside its box, over what "
+                        "this signature signed",
+                        f"hình hiển thị của chữ ký sau ({name}; {who_vi}) được vẽ không xoay "
+                        "hoặc không thu phóng (NoRotate/NoZoom): nó có thể vẽ ra ngoài khung, "
+                        "lên nội dung mà chữ ký này đã ký",
+                    )
+                )
             elif change.kind == "signature" and self._over_text(
                 change, self._seal_on(change), signed=revision
             ):
@@ -1015,7 +1031,69 @@ class _Judge:
                         "warning",
                     )
                 )
+        if not any(f.code == "pdf.signature_over_content" for _, f in problems):
+            together = self._covered_together(revision)
+            if together is not None:
+                problems.append(
+                    make_problem(
+                        AdESFailure.FORMAT_FAILURE,
+                        "pdf.signature_over_content",
+                        f"the appearances of later signatures ({together}) together cover text "
+                        "of the page this signature signed",
+                        f"hình hiển thị của các chữ ký sau ({together}) cùng nhau che lên chữ "
+                        "của trang mà chữ ký này đã ký",
+                    )
+                )
         return problems, notes
+
+    def _covered_together(self, revision: int) -> str | None:
+        """The names of later signatures (not the Decree 30 seal) whose widgets, each too thin
+        to cover a line alone, cover one together (stacked bands over the same characters)."""
+        later = [
+            c
+            for c in self.history.after(revision)
+            if c.kind == "signature"
+            and c.rect is not None
+            and c.page is not None
+            and self._seal_on(c) is None
+        ]
+        pages = {c.page for c in later if c.page is not None}
+        for page in sorted(pages):
+            here = [c for c in later if c.page == page]
+            if len(here) < 2:
+                continue
+            texts, _ = self._boxes(page)
+            for bx0, by0, bx1, by1 in texts:
+                spans = []
+                for c in here:
+                    if c.rect is None:
+                        continue
+                    x0, y0, x1, y1 = c.rect
+                    if min(x1, bx1) - max(x0, bx0) >= min(OVER_TEXT_WIDTH, OVER_TEXT * (bx1 - bx0)):
+                        spans.append((max(y0, by0), min(y1, by1)))
+                if len(spans) < 2:
+                    continue
+                covered, top = 0.0, by0
+                for start, end in sorted(spans):
+                    start = max(start, top)
+                    if end > start:
+                        covered += end - start
+                        top = end
+                if covered >= OVER_TEXT * (by1 - by0):
+                    return ", ".join(sorted({c.name for c in here}))
+        return None
+
+    def _boxes(self, page: int) -> tuple[list[Rect], list[Rect]]:
+        """The page's text and image boxes (read once)."""
+        if page not in self._text:
+            try:
+                if self._pages is None:
+                    self._pages = text_reader(self.data)
+                self._text[page] = content_boxes(self._pages, page)
+            except BAD_INPUT:
+                everywhere = (float("-inf"), float("-inf"), float("inf"), float("inf"))
+                self._text[page] = ([everywhere], [])
+        return self._text[page]
 
     async def _signature_timestamp(
         self,

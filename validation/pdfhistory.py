@@ -96,6 +96,8 @@ class Change:
     """For ``refill``: the new value would be a ``large-fill`` (more than a short value)."""
     ref: int | None = None
     """The annotation's object number."""
+    flags: int = 0
+    """The annotation's /F flags."""
 
 
 @dataclass(slots=True)
@@ -429,7 +431,7 @@ def _revision_changes(
                 kind = "revealed"  # a hidden widget shown, whether or not its value changed
         else:
             kind = "revealed" if before is not None and not before.visible else "annotation"
-        yield Change(revision, kind, state.name, page, state.rect, True, large, ref)
+        yield Change(revision, kind, state.name, page, state.rect, True, large, ref, state.flags)
     if old is not None:
         kept = {ref for ref, _ in new.annots}
         for ref, page in old.annots:

@@ -793,9 +793,18 @@ async def test_an_empty_box_filled_with_a_clause_after_signing(
 # -- eighth review: what a later signature's widget may cover --------------------------------
 
 
-async def _sign_over(pki: DevPki, data: bytes, box: tuple[float, float, float, float]) -> bytes:
-    """A second signature, by a trusted key (the agency's), whose widget is ``box``: pyHanko
-    itself, so that nothing of ours places or sizes it."""
+async def _sign_over(
+    pki: DevPki,
+    data: bytes,
+    box: tuple[float, float, float, float],
+    *,
+    flags: int | None = None,
+    name: str = "Sig2",
+) -> bytes:
+    """A second signature, by a trusted key (the agency's), whose widget is ``box`` (with the
+    annotation ``flags`` when given): pyHanko itself, so that nothing of ours places or sizes
+    it."""
+    from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import SigFieldSpec
@@ -808,15 +817,22 @@ async def _sign_over(pki: DevPki, data: bytes, box: tuple[float, float, float, f
         signing_key=ident.asn1_key,
         cert_registry=SimpleCertificateStore.from_certs([pki.issuing.asn1, pki.root.asn1]),
     )
-    meta = signers.PdfSignatureMetadata(field_name="Sig2", subfilter=fields.SigSeedSubFilter.PADES)
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    fields.append_signature_field(writer, SigFieldSpec(name, on_page=0, box=box))
+    if flags is not None:  # in the same update as the signature
+        widget = next(
+            ref.get_object()
+            for ref in writer.root["/AcroForm"]["/Fields"]
+            if str(ref.get_object().get("/T")) == name
+        )
+        widget[generic.NameObject("/F")] = generic.NumberObject(flags)
+        writer.update_container(widget)
+    meta = signers.PdfSignatureMetadata(field_name=name, subfilter=fields.SigSeedSubFilter.PADES)
     pdf_signer = signers.PdfSigner(
-        meta,
-        signer=signer,
-        stamp_style=TextStampStyle(stamp_text="9", border_width=0),
-        new_field_spec=SigFieldSpec("Sig2", on_page=0, box=box),
+        meta, signer=signer, stamp_style=TextStampStyle(stamp_text="9", border_width=0)
     )
     out = io.BytesIO()
-    await pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), output=out)
+    await pdf_signer.async_sign_pdf(writer, output=out, existing_fields_only=True)
     return out.getvalue()
 
 
@@ -903,3 +919,73 @@ async def test_text_drawn_through_a_form_xobject_is_where_it_is_drawn(pki: DevPk
         "pdf.signature_over_content",
         ("plain-1",),
     )
+
+
+# -- ninth review: widgets together, unrotated widgets, small images, text state -------------
+
+
+def _line_page(content: bytes, extra: bytes = b"") -> bytes:
+    return write_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources"
+            b" << /Font << /F1 5 0 R >> /XObject << /Im 6 0 R >> >> /Contents 4 0 R"
+            + extra
+            + b" >>",
+            4: stream_object(content),
+            5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            6: stream_object(
+                b"\x40",
+                b" /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray"
+                b" /BitsPerComponent 8",
+            ),
+        },
+        1,
+    )
+
+
+async def test_two_thin_later_signatures_over_one_line(pki: DevPki) -> None:
+    """Each widget covers under a third of the line's height; stacked, they cover most of
+    the glyphs."""
+    signed = await _plain(pki, _line_page(b"BT /F1 14 Tf 100 500 Td (Han: 7 ngay) Tj ET"))
+    lower = await _sign_over(pki, signed, (95, 500, 220, 504.2))
+    report = await validate_bytes(lower, _policy(pki))
+    assert report.signatures[0].passed  # one thin band alone hides nothing
+    both = await _sign_over(pki, lower, (95, 504.2, 220, 508.4), name="Sig3")
+    _failed(await validate_bytes(both, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
+
+
+async def test_an_unrotated_later_widget_on_a_rotated_page(pki: DevPki) -> None:
+    """NoRotate (and NoZoom): the appearance is drawn about a corner of the box, so on a
+    rotated page it paints outside it, wherever the box itself lies."""
+    signed = await _plain(
+        pki, _line_page(b"BT /F1 14 Tf 72 500 Td (So tien: 1.000.000) Tj ET", b" /Rotate 90")
+    )
+    forged = await _sign_over(pki, signed, (300, 100, 360, 120), flags=4 | 16)
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
+
+
+async def test_a_large_later_widget_over_a_small_image(pki: DevPki) -> None:
+    """A 60 pt image (a QR code, a logo) wholly under a 150 pt widget: 16 % of the widget."""
+    signed = await _plain(pki, _line_page(b"q 60 0 0 60 300 300 cm /Im Do Q"))
+    forged = await _sign_over(pki, signed, (255, 255, 405, 405))
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
+
+
+@pytest.mark.parametrize(
+    ("state", "box"),
+    [
+        # 200 % horizontal scaling: "dong" drawn near x 280-340, beyond the unscaled run
+        (b"200 Tz", (280, 497, 345, 512)),
+        # a rise of 14 pt: the glyphs drawn above the line's own place
+        (b"14 Ts", (100, 513, 200, 526)),
+    ],
+)
+async def test_the_text_state_moves_the_glyphs(
+    pki: DevPki, state: bytes, box: tuple[float, float, float, float]
+) -> None:
+    content = b"BT /F1 14 Tf 72 500 Td " + state + b" (So tien: 1.000.000 dong) Tj ET"
+    signed = await _plain(pki, _line_page(content))
+    forged = await _sign_over(pki, signed, box)
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
