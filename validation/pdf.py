@@ -358,7 +358,7 @@ class _Judge:
             e.revision: e for e in entries if e.signature is not None and e.revision >= 0
         }
         self.history = document.history
-        self._text: dict[int, tuple[list[Rect], list[Rect]]] = {}
+        self._text: dict[int, tuple[list[Rect], list[Rect], list[Rect]]] = {}
         self._pages: PdfReader | None = None  # pypdf's, for the text a widget may cover
         self.fetchers = fetchers
         self.when = validation_time(policy)
@@ -807,7 +807,7 @@ class _Judge:
         apart)."""
         if change.rect is None or change.page is None:
             return False
-        texts, pictures = self._boxes(change.page)
+        texts, pictures, drawn = self._boxes(change.page)
         x0, y0, x1, y1 = change.rect
 
         def covers(box: Rect) -> bool:
@@ -851,6 +851,15 @@ class _Judge:
                 # not the widget itself (a field prepared when signed, signed later)
                 if page == change.page and ref != change.ref and box != block and covers(box):
                     return True
+        # a drawn path (a tick, a figure) half under a later signature's widget
+        if block is None and signed is not None:
+            for box in drawn:
+                width = min(x1, box[2]) - max(x0, box[0])
+                height = min(y1, box[3]) - max(y0, box[1])
+                if width > 0 and height > 0:
+                    area = (box[2] - box[0]) * (box[3] - box[1])
+                    if width * height >= 0.5 * area:
+                        return True
         # a painted image (a scanned page): covering a fifth of the widget's area with it is
         # covering signed content. Not for the seal: on a scan, the signature block is part of
         # the image, and the seal's size and place are already bounded
@@ -1062,7 +1071,7 @@ class _Judge:
             here = [c for c in later if c.page == page]
             if len(here) < 2:
                 continue
-            texts, _ = self._boxes(page)
+            texts, _, _ = self._boxes(page)
             for bx0, by0, bx1, by1 in texts:
                 spans = []
                 for c in here:
@@ -1083,7 +1092,7 @@ class _Judge:
                     return ", ".join(sorted({c.name for c in here}))
         return None
 
-    def _boxes(self, page: int) -> tuple[list[Rect], list[Rect]]:
+    def _boxes(self, page: int) -> tuple[list[Rect], list[Rect], list[Rect]]:
         """The page's text and image boxes (read once)."""
         if page not in self._text:
             try:
@@ -1092,7 +1101,7 @@ class _Judge:
                 self._text[page] = content_boxes(self._pages, page)
             except BAD_INPUT:
                 everywhere = (float("-inf"), float("-inf"), float("inf"), float("inf"))
-                self._text[page] = ([everywhere], [])
+                self._text[page] = ([everywhere], [], [])
         return self._text[page]
 
     async def _signature_timestamp(

@@ -800,13 +800,14 @@ def text_reader(data: bytes) -> PdfReader:
     return PdfReader(data if isinstance(data, mmap.mmap) else BytesIO(data), strict=False)
 
 
-def content_boxes(reader: PdfReader, page: int) -> tuple[list[Rect], list[Rect]]:
+def content_boxes(reader: PdfReader, page: int) -> tuple[list[Rect], list[Rect], list[Rect]]:
     """Boxes of what ``page`` shows that a later appearance must not cover, in user space:
     the text runs (:func:`validation.pagetext.text_runs`: the origin, the font size as height,
-    the glyph advances as width), and the images it paints (a scanned document is all
-    image)."""
+    the glyph advances as width), the images it paints (a scanned document is all image), and
+    the paths it strokes or fills in a colour other than white (a tick in a box, a drawn
+    figure; backgrounds as large as the page are left out)."""
     if not 0 <= page < len(reader.pages):
-        return [], []
+        return [], [], []
     boxes: list[Rect] = [
         (run.x, run.baseline - 0.2 * run.size, run.x + run.width, run.baseline + 0.8 * run.size)
         for run in text_runs(reader, page)
@@ -814,9 +815,10 @@ def content_boxes(reader: PdfReader, page: int) -> tuple[list[Rect], list[Rect]]
     pdf_page = reader.pages[page]
     contents = pdf_page.get_contents()
     images: list[Rect] = []
+    paths: list[Rect] = []
     if contents is not None:
-        images = _image_boxes(contents.get_data(), pdf_page.get("/Resources"), 0)
-    return boxes, images
+        images = _image_boxes(contents.get_data(), pdf_page.get("/Resources"), 0, paths=paths)
+    return boxes, images, paths
 
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -844,11 +846,27 @@ def _unit_square(m: Matrix) -> Rect:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
+_PATH_POINTS = {"m": 2, "l": 2, "c": 6, "v": 4, "y": 4}
+_STROKE = frozenset(("S", "s", "B", "B*", "b", "b*"))
+_FILL = frozenset(("f", "F", "f*", "B", "B*", "b", "b*"))
+_WHITE_COLOURS = {"g": (1.0,), "rg": (1.0, 1.0, 1.0), "k": (0.0, 0.0, 0.0, 0.0)}
+PAGE_SIZED = 200_000.0
+"""A painted path whose box is larger than this (in square points; an A4 page is 500,000)
+is a background or a frame, not content a widget could hide."""
+
+
 def _image_boxes(
-    content: bytes, resources: Any, depth: int, ctm: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    content: bytes,
+    resources: Any,
+    depth: int,
+    ctm: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0),
+    *,
+    paths: list[Rect] | None = None,
 ) -> list[Rect]:
     """Where images are painted (the unit square through the current matrix), following
-    form XObjects a few levels down; inline images count as painted where they stand."""
+    form XObjects a few levels down; inline images count as painted where they stand. With
+    ``paths``, the boxes of the paths painted (stroked, or filled not white) are added to
+    it."""
     if depth > 3:
         return []
     operations = content_operations(content, limit=200_000)
@@ -859,13 +877,39 @@ def _image_boxes(
     xobjects = resources.get("/XObject") if isinstance(resources, dict) else None
     xobjects = xobjects.get_object() if xobjects is not None else None
     boxes: list[Rect] = []
-    stack: list[Matrix] = []
+    stack: list[tuple[Matrix, bool, bool]] = []
     current = ctm
+    fill_white = stroke_white = False
+    points: list[tuple[float, float]] = []
     for operator, operands in operations:
+        if paths is not None:
+            numbers = [v for v in operands if isinstance(v, int | float)]
+            if operator in _PATH_POINTS and len(numbers) == _PATH_POINTS[operator]:
+                for i in range(0, len(numbers), 2):
+                    x, y = float(numbers[i]), float(numbers[i + 1])
+                    points.append(_apply(current, x, y))
+            elif operator == "re" and len(numbers) == 4:
+                x, y, w, h = (float(v) for v in numbers)
+                points += [_apply(current, x, y), _apply(current, x + w, y + h)]
+                points += [_apply(current, x + w, y), _apply(current, x, y + h)]
+            elif operator in _WHITE_COLOURS:
+                fill_white = tuple(float(v) for v in numbers) == _WHITE_COLOURS[operator]
+            elif operator.lower() in _WHITE_COLOURS and operator != operator.lower():
+                stroke_white = tuple(float(v) for v in numbers) == _WHITE_COLOURS[operator.lower()]
+            elif operator in _STROKE or operator in _FILL or operator == "n":
+                painted = (operator in _STROKE and not stroke_white) or (
+                    operator in _FILL and not fill_white
+                )
+                if painted and points:
+                    xs, ys = [p[0] for p in points], [p[1] for p in points]
+                    box = (min(xs) - 0.5, min(ys) - 0.5, max(xs) + 0.5, max(ys) + 0.5)
+                    if (box[2] - box[0]) * (box[3] - box[1]) <= PAGE_SIZED:
+                        paths.append(box)
+                points = []
         if operator == "q":
-            stack.append(current)
+            stack.append((current, fill_white, stroke_white))
         elif operator == "Q" and stack:
-            current = stack.pop()
+            current, fill_white, stroke_white = stack.pop()
         elif operator == "cm" and len(operands) == 6:
             try:
                 m = tuple(float(v) for v in operands)  # type: ignore[arg-type]
@@ -887,6 +931,16 @@ def _image_boxes(
                 if isinstance(matrix, list) and len(matrix) == 6:
                     form_ctm = _multiply(tuple(float(v) for v in matrix), current)  # type: ignore[arg-type]
                 boxes.extend(
-                    _image_boxes(target.get_data(), target.get("/Resources"), depth + 1, form_ctm)
+                    _image_boxes(
+                        target.get_data(),
+                        target.get("/Resources"),
+                        depth + 1,
+                        form_ctm,
+                        paths=paths,
+                    )
                 )
     return boxes
+
+
+def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])

@@ -989,3 +989,19 @@ async def test_the_text_state_moves_the_glyphs(
     signed = await _plain(pki, _line_page(content))
     forged = await _sign_over(pki, signed, box)
     _failed(await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
+
+
+async def test_a_later_widget_over_a_drawn_tick(pki: DevPki) -> None:
+    """A tick drawn with paths in the first of two boxes (agreed / not agreed): a widget over
+    it whites it out and draws one in the other box. No text, no image under it."""
+    boxes = b"0 G 1 w 100 500 12 12 re S 200 500 12 12 re S "
+    tick = b"0 g 2 w 102 506 m 105 502 l 111 511 l S "
+    signed = await _plain(pki, _line_page(boxes + tick))
+    _failed(
+        await validate_bytes(await _sign_over(pki, signed, (98, 498, 214, 514)), _policy(pki)),
+        "pdf.signature_over_content",
+        ("plain-1",),
+    )
+    # a widget beside them, on blank paper, is no cover
+    beside = await _sign_over(pki, signed, (300, 600, 400, 640))
+    assert (await validate_bytes(beside, _policy(pki))).signatures[0].passed
