@@ -87,7 +87,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from asn1crypto import cms, tsp, x509
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESStatus
@@ -150,7 +150,7 @@ from validation.pdfread import (
     trailing_bytes,
     why,
 )
-from validation.pdfstructure import Structure, read_structure
+from validation.pdfstructure import Structure, content_operations, read_structure
 from validation.pdftokens import install_fast_tokens
 from validation.policy import ValidationPolicy
 from validation.report import (
@@ -185,6 +185,40 @@ OVER_TEXT_WIDTH = 3.0
 (a digit, a minus sign, a decimal point) covers signed content."""
 SIGNATURE_BLOCK_LINES = 40.0
 """How far above and below a personal signature its block's lines (position, name) reach."""
+_PLACING = frozenset(("q", "Q", "cm", "gs", "Do", "BMC", "BDC", "EMC", "re", "W", "W*", "n"))
+"""What a seal's appearance may do: place images (clipping and marked content allowed)."""
+
+
+def _image_only(stream: Any, depth: int) -> bool:
+    """Whether the appearance ``stream`` only places see-through images (forms followed)."""
+    if depth > 3 or not hasattr(stream, "get_data"):
+        return False
+    operations = content_operations(stream.get_data(), limit=10_000)
+    if operations is None:
+        return False
+    resources = stream.get("/Resources")
+    resources = resources.get_object() if resources is not None else {}
+    xobjects = resources.get("/XObject") if hasattr(resources, "get") else None
+    xobjects = xobjects.get_object() if xobjects is not None else {}
+    for operator, operands in operations:
+        if operator not in _PLACING:
+            return False
+        if operator != "Do":
+            continue
+        found: Any = (
+            xobjects.get(str(operands[0])) if operands and hasattr(xobjects, "get") else None
+        )
+        target: Any = found.get_object() if found is not None else None
+        if not hasattr(target, "get"):
+            return False
+        if target.get("/Subtype") == "/Image":
+            if target.get("/SMask") is None and target.get("/Mask") is None:
+                return False
+        elif target.get("/Subtype") != "/Form" or not _image_only(target, depth + 1):
+            return False
+    return True
+
+
 _UNBOUNDED = 8 | 16
 """Annotation flags NoZoom and NoRotate: the appearance is drawn about a corner of its box,
 unscaled or unrotated, so on a rotated page it paints outside the box."""
@@ -757,10 +791,13 @@ class _Judge:
 
     def _seal_on(self, change: Change) -> Rect | None:
         """Decree 30 App. I: the agency signature's seal, at its real size, vertically centred
-        over the left third of an earlier personal signature on the same page; the personal
-        signature's box, or ``None`` when ``change`` is no such seal."""
+        over the left third of an earlier personal signature on the same page, and drawn as a
+        seal is (an image that lets what is under it show); the personal signature's box, or
+        ``None`` when ``change`` is no such seal."""
         if change.rect is None or not self._is_organisation(change.revision):
             return None
+        if not self._see_through_image(change.ref):
+            return None  # text, painted areas or an opaque picture: no seal
         sx0, sy0, sx1, sy1 = change.rect
         width, height = sx1 - sx0, sy1 - sy0
         if not (0 < width <= SEAL_MAX and 0 < height <= SEAL_MAX):
@@ -1091,6 +1128,22 @@ class _Judge:
                 if covered >= OVER_TEXT * (by1 - by0):
                     return ", ".join(sorted({c.name for c in here}))
         return None
+
+    def _see_through_image(self, ref: int | None) -> bool:
+        """Whether the widget ``ref``'s appearance only places images that carry a soft mask
+        or a mask (a seal's transparent background): no text, no painted paths."""
+        if ref is None:
+            return False
+        try:
+            if self._pages is None:
+                self._pages = text_reader(self.data)
+            widget: Any = self._pages.get_object(ref)
+            look = widget["/AP"]["/N"].get_object() if hasattr(widget, "get") else None
+            return look is not None and _image_only(look, 0)
+        except BAD_INPUT:
+            return False
+        except Exception:  # hostile objects: no seal
+            return False
 
     def _boxes(self, page: int) -> tuple[list[Rect], list[Rect], list[Rect]]:
         """The page's text and image boxes (read once)."""

@@ -1005,3 +1005,30 @@ async def test_a_later_widget_over_a_drawn_tick(pki: DevPki) -> None:
     # a widget beside them, on blank paper, is no cover
     beside = await _sign_over(pki, signed, (300, 600, 400, 640))
     assert (await validate_bytes(beside, _policy(pki))).signatures[0].passed
+
+
+async def test_a_seal_placed_as_a_seal_but_drawn_as_words(
+    pki: DevPki, sample_pdf: bytes, signature_png: bytes
+) -> None:
+    """The Decree 30 seal may lie over the left of the personal signature and its lines
+    because it is a see-through image of the seal; an agency signature placed just so whose
+    look is text and painted areas (repainting the block) is no seal, and covers them."""
+    personal, _ = await PadesSigner(
+        pki.in_memory_key("personal"),
+        PadesSpec(appearance=AppearanceSpec(profile=Profile.PERSONAL, image_png=signature_png)),
+    ).sign_bytes(sample_pdf)
+    reader = PdfFileReader(io.BytesIO(personal))
+    [rect] = [
+        tuple(float(v) for v in ref.get_object()["/Rect"])
+        for ref in reader.root["/AcroForm"]["/Fields"]
+        if ref.get_object().get("/FT") == "/Sig"
+    ]
+    x0, y0, x1, y1 = rect
+    # where our own seal goes: its right edge a third into the personal signature
+    side, right, middle = 100.0, x0 + (x1 - x0) / 3, (y0 + y1) / 2
+    box = (right - side, middle - side / 2, right, middle + side / 2)
+    forged = await _sign_over(pki, personal, box)
+    report = await validate_bytes(forged, _policy(pki))
+    first = report.signatures[0]
+    assert not first.passed
+    assert any(f.code == "pdf.signature_over_content" for f in first.findings), first.findings
