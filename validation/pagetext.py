@@ -40,6 +40,9 @@ class TextRun:
     advances: tuple[float, ...]
     font: str = ""
     """The font's ``/BaseFont`` (``ABCDEF+LiberationSerif-Italic``), ``""`` if it has none."""
+    box: tuple[float, float, float, float] | None = None
+    """Where the run's glyphs lie (from 0.2 em below the baseline to 0.8 em above), in user
+    space, when the text is rotated or skewed; ``None`` for a horizontal run."""
 
     @property
     def width(self) -> float:
@@ -207,7 +210,12 @@ def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
     def before(operator: Any, operands: Any, cm: Any, tm: Any) -> None:
         name = operator.decode("latin-1") if isinstance(operator, bytes) else str(operator)
         if name in ("Tj", "TJ", "'", '"'):
-            shown.append(dict(state))
+            snapshot = dict(state)
+            if name == "TJ" and operands and isinstance(operands[0], list):
+                # offsets moving the glyphs on (negative numbers): the run reaches further
+                moved = sum(float(v) for v in operands[0] if isinstance(v, int | float))
+                snapshot["TJ"] = max(0.0, -moved)
+            shown.append(snapshot)
         if name in state and operands:
             with contextlib.suppress(TypeError, ValueError):
                 state[name] = float(operands[0])
@@ -269,24 +277,43 @@ def text_runs(reader: PdfReader, index: int) -> list[TextRun]:
         scale = max(1.0, *(st["Tz"] / 100.0 for st in states))
         spacing = max(0.0, *(st["Tc"] for st in states))
         words = max(0.0, *(st["Tw"] for st in states))
-        advances = tuple(
+        advances = [
             (
                 _advance(c, widths, default) * hscale / 1000
                 + (spacing + (words if c == " " else 0.0)) * unit
             )
             * scale
             for c in text
-        )
+        ]
+        moved = max(0.0, *(st.get("TJ", 0.0) for st in states))
+        if advances and moved:
+            advances[-1] += moved / 1000 * hscale * scale
         base = font.get("/BaseFont") if hasattr(font, "get") else None
+        up = math.hypot(m[2], m[3])
+        turned = abs(m[1]) > 1e-6 * unit or abs(m[2]) > 1e-6 * up
         for rise in sorted({st["Ts"] for st in states}):
+            box = None
+            if turned and unit > 0 and up > 0:
+                along = (m[0] / unit, m[1] / unit)
+                across = (m[2] / up, m[3] / up)
+                width = sum(advances)
+                ox, oy = m[4] + across[0] * rise * up, m[5] + across[1] * rise * up
+                corners = [
+                    (ox + along[0] * a + across[0] * b, oy + along[1] * a + across[1] * b)
+                    for a in (0.0, width)
+                    for b in (-0.2 * size, 0.8 * size)
+                ]
+                xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+                box = (min(xs), min(ys), max(xs), max(ys))
             runs.append(
                 TextRun(
                     text=text,
                     x=m[4],
-                    baseline=m[5] + rise * math.hypot(m[2], m[3]),
+                    baseline=m[5] + rise * up,
                     size=size,
-                    advances=advances,
+                    advances=tuple(advances),
                     font=str(base or ""),
+                    box=box,
                 )
             )
 

@@ -84,6 +84,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -217,6 +218,63 @@ def _image_only(stream: Any, depth: int) -> bool:
         elif target.get("/Subtype") != "/Form" or not _image_only(target, depth + 1):
             return False
     return True
+
+
+_GRID = 0.5
+"""Points per column when later widgets are judged together."""
+
+
+def _columns(box: Rect, rects: list[Rect]) -> list[float] | None:
+    """For each column of ``box`` (``_GRID`` wide), the share of its height the union of
+    ``rects`` covers; ``None`` when no rect meets the box."""
+    bx0, by0, bx1, by1 = box
+    if not (bx1 > bx0 and by1 > by0) or not all(math.isfinite(v) for v in box):
+        return None
+    meeting = [
+        r for r in rects if min(r[2], bx1) > max(r[0], bx0) and min(r[3], by1) > max(r[1], by0)
+    ]
+    if not meeting:
+        return None
+    count = min(4000, max(1, math.ceil((bx1 - bx0) / _GRID)))
+    step = (bx1 - bx0) / count
+    shares = []
+    for n in range(count):
+        cx0, cx1 = bx0 + n * step, bx0 + (n + 1) * step
+        spans = sorted(
+            (max(r[1], by0), min(r[3], by1))
+            for r in meeting
+            if min(r[2], cx1) - max(r[0], cx0) >= 0.5 * step
+        )
+        covered, top = 0.0, by0
+        for start, end in spans:
+            start = max(start, top)
+            if end > start:
+                covered += end - start
+                top = end
+        shares.append(covered / (by1 - by0))
+    return shares
+
+
+def _line_hidden(box: Rect, rects: list[Rect]) -> bool:
+    """Whether the union of ``rects`` hides a character of the line ``box``: a third of its
+    height over 3 pt of its width (or a third of a short run)."""
+    shares = _columns(box, rects)
+    if shares is None:
+        return False
+    step = (box[2] - box[0]) / len(shares)
+    need = min(OVER_TEXT_WIDTH, OVER_TEXT * (box[2] - box[0]))
+    run = 0.0
+    for share in shares:
+        run = run + step if share >= OVER_TEXT else 0.0
+        if run >= need - 1e-9:
+            return True
+    return False
+
+
+def _area_hidden(box: Rect, rects: list[Rect]) -> float:
+    """The share of ``box`` the union of ``rects`` covers."""
+    shares = _columns(box, rects)
+    return 0.0 if shares is None else sum(shares) / len(shares)
 
 
 _UNBOUNDED = 8 | 16
@@ -1093,8 +1151,9 @@ class _Judge:
         return problems, notes
 
     def _covered_together(self, revision: int) -> str | None:
-        """The names of later signatures (not the Decree 30 seal) whose widgets, each too thin
-        to cover a line alone, cover one together (stacked bands over the same characters)."""
+        """The names of later signatures (not the Decree 30 seal) whose widgets, none enough
+        alone, together cover a character (bands stacked, or strips side by side), half of a
+        drawn path or image, or a widget visible when this signature was made."""
         later = [
             c
             for c in self.history.after(revision)
@@ -1103,30 +1162,22 @@ class _Judge:
             and c.page is not None
             and self._seal_on(c) is None
         ]
-        pages = {c.page for c in later if c.page is not None}
-        for page in sorted(pages):
+        for page in sorted({c.page for c in later if c.page is not None}):
             here = [c for c in later if c.page == page]
-            if len(here) < 2:
+            rects = [c.rect for c in here if c.rect is not None]
+            if len(rects) < 2:
                 continue
-            texts, _, _ = self._boxes(page)
-            for bx0, by0, bx1, by1 in texts:
-                spans = []
-                for c in here:
-                    if c.rect is None:
-                        continue
-                    x0, y0, x1, y1 = c.rect
-                    if min(x1, bx1) - max(x0, bx0) >= min(OVER_TEXT_WIDTH, OVER_TEXT * (bx1 - bx0)):
-                        spans.append((max(y0, by0), min(y1, by1)))
-                if len(spans) < 2:
-                    continue
-                covered, top = 0.0, by0
-                for start, end in sorted(spans):
-                    start = max(start, top)
-                    if end > start:
-                        covered += end - start
-                        top = end
-                if covered >= OVER_TEXT * (by1 - by0):
-                    return ", ".join(sorted({c.name for c in here}))
+            texts, pictures, drawn = self._boxes(page)
+            widgets = [
+                box
+                for shown_page, box, ref in self.history.shown.get(revision, ())
+                if shown_page == page and ref not in {c.ref for c in here}
+            ]
+            hidden = any(_line_hidden(box, rects) for box in (*texts, *widgets)) or any(
+                _area_hidden(box, rects) >= 0.5 for box in (*drawn, *pictures)
+            )
+            if hidden:
+                return ", ".join(sorted({c.name for c in here}))
         return None
 
     def _see_through_image(self, ref: int | None) -> bool:

@@ -809,7 +809,8 @@ def content_boxes(reader: PdfReader, page: int) -> tuple[list[Rect], list[Rect],
     if not 0 <= page < len(reader.pages):
         return [], [], []
     boxes: list[Rect] = [
-        (run.x, run.baseline - 0.2 * run.size, run.x + run.width, run.baseline + 0.8 * run.size)
+        run.box
+        or (run.x, run.baseline - 0.2 * run.size, run.x + run.width, run.baseline + 0.8 * run.size)
         for run in text_runs(reader, page)
     ]
     pdf_page = reader.pages[page]
@@ -877,10 +878,28 @@ def _image_boxes(
     xobjects = resources.get("/XObject") if isinstance(resources, dict) else None
     xobjects = xobjects.get_object() if xobjects is not None else None
     boxes: list[Rect] = []
-    stack: list[tuple[Matrix, bool, bool]] = []
+    stack: list[tuple[Matrix, bool, bool, Rect | None]] = []
     current = ctm
     fill_white = stroke_white = False
+    clip: Rect | None = None  # the clipping path's box, when one was set
+    clipping = False  # W or W* seen: the path being built becomes the clip at its end
     points: list[tuple[float, float]] = []
+
+    def record(box: Rect) -> None:
+        if paths is None:
+            return
+        if clip is not None:  # only what the clip lets through is painted
+            box = (
+                max(box[0], clip[0]),
+                max(box[1], clip[1]),
+                min(box[2], clip[2]),
+                min(box[3], clip[3]),
+            )
+            if box[2] <= box[0] or box[3] <= box[1]:
+                return
+        if (box[2] - box[0]) * (box[3] - box[1]) <= PAGE_SIZED:
+            paths.append(box)
+
     for operator, operands in operations:
         if paths is not None:
             numbers = [v for v in operands if isinstance(v, int | float)]
@@ -896,20 +915,41 @@ def _image_boxes(
                 fill_white = tuple(float(v) for v in numbers) == _WHITE_COLOURS[operator]
             elif operator.lower() in _WHITE_COLOURS and operator != operator.lower():
                 stroke_white = tuple(float(v) for v in numbers) == _WHITE_COLOURS[operator.lower()]
+            elif operator in ("cs", "sc", "scn"):
+                fill_white = False  # a colour space or colour we do not read: not white
+            elif operator in ("CS", "SC", "SCN"):
+                stroke_white = False
+            elif operator in ("W", "W*"):
+                clipping = True
+            elif operator == "sh":  # a shading fills the clip
+                record(clip or (float("-inf"), float("-inf"), float("inf"), float("inf")))
             elif operator in _STROKE or operator in _FILL or operator == "n":
                 painted = (operator in _STROKE and not stroke_white) or (
                     operator in _FILL and not fill_white
                 )
-                if painted and points:
+                box = None
+                if points:
                     xs, ys = [p[0] for p in points], [p[1] for p in points]
                     box = (min(xs) - 0.5, min(ys) - 0.5, max(xs) + 0.5, max(ys) + 0.5)
-                    if (box[2] - box[0]) * (box[3] - box[1]) <= PAGE_SIZED:
-                        paths.append(box)
+                if painted and box is not None:
+                    record(box)
+                if clipping and box is not None:
+                    clip = (
+                        box
+                        if clip is None
+                        else (
+                            max(box[0], clip[0]),
+                            max(box[1], clip[1]),
+                            min(box[2], clip[2]),
+                            min(box[3], clip[3]),
+                        )
+                    )
+                clipping = False
                 points = []
         if operator == "q":
-            stack.append((current, fill_white, stroke_white))
+            stack.append((current, fill_white, stroke_white, clip))
         elif operator == "Q" and stack:
-            current, fill_white, stroke_white = stack.pop()
+            current, fill_white, stroke_white, clip = stack.pop()
         elif operator == "cm" and len(operands) == 6:
             try:
                 m = tuple(float(v) for v in operands)  # type: ignore[arg-type]

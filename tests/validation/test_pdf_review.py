@@ -1032,3 +1032,58 @@ async def test_a_seal_placed_as_a_seal_but_drawn_as_words(
     first = report.signatures[0]
     assert not first.passed
     assert any(f.code == "pdf.signature_over_content" for f in first.findings), first.findings
+
+
+# -- tenth review: widgets side by side, and content placed or painted in other ways ---------
+
+
+async def test_later_widgets_side_by_side_over_one_character(pki: DevPki) -> None:
+    """Strips each under 3 pt wide, side by side over one digit."""
+    signed = await _plain(pki, _line_page(b"BT /F1 14 Tf 100 500 Td (Han: 7 ngay) Tj ET"))
+    forged = signed
+    for n, x in enumerate((134.0, 136.6, 139.2)):
+        forged = await _sign_over(pki, forged, (x, 496, x + 2.6, 512), name=f"Strip{n}")
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
+
+
+async def test_later_widgets_in_quarters_over_a_drawn_tick(pki: DevPki) -> None:
+    boxes = b"0 G 1 w 100 500 12 12 re S 200 500 12 12 re S "
+    tick = b"0 g 2 w 102 506 m 105 502 l 111 511 l S "
+    signed = await _plain(pki, _line_page(boxes + tick))
+    forged = signed
+    quarters = [
+        (99, 499, 106, 506),
+        (106, 499, 113, 506),
+        (99, 506, 106, 513),
+        (106, 506, 113, 513),
+    ]
+    for n, box in enumerate(quarters):
+        forged = await _sign_over(pki, forged, box, name=f"Quarter{n}")
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
+
+
+@pytest.mark.parametrize(
+    ("content", "box"),
+    [
+        # TJ moves "7000" 196 pt on from where the run starts
+        (b"BT /F1 14 Tf 100 500 Td [(Total:) -14000 (7000)] TJ ET", (330, 496, 380, 512)),
+        # text turned a quarter: it runs upwards from (300, 300)
+        (b"BT /F1 14 Tf 0 1 -1 0 300 300 Tm (So tien 7000000) Tj ET", (286, 300, 304, 400)),
+        # a tick stroked black through a colour space after a white stroke colour
+        (b"1 G /DeviceGray CS 0 SC 2 w 102 506 m 105 502 l 111 511 l S", (98, 498, 114, 514)),
+        # a tick painted as a clipping path, then a page-sized fill
+        (b"q 102 502 10 10 re W n 0 g 0 0 595 842 re f Q", (98, 498, 116, 516)),
+        # a frame painted by a shading through a clip
+        (
+            b"q 100 500 12 12 re W n /Sh0 sh Q",
+            (98, 498, 116, 516),
+        ),
+    ],
+    ids=["tj-offsets", "rotated", "colour-space", "clip-fill", "shading"],
+)
+async def test_content_placed_or_painted_otherwise(
+    pki: DevPki, content: bytes, box: tuple[float, float, float, float]
+) -> None:
+    signed = await _plain(pki, _line_page(content, b" /Group << /S /Transparency >>"))
+    forged = await _sign_over(pki, signed, box)
+    _failed(await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
