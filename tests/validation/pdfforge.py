@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 
@@ -260,3 +261,12 @@ def simple_page_pdf(resources: bytes, content: bytes) -> bytes:
         },
         1,
     )
+
+
+def incremental(data: bytes, edit: object) -> bytes:
+    """An incremental update of ``data`` made by ``edit(writer)`` (pyHanko's writer)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    edit(writer)  # type: ignore[operator]
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

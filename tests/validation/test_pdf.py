@@ -53,6 +53,7 @@ from signing.dev.pki import DevPki, SignerSpec
 from signing.dev.services import DevServices
 from signing.keys import DevelopmentModeWarning
 from tests.plugin import SoftHsmToken
+from tests.validation.pdfforge import incremental
 from validation.document import validate_bytes
 from validation.hexstrings import read_hex_string
 from validation.pdf import validate_pdf
@@ -153,14 +154,6 @@ def with_cms(data: bytes, info: cms.ContentInfo) -> bytes:
     room = end - start - 2
     assert len(hexed) <= room
     return data[: start + 1] + hexed + b"0" * (room - len(hexed)) + data[end - 1 :]
-
-
-def incremental(data: bytes, edit: object) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    edit(writer)  # type: ignore[operator]
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def self_signed_root() -> x509.Certificate:

@@ -28,6 +28,7 @@ from tests.validation.pdfforge import (
     FONT,
     Update,
     append,
+    incremental,
     last_revision,
     page_refs,
     read_object,
@@ -610,17 +611,6 @@ async def test_unreadable_signature_between_the_signatures(
 # -- seventh review: plain signatures (no lock) and the fields they signed -------------------
 
 
-def _writer_update(data: bytes, change: object) -> bytes:
-    """An incremental update made by ``change(writer)`` (pyHanko's writer)."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    change(writer)  # type: ignore[operator]
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def _field(writer: object, name: str) -> object:
     return next(
         r.get_object()
@@ -676,7 +666,7 @@ async def test_a_signed_field_hidden_after_signing(
         field[g.NameObject("/F")] = g.NumberObject(flags)  # type: ignore[index]
         writer.update_container(field)  # type: ignore[attr-defined]
 
-    forged = _writer_update(signed, hide)
+    forged = incremental(signed, hide)
     assert "COUNTERSIGNATURE" not in rendered_text(forged)
     _failed(await validate_bytes(forged, _policy(pki)), "pdf.annotation_hidden", ("plain-1",))
 
@@ -699,7 +689,7 @@ async def test_a_signed_widget_taken_off_its_page(pki: DevPki, sample_pdf: bytes
         page[g.NameObject("/Annots")] = g.ArrayObject(kept)
         writer.update_container(page)  # type: ignore[attr-defined]
 
-    forged = _writer_update(signed, remove)
+    forged = incremental(signed, remove)
     assert "ONLY IF PAID" not in rendered_text(forged)
     report = await validate_bytes(forged, _policy(pki))
     [sig] = report.signatures
@@ -768,7 +758,7 @@ async def test_a_scanned_page_painted_over_by_a_fill(pki: DevPki) -> None:
     )
     signed = await _plain(pki, add_text_fields(_scanned_page(), (remark,)))
     words = "PAY ALL FEES TO ACCOUNT 9999"
-    forged = _writer_update(signed, lambda w: _paint_fill(w, "remark", words))
+    forged = incremental(signed, lambda w: _paint_fill(w, "remark", words))
     assert words in rendered_text(forged)
     _failed(await validate_bytes(forged, _policy(pki)), "pdf.field_large_fill", ("plain-1",))
 
