@@ -452,6 +452,7 @@ class _Judge:
         self.history = document.history
         self._text: dict[int, tuple[list[Rect], list[Rect], list[Rect]]] = {}
         self._pages: PdfReader | None = None  # pypdf's, for the text a widget may cover
+        self._see_through: dict[int, bool] = {}  # widget number -> drawn as a seal is
         self.fetchers = fetchers
         self.when = validation_time(policy)
         # All validation data the document carries (DSS, CMS revocation-info-archival), shared
@@ -1185,6 +1186,11 @@ class _Judge:
         or a mask (a seal's transparent background): no text, no painted paths."""
         if ref is None:
             return False
+        if ref not in self._see_through:
+            self._see_through[ref] = self._read_see_through(ref)
+        return self._see_through[ref]
+
+    def _read_see_through(self, ref: int) -> bool:
         try:
             if self._pages is None:
                 self._pages = text_reader(self.data)
