@@ -53,6 +53,7 @@ class Worker:
         self._keys: dict[str, KeySigner | None] = {}
         self._key_locks: dict[str, asyncio.Lock] = {}
         self._client: httpx.AsyncClient | None = None
+        self._peers: dict[str, asyncio.Semaphore] = {}
 
     async def __aenter__(self) -> Worker:
         self._client = await self._stack.enter_async_context(
@@ -84,11 +85,33 @@ class Worker:
         async with self.svc.transaction(read_only=True) as session:
             if not await outbox.anything_due(session):
                 return 0
+        loop = asyncio.get_running_loop()
+        claimed_at = loop.time()  # before the claim: the lease is never thought longer
         async with self.svc.transaction() as session:
             items = await outbox.claim(session, policy=self.policy)
         if items:
-            await asyncio.gather(*(self._handle(item) for item in items))
+            # a message waiting for its turn at a busy peer is sent only while its lease
+            # outlasts the whole request: otherwise another worker may take it meanwhile
+            last_start = claimed_at + self.policy.lease - self._request_limit()
+            await asyncio.gather(*(self._turn(item, last_start) for item in items))
         return len(items)
+
+    def _request_limit(self) -> float:
+        return min(self.policy.timeout, self.policy.lease / 2)
+
+    async def _turn(self, item: Claimed, last_start: float) -> None:
+        """``item`` delivered when its peer has room (``policy.per_peer`` at once)."""
+        peer = "local" if item.route == "local" else (item.node_url or "")
+        gate = self._peers.setdefault(peer, asyncio.Semaphore(self.policy.per_peer))
+        try:
+            async with gate:
+                if asyncio.get_running_loop().time() > last_start:
+                    async with self.svc.transaction() as session:
+                        await outbox.release(session, item)
+                    return
+                await self._handle(item)
+        except ExchangeError as exc:  # the outcome not written: the lease gives it back later
+            log.warning("delivery %s to %s not recorded: %s", item.id, item.recipient, exc.en)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set: at once when something is enqueued in this process,
@@ -173,7 +196,7 @@ class Worker:
         try:
             # the whole exchange bounded, not each read: a peer trickling its answer must not
             # hold the worker (or outlive the claim's lease)
-            async with asyncio.timeout(min(self.policy.timeout, self.policy.lease / 2)):
+            async with asyncio.timeout(self._request_limit()):
                 async with self._client.stream(
                     "POST", url, content=payload, headers=headers
                 ) as response:

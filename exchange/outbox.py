@@ -61,6 +61,10 @@ class DeliveryPolicy:
     timeout: float = 60.0
     batch: int = 8
     poll: float = 2.0
+    per_peer: int = 2
+    """Requests a worker has open at once to one node (or local deliveries at once): a batch
+    for one peer is sent a few at a time, so that each request waits for its own handling,
+    not for the whole batch's, and a slow peer is not answered with more load."""
 
 
 async def route_of(session: AsyncSession, organ_id: str) -> str | None:
@@ -310,6 +314,17 @@ async def failed(
         .execution_options(synchronize_session=False)
     )
     return state
+
+
+async def release(session: AsyncSession, item: Claimed) -> None:
+    """Give a claimed message back untried (its lease too short to send it safely now): due
+    again at once, for this worker or another."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == item.id, OutboxMessage.claim_token == item.token)
+        .values(claim_token=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def policy_of(settings: Settings) -> DeliveryPolicy:

@@ -119,6 +119,27 @@ def outbox_rows(node: Node, **where: Any) -> list[OutboxMessage]:
     return result
 
 
+def delivery_state(*nodes: Node) -> str:
+    """Both sides' outboxes, incoming rows and log tails, for a delivery test that timed out."""
+    lines = []
+    for node in nodes:
+        lines.append(f"== {node.name}")
+        for r in outbox_rows(node):
+            lines.append(
+                f"outbox {r.id} {r.kind} {r.status_code} to={r.to_organ_id} state={r.state}"
+                f" attempts={r.attempts} next={r.next_attempt_at} claimed={r.claimed_until}"
+                f" error={r.last_error!r}"
+            )
+        for i in incoming_rows(node):
+            lines.append(f"incoming {i.id} state={i.state} reason={i.reason_code}")
+        for log in ("serve.log", "worker.log"):
+            path = node.home / log
+            if path.exists():
+                lines.append(f"-- {log}")
+                lines.extend(path.read_text(errors="replace").splitlines()[-40:])
+    return "\n".join(lines)
+
+
 def audit_of(node: Node, organ_id: str) -> list[tuple[str, str]]:
     """(action, details) of ``organ_id``'s audit entries on ``node``."""
 
@@ -272,7 +293,10 @@ def test_two_workers_share_one_outbox_on_postgresql(
         def all_answered() -> bool:
             return all(status_of(sender, a, doc_id) == "03" for doc_id in documents)
 
-        wait_for(all_answered, timeout=180, what="status 03 for every document")
+        try:
+            wait_for(all_answered, timeout=180, what="status 03 for every document")
+        except AssertionError as exc:  # say where the messages stand, not only that they are late
+            raise AssertionError(f"{exc}\n{delivery_state(sender, receiver)}") from None
         assert all(w.poll() is None for w in workers)
         rows = outbox_rows(sender)
         assert len(rows) == 10

@@ -5,21 +5,31 @@ and end; signed node requests are checked for date, key, algorithm and body."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from exchange import accounts, directory, nodeauth, outbox
 from exchange.db import OutboxMessage
+from exchange.db.models import Agency
 from exchange.delivery import Worker
 from exchange.errors import NodeRefused
 from exchange.outbox import DeliveryPolicy
-from exchange.service import Services
+from exchange.service import Services, open_services
+from exchange.settings import AgencyConfig, SealKey, Settings
 from signing.dev.pki import DevPki
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, OPERATOR, REMOTE
 from tests.exchange.service.test_incoming import key
+from tests.plugin import SoftHsmToken
 
 pytestmark = pytest.mark.db
 POLICY = DeliveryPolicy(batch=50, lease=60, first_delay=1, max_attempts=3)
@@ -297,3 +307,128 @@ async def test_a_woken_worker_delivers_without_waiting_for_its_poll(services: Se
         finally:
             stop.set()
             await running
+
+
+class _SlowPeer(ThreadingHTTPServer):
+    """A stand-in for another node: answers every message after ``delay`` seconds and
+    counts how many requests it holds at once."""
+
+    daemon_threads = True
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.open = self.most = self.seen = 0
+        super().__init__(("127.0.0.1", 0), _SlowHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _SlowHandler(BaseHTTPRequestHandler):
+    server: _SlowPeer
+
+    def do_POST(self) -> None:
+        peer = self.server
+        with peer.lock:
+            peer.open += 1
+            peer.seen += 1
+            peer.most = max(peer.most, peer.open)
+        try:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            time.sleep(peer.delay)
+            body = b'{"kind": "status", "state": "recorded", "status_code": "01"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with peer.lock:
+                peer.open -= 1
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _slow_peer(delay: float) -> Iterator[_SlowPeer]:
+    server = _SlowPeer(delay)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.asynccontextmanager
+async def _sending_node(
+    database_url: str, tmp_path: Path, token: SoftHsmToken, seal_png: bytes, peer: _SlowPeer
+) -> AsyncIterator[Services]:
+    """Services whose agency A signs node requests (its seal key on the token) and whose
+    directory reaches REMOTE at ``peer``."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "pin").write_text(token.pin + "\n")
+    (keys / "dau.png").write_bytes(seal_png)
+    seal = SealKey(key=token.uri("agency"), pin_file=keys / "pin", seal_image=keys / "dau.png")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        delivery_worker=False,
+        agencies={AGENCY_A: AgencyConfig(seal=seal)},
+    )
+    async with open_services(settings) as svc:
+        async with svc.transaction() as session:
+            agency = await session.scalar(select(Agency).where(Agency.organ_id == REMOTE))
+            assert agency is not None
+            agency.node_url = peer.url
+        yield svc
+
+
+async def test_a_batch_for_one_peer_goes_a_few_requests_at_a_time(
+    database_url: str, tmp_path: Path, token: SoftHsmToken, seal_png: bytes
+) -> None:
+    """Eight messages for one node, two requests open at once: each waits for its own
+    handling, not the whole batch's (a slow peer is not given more load)."""
+    with _slow_peer(0.3) as peer:
+        async with _sending_node(database_url, tmp_path, token, seal_png, peer) as svc:
+            await _fill(svc, 8, to=REMOTE)
+            policy = DeliveryPolicy(batch=50, lease=60, per_peer=2)
+            async with Worker(svc, policy) as worker:
+                assert await worker.run_once() == 8
+            async with svc.transaction(read_only=True) as session:
+                rows = list(await session.scalars(select(OutboxMessage)))
+    assert peer.seen == 8 and peer.most == 2
+    assert [(r.state, r.attempts, r.route) for r in rows] == [("delivered", 1, "http")] * 8
+
+
+async def test_a_message_whose_lease_runs_short_waiting_is_given_back_untried(
+    database_url: str, tmp_path: Path, token: SoftHsmToken, seal_png: bytes
+) -> None:
+    """A message still waiting for its turn when too little of the lease is left for a whole
+    request is not sent (another worker may take it once the lease has passed): it is given
+    back, due at once, with no attempt counted."""
+    with _slow_peer(1.0) as peer:
+        async with _sending_node(database_url, tmp_path, token, seal_png, peer) as svc:
+            await _fill(svc, 6, to=REMOTE)
+            # a request may last 1 s (the timeout): one may start only in the first 3 s
+            policy = DeliveryPolicy(batch=50, lease=4, timeout=1.5, per_peer=1)
+            async with Worker(svc, policy) as worker:
+                assert await worker.run_once() == 6
+            async with svc.transaction(read_only=True) as session:
+                rows = list(await session.scalars(select(OutboxMessage)))
+                due = await outbox.anything_due(session)
+    delivered = [r for r in rows if r.state == "delivered"]
+    given_back = [r for r in rows if r.state == "pending"]
+    assert len(delivered) + len(given_back) == 6
+    assert delivered and given_back  # six requests of 1 s each cannot all start within 3 s
+    assert peer.seen == len(delivered) and peer.most == 1
+    assert all(r.attempts == 1 for r in delivered)
+    for r in given_back:
+        assert r.attempts == 0 and r.claim_token is None and r.claimed_until is None
+        assert r.last_error is None
+    assert due  # given back, they are due again at once
