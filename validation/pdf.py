@@ -137,6 +137,7 @@ from validation.pdfhistory import (
     read_history,
     text_reader,
 )
+from validation.pdfmask import SEE_THROUGH, see_through_share
 from validation.pdfpaths import install_targeted_paths
 from validation.pdfread import (
     BAD_INPUT,
@@ -190,8 +191,15 @@ _PLACING = frozenset(("q", "Q", "cm", "gs", "Do", "BMC", "BDC", "EMC", "re", "W"
 """What a seal's appearance may do: place images (clipping and marked content allowed)."""
 
 
-def _image_only(stream: Any, depth: int) -> bool:
-    """Whether the appearance ``stream`` only places see-through images (forms followed)."""
+SEAL_IMAGES = 2
+"""The most images a seal's appearance may place: a stamp is one picture (two, drawn over each
+other at 10 % opacity, still show the text under them; more could build it up to opaque)."""
+
+
+def _image_only(stream: Any, depth: int, placed: list[int] | None = None) -> bool:
+    """Whether the appearance ``stream`` only places see-through images (forms followed), at
+    most :data:`SEAL_IMAGES` of them."""
+    placed = [0] if placed is None else placed
     if depth > 3 or not hasattr(stream, "get_data"):
         return False
     operations = content_operations(stream.get_data(), limit=10_000)
@@ -213,9 +221,11 @@ def _image_only(stream: Any, depth: int) -> bool:
         if not hasattr(target, "get"):
             return False
         if target.get("/Subtype") == "/Image":
-            if target.get("/SMask") is None and target.get("/Mask") is None:
+            placed[0] += 1
+            share = see_through_share(target) if placed[0] <= SEAL_IMAGES else None
+            if share is None or share < SEE_THROUGH:
                 return False
-        elif target.get("/Subtype") != "/Form" or not _image_only(target, depth + 1):
+        elif target.get("/Subtype") != "/Form" or not _image_only(target, depth + 1, placed):
             return False
     return True
 

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESStatus
 
@@ -1077,3 +1078,49 @@ async def test_content_placed_or_painted_otherwise(
     signed = await _plain(pki, _line_page(content, b" /Group << /S /Transparency >>"))
     forged = await _sign_over(pki, signed, box)
     _failed(await validate_bytes(forged, _policy(pki)), "pdf.signature_over_content", ("plain-1",))
+
+
+# -- eleventh review: a seal image whose mask hides what is under it --------------------------
+
+
+def _with_alpha(png: bytes, alpha: int) -> bytes:
+    """``png`` with every pixel's opacity set to ``alpha`` (255: opaque; a soft mask is still
+    written, but it lets nothing through)."""
+    with Image.open(io.BytesIO(png)) as picture:
+        rgba = picture.convert("RGBA")
+    rgba.putalpha(alpha)
+    out = io.BytesIO()
+    rgba.save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("alpha", "passes"),
+    [(255, False), (200, False), (128, False), (12, True)],
+    ids=["opaque", "mostly-opaque", "half", "faint"],
+)
+async def test_a_seal_image_that_lets_nothing_through_is_no_seal(
+    pki: DevPki, decree30: Decree30Documents, seal_png: bytes, alpha: int, passes: bool
+) -> None:
+    """The seal's allowance over the personal signature's block holds for an image that lets
+    the block show through it, not for one whose soft mask is there but opaque: such a
+    "seal", with its own ground, paints over the signer's name and position."""
+    spec = PadesSpec(
+        appearance=AppearanceSpec(
+            profile=Profile.AGENCY, image_png=_with_alpha(seal_png, alpha), seal_diameter_mm=36
+        )
+    )
+    sealed, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(decree30.numbered)
+    assert b"/SMask" in sealed  # the mask is there: only its samples tell
+    report = await validate_bytes(sealed, _policy(pki))
+    first = report.signatures[0]
+    assert first.passed is passes, [f.code for f in first.findings]
+    if not passes:
+        assert any(f.code == "pdf.signature_over_content" for f in first.findings)
+
+
+async def test_the_real_seal_keeps_its_allowance(pki: DevPki, decree30: Decree30Documents) -> None:
+    """The stamp as it is drawn (a red ring and words over a transparent ground) lies over
+    the block and both signatures hold."""
+    report = await validate_bytes(decree30.final, _policy(pki))
+    assert [s.passed for s in report.signatures] == [True, True]
