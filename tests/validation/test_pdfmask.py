@@ -28,19 +28,10 @@ def _stream(data: bytes, **entries: Any) -> DecodedStreamObject:
     return stream
 
 
-def _image(width: int, height: int, data: bytes, components: int = 3) -> DecodedStreamObject:
-    return _stream(
-        data,
-        Type=NameObject("/XObject"),
-        Subtype=NameObject("/Image"),
-        Width=NumberObject(width),
-        Height=NumberObject(height),
-        BitsPerComponent=NumberObject(8),
-        ColorSpace=NameObject({1: "/DeviceGray", 3: "/DeviceRGB"}[components]),
-    )
-
-
-def _soft(samples: bytes, width: int, height: int, bits: int = 8, **extra: Any) -> Any:
+def _soft(
+    samples: bytes, width: int, height: int, bits: int = 8, space: str = "/DeviceGray", **extra: Any
+) -> Any:
+    """An image XObject (a soft or stencil mask by default: one grey sample a pixel)."""
     return _stream(
         samples,
         Type=NameObject("/XObject"),
@@ -48,9 +39,14 @@ def _soft(samples: bytes, width: int, height: int, bits: int = 8, **extra: Any) 
         Width=NumberObject(width),
         Height=NumberObject(height),
         BitsPerComponent=NumberObject(bits),
-        ColorSpace=NameObject("/DeviceGray"),
+        ColorSpace=NameObject(space),
         **extra,
     )
+
+
+def _image(width: int, height: int, data: bytes) -> Any:
+    """An RGB image of 8-bit samples."""
+    return _soft(data, width, height, space="/DeviceRGB")
 
 
 def _decode(low: float, high: float) -> ArrayObject:
