@@ -56,9 +56,9 @@ def see_through_share(image: Any) -> float | None:
         data = mask.get_data()  # every filter but the image codecs decoded
         if last in ("/DCTDecode", "/JPXDecode"):
             with Image.open(io.BytesIO(data)) as picture:
+                if picture.size != (width, height):  # before decoding: no bomb is decoded
+                    return None
                 grey = picture.convert("L")
-            if grey.size != (width, height):
-                return None
             samples, bits = grey.tobytes(), 8
         elif last in _DECODED:
             samples = data
