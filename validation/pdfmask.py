@@ -14,8 +14,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from PIL import Image
-
 SEE_THROUGH = 0.4
 """The share of a seal image its mask must leave transparent: a stamp's ring and words over a
 transparent ground leave far more (the corners of its square alone are a fifth); an "image"
@@ -55,6 +53,8 @@ def see_through_share(image: Any) -> float | None:
         last = names[-1] if filters is not None and names else None
         data = mask.get_data()  # every filter but the image codecs decoded
         if last in ("/DCTDecode", "/JPXDecode"):
+            from PIL import Image  # imported here: verify starts without PIL
+
             with Image.open(io.BytesIO(data)) as picture:
                 if picture.size != (width, height):  # before decoding: no bomb is decoded
                     return None
@@ -93,6 +93,8 @@ def _keyed_share(image: Any, ranges: Any) -> float | None:
         last = names[-1] if filters is not None and names else None
         data = image.get_data()
         if last == "/DCTDecode":
+            from PIL import Image  # imported here: verify starts without PIL
+
             with Image.open(io.BytesIO(data)) as picture:
                 mode = {1: "L", 3: "RGB"}.get(components)
                 if mode is None or picture.mode != mode or picture.size != (width, height):
