@@ -8,6 +8,7 @@ runs and creates the token before anything opens it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -16,10 +17,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from http.server import HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +107,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session_dir = config.stash.get(_SESSION_DIR, None)
     if session_dir is not None:
         shutil.rmtree(session_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def serving(server: HTTPServer) -> Iterator[HTTPServer]:
+    """``server`` answering from a thread of its own until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 _SESSION_DIR = pytest.StashKey[Path]()

@@ -25,7 +25,7 @@ from signing import HttpTimestamper, Level, PadesSigner, PadesSpec, ServiceUnava
 from signing.dev.pki import DevPki
 from signing.dev.services import DevServices
 from signing.pades import sign_pdf_files
-from tests.plugin import pyhanko_timestamps, pyhanko_verdicts
+from tests.plugin import pyhanko_timestamps, pyhanko_verdicts, serving
 
 WAIT = 10.0  # seconds: a bound on waiting for the server to see a close, not a delay
 
@@ -88,15 +88,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def tsa(pki: DevPki, dev_services: DevServices) -> Iterator[KeepAliveTsa]:
-    server = KeepAliveTsa(dev_services)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(KeepAliveTsa(dev_services)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=WAIT)
 
 
 def _dead_url() -> str:
@@ -211,14 +204,8 @@ def https_tsa(
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server, cert_file
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=WAIT)
 
 
 async def test_shared_tls_settings_still_verify_the_tsa_and_follow_the_environment(

@@ -5,7 +5,6 @@ certificate served over HTTPS by a host nobody trusts is not fetched."""
 from __future__ import annotations
 
 import ssl
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from pyhanko_certvalidator.errors import CertificateFetchError
 
 from signing.dev.pki import DevPki
+from tests.plugin import serving
 from tests.signing.test_tsa_pool import _tls_files
 from validation.context import fetcher_backend
 
@@ -51,14 +51,8 @@ def https_cert_server(pki: DevPki, tmp_path: Path) -> Iterator[tuple[_CertServer
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server, f"https://127.0.0.1:{server.server_address[1]}/issuing.cer"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 async def test_an_untrusted_https_server_is_refused(

@@ -29,7 +29,7 @@ from exchange.settings import AgencyConfig, SealKey, Settings
 from signing.dev.pki import DevPki
 from tests.exchange.service.conftest import AGENCY_A, AGENCY_B, OPERATOR, REMOTE
 from tests.exchange.service.test_incoming import key
-from tests.plugin import SoftHsmToken
+from tests.plugin import SoftHsmToken, serving
 
 pytestmark = pytest.mark.db
 POLICY = DeliveryPolicy(batch=50, lease=60, first_delay=1, max_attempts=3)
@@ -355,13 +355,8 @@ class _SlowHandler(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def _slow_peer(delay: float) -> Iterator[_SlowPeer]:
     server = _SlowPeer(delay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextlib.asynccontextmanager
