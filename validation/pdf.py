@@ -137,7 +137,7 @@ from validation.pdfhistory import (
     read_history,
     text_reader,
 )
-from validation.pdfmask import SEE_THROUGH, see_through_share
+from validation.pdfmask import Placed, seal_images
 from validation.pdfpaths import install_targeted_paths
 from validation.pdfread import (
     BAD_INPUT,
@@ -152,7 +152,7 @@ from validation.pdfread import (
     trailing_bytes,
     why,
 )
-from validation.pdfstructure import Structure, content_operations, read_structure
+from validation.pdfstructure import Structure, read_structure
 from validation.pdftokens import install_fast_tokens
 from validation.policy import ValidationPolicy
 from validation.report import (
@@ -187,47 +187,11 @@ OVER_TEXT_WIDTH = 3.0
 (a digit, a minus sign, a decimal point) covers signed content."""
 SIGNATURE_BLOCK_LINES = 40.0
 """How far above and below a personal signature its block's lines (position, name) reach."""
-_PLACING = frozenset(("q", "Q", "cm", "gs", "Do", "BMC", "BDC", "EMC", "re", "W", "W*", "n"))
-"""What a seal's appearance may do: place images (clipping and marked content allowed)."""
-
-
-SEAL_IMAGES = 2
-"""The most images a seal's appearance may place: a stamp is one picture (two, drawn over each
-other at 10 % opacity, still show the text under them; more could build it up to opaque)."""
-
-
-def _image_only(stream: Any, depth: int, placed: list[int] | None = None) -> bool:
-    """Whether the appearance ``stream`` only places see-through images (forms followed), at
-    most :data:`SEAL_IMAGES` of them."""
-    placed = [0] if placed is None else placed
-    if depth > 3 or not hasattr(stream, "get_data"):
-        return False
-    operations = content_operations(stream.get_data(), limit=10_000)
-    if operations is None:
-        return False
-    resources = stream.get("/Resources")
-    resources = resources.get_object() if resources is not None else {}
-    xobjects = resources.get("/XObject") if hasattr(resources, "get") else None
-    xobjects = xobjects.get_object() if xobjects is not None else {}
-    for operator, operands in operations:
-        if operator not in _PLACING:
-            return False
-        if operator != "Do":
-            continue
-        found: Any = (
-            xobjects.get(str(operands[0])) if operands and hasattr(xobjects, "get") else None
-        )
-        target: Any = found.get_object() if found is not None else None
-        if not hasattr(target, "get"):
-            return False
-        if target.get("/Subtype") == "/Image":
-            placed[0] += 1
-            share = see_through_share(target) if placed[0] <= SEAL_IMAGES else None
-            if share is None or share < SEE_THROUGH:
-                return False
-        elif target.get("/Subtype") != "/Form" or not _image_only(target, depth + 1, placed):
-            return False
-    return True
+SEAL_PROBES = (24, 6)
+"""Points across and up a line of the signature block where the seal's pixels are looked at."""
+SEAL_HIDES = 0.5
+"""The seal hides a line of its block when it is opaque at this share of the points over it:
+a stamp's ring and words cross the name line; a ground of its own paints it out."""
 
 
 _GRID = 0.5
@@ -462,7 +426,8 @@ class _Judge:
         self.history = document.history
         self._text: dict[int, tuple[list[Rect], list[Rect], list[Rect]]] = {}
         self._pages: PdfReader | None = None  # pypdf's, for the text a widget may cover
-        self._see_through: dict[int, bool] = {}  # widget number -> drawn as a seal is
+        # widget number -> the see-through images it places (None: not drawn as a seal is)
+        self._see_through: dict[int, list[Placed] | None] = {}
         self.fetchers = fetchers
         self.when = validation_time(policy)
         # All validation data the document carries (DSS, CMS revocation-info-archival), shared
@@ -950,7 +915,9 @@ class _Judge:
                 and (width * height >= 0.2 * area or width * height >= 0.5 * image)
             )
 
-        if any(covers(box) and not in_block(box) for box in texts):
+        if any(
+            covers(box) and (not in_block(box) or self._seal_hides(change, box)) for box in texts
+        ):
             return True
         if signed is not None:
             for page, box, ref in self.history.shown.get(signed, ()):
@@ -1192,25 +1159,57 @@ class _Judge:
         return None
 
     def _see_through_image(self, ref: int | None) -> bool:
-        """Whether the widget ``ref``'s appearance only places images that carry a soft mask
-        or a mask (a seal's transparent background): no text, no painted paths."""
+        """Whether the widget ``ref``'s appearance only places images whose masks let the
+        ground through (a seal's transparent background): no text, no painted paths."""
+        return self._seal_look(ref) is not None
+
+    def _seal_look(self, ref: int | None) -> list[Placed] | None:
+        """The see-through images the widget ``ref``'s appearance places (read once)."""
         if ref is None:
-            return False
+            return None
         if ref not in self._see_through:
             self._see_through[ref] = self._read_see_through(ref)
         return self._see_through[ref]
 
-    def _read_see_through(self, ref: int) -> bool:
+    def _read_see_through(self, ref: int) -> list[Placed] | None:
         try:
             if self._pages is None:
                 self._pages = text_reader(self.data)
             widget: Any = self._pages.get_object(ref)
-            look = widget["/AP"]["/N"].get_object() if hasattr(widget, "get") else None
-            return look is not None and _image_only(look, 0)
+            if not hasattr(widget, "get"):
+                return None
+            look = widget["/AP"]["/N"].get_object()
+            x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+            rect = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+            return seal_images(look, rect) if hasattr(look, "get") else None
         except BAD_INPUT:
-            return False
+            return None
         except Exception:  # hostile objects: no seal
+            return None
+
+    def _seal_hides(self, change: Change, box: Rect) -> bool:
+        """Whether the seal ``change`` paints opaque pixels over most of the text ``box`` (a
+        line of the signature block it may lie over only where its ground is transparent):
+        points spread over the part of the line under the widget, each hidden where any of
+        the seal's images is opaque there."""
+        placed = self._seal_look(change.ref)
+        if placed is None or change.rect is None:
+            return True
+        x0, y0 = max(box[0], change.rect[0]), max(box[1], change.rect[1])
+        x1, y1 = min(box[2], change.rect[2]), min(box[3], change.rect[3])
+        if not (x1 > x0 and y1 > y0):
             return False
+        columns, rows = SEAL_PROBES
+        hidden = sum(
+            1
+            for i in range(columns)
+            for j in range(rows)
+            if not all(
+                p.clear_at(x0 + (i + 0.5) * (x1 - x0) / columns, y0 + (j + 0.5) * (y1 - y0) / rows)
+                for p in placed
+            )
+        )
+        return hidden >= SEAL_HIDES * columns * rows
 
     def _boxes(self, page: int) -> tuple[list[Rect], list[Rect], list[Rect]]:
         """The page's text and image boxes (read once)."""

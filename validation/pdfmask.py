@@ -12,7 +12,10 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from validation.pdfstructure import content_operations
 
 SEE_THROUGH = 0.4
 """The share of a seal image its mask must leave transparent: a stamp's ring and words over a
@@ -28,10 +31,172 @@ _MASK_PIXELS = 16_000_000
 """The largest mask read (a seal at 600 dpi is some 1,000 pixels square)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Mask:
+    """Which pixels of an image let the ground through: ``clear[y * width + x]`` is 1 for a
+    clear pixel (row 0 at the image's top, as its samples run)."""
+
+    width: int
+    height: int
+    clear: bytes
+
+    @property
+    def share(self) -> float:
+        return self.clear.count(1) / (self.width * self.height)
+
+    def clear_at(self, u: float, v: float) -> bool:
+        """Whether the image lets the ground through at ``(u, v)`` of its unit square (the
+        space an image is painted in: ``v`` = 1 at its top row)."""
+        x = min(int(u * self.width), self.width - 1)
+        y = min(int((1 - v) * self.height), self.height - 1)
+        return self.clear[y * self.width + x] == 1
+
+
+Matrix = tuple[float, float, float, float, float, float]
+"""A PDF transformation ``[a b c d e f]``: ``(x, y)`` goes to ``(a x + c y + e, b x + d y + f)``."""
+IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+_PLACING = frozenset(("q", "Q", "cm", "gs", "Do", "BMC", "BDC", "EMC", "re", "W", "W*", "n"))
+"""What a seal's appearance may do: place images (clipping and marked content allowed)."""
+SEAL_IMAGES = 2
+"""The most images a seal's appearance may place: a stamp is one picture (two, drawn over each
+other at 10 % opacity, still show the text under them; more could build it up to opaque)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """An image of a seal's appearance: where its unit square lies on the page, and its mask."""
+
+    matrix: Matrix
+    mask: Mask
+
+    def clear_at(self, x: float, y: float) -> bool:
+        """Whether the page point ``(x, y)`` shows through this image (or lies outside it)."""
+        a, b, c, d, e, f = self.matrix
+        det = a * d - b * c
+        if not det or not math.isfinite(det):
+            return False  # a degenerate placement: judged as hiding
+        u = (d * (x - e) - c * (y - f)) / det
+        v = (a * (y - f) - b * (x - e)) / det
+        if not (0 <= u < 1 and 0 <= v < 1):
+            return True
+        return self.mask.clear_at(u, v)
+
+
+def then(first: Matrix, second: Matrix) -> Matrix:
+    """``first`` applied, then ``second``."""
+    a1, b1, c1, d1, e1, f1 = first
+    a2, b2, c2, d2, e2, f2 = second
+    return (
+        a1 * a2 + b1 * c2,
+        a1 * b2 + b1 * d2,
+        c1 * a2 + d1 * c2,
+        c1 * b2 + d1 * d2,
+        e1 * a2 + f1 * c2 + e2,
+        e1 * b2 + f1 * d2 + f2,
+    )
+
+
+def _numbers(value: Any, count: int) -> tuple[float, ...] | None:
+    """``count`` finite numbers read from ``value`` (an array or operands), or None."""
+    try:
+        numbers = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    if len(numbers) != count or not all(math.isfinite(v) for v in numbers):
+        return None
+    return numbers
+
+
+def _matrix(value: Any) -> Matrix | None:
+    numbers = _numbers(value, 6)
+    return None if numbers is None else (*numbers[:6],)  # type: ignore[return-value]
+
+
+def seal_images(look: Any, rect: tuple[float, float, float, float]) -> list[Placed] | None:
+    """The images the widget appearance ``look`` places on its page (the widget's ``rect``),
+    when it places nothing but see-through images (forms followed, at most
+    :data:`SEAL_IMAGES`); ``None`` otherwise. The appearance is mapped onto ``rect`` as PDF
+    does: its ``/BBox`` through its ``/Matrix``, then scaled and moved onto the rectangle."""
+    matrix = _matrix(look.get("/Matrix", IDENTITY))
+    box = _numbers(look.get("/BBox", ()), 4)
+    if matrix is None or box is None:
+        return None
+    corners = [
+        (x * matrix[0] + y * matrix[2] + matrix[4], x * matrix[1] + y * matrix[3] + matrix[5])
+        for x in (box[0], box[2])
+        for y in (box[1], box[3])
+    ]
+    tx0, tx1 = min(p[0] for p in corners), max(p[0] for p in corners)
+    ty0, ty1 = min(p[1] for p in corners), max(p[1] for p in corners)
+    if not (tx1 > tx0 and ty1 > ty0):
+        return None
+    sx, sy = (rect[2] - rect[0]) / (tx1 - tx0), (rect[3] - rect[1]) / (ty1 - ty0)
+    onto = (sx, 0.0, 0.0, sy, rect[0] - tx0 * sx, rect[1] - ty0 * sy)
+    placed: list[Placed] = []
+    if not _place(look, then(matrix, onto), 0, placed):
+        return None
+    return placed
+
+
+def _place(stream: Any, ctm: Matrix, depth: int, placed: list[Placed]) -> bool:
+    """Follow ``stream`` (drawn with ``ctm`` onto the page), adding its images to ``placed``;
+    False when it does anything but place see-through images."""
+    if depth > 3 or not hasattr(stream, "get_data"):
+        return False
+    operations = content_operations(stream.get_data(), limit=10_000)
+    if operations is None:
+        return False
+    resources = stream.get("/Resources")
+    resources = resources.get_object() if resources is not None else {}
+    xobjects = resources.get("/XObject") if hasattr(resources, "get") else None
+    xobjects = xobjects.get_object() if xobjects is not None else {}
+    saved: list[Matrix] = []
+    for operator, operands in operations:
+        if operator not in _PLACING:
+            return False
+        if operator == "q":
+            saved.append(ctm)
+        elif operator == "Q":
+            if not saved:
+                return False
+            ctm = saved.pop()
+        elif operator == "cm":
+            step = _matrix(operands)
+            if step is None:
+                return False
+            ctm = then(step, ctm)
+        elif operator == "Do":
+            found: Any = (
+                xobjects.get(str(operands[0])) if operands and hasattr(xobjects, "get") else None
+            )
+            target: Any = found.get_object() if found is not None else None
+            if not hasattr(target, "get"):
+                return False
+            if target.get("/Subtype") == "/Image":
+                mask = see_through(target) if len(placed) < SEAL_IMAGES else None
+                if mask is None or mask.share < SEE_THROUGH:
+                    return False
+                placed.append(Placed(ctm, mask))
+            elif target.get("/Subtype") == "/Form":
+                inner = _matrix(target.get("/Matrix", IDENTITY))
+                if inner is None or not _place(target, then(inner, ctm), depth + 1, placed):
+                    return False
+            else:
+                return False
+    return True
+
+
 def see_through_share(image: Any) -> float | None:
-    """The share of ``image``'s pixels its soft mask or stencil mask lets through, from the
-    mask's own samples (for a colour-key mask, from the image's own samples in its ranges);
-    ``None`` when it has neither or they cannot be read."""
+    """The share of ``image``'s pixels its mask lets through (see :func:`see_through`)."""
+    mask = see_through(image)
+    return None if mask is None else mask.share
+
+
+def see_through(image: Any) -> Mask | None:
+    """Where ``image``'s soft mask or stencil mask lets the ground through, from the mask's
+    own samples (for a colour-key mask, from the image's own samples in its ranges); ``None``
+    when it has neither or they cannot be read."""
     mask: Any = image.get("/SMask")
     soft = mask is not None
     if mask is None:
@@ -40,7 +205,7 @@ def see_through_share(image: Any) -> float | None:
             return None
     mask = mask.get_object()
     if not hasattr(mask, "get"):  # an array: colour-key masking
-        return _keyed_share(image, mask)
+        return _keyed(image, mask)
     try:
         width, height = int(mask["/Width"]), int(mask["/Height"])
         bits = int(mask.get("/BitsPerComponent", 1))
@@ -48,9 +213,7 @@ def see_through_share(image: Any) -> float | None:
             return None
         if bits not in (1, 2, 4, 8, 16) or (not soft and bits != 1):
             return None
-        filters = mask.get("/Filter")
-        names = [str(f) for f in (filters if isinstance(filters, list) else [filters])]
-        last = names[-1] if filters is not None and names else None
+        last = _last_filter(mask)
         data = mask.get_data()  # every filter but the image codecs decoded
         if last in ("/DCTDecode", "/JPXDecode"):
             from PIL import Image  # imported here: verify starts without PIL
@@ -72,12 +235,12 @@ def see_through_share(image: Any) -> float | None:
         return None
     if clear is None:
         return None
-    return _count(bytes(samples[: row * height]), width, height, bits, clear) / (width * height)
+    return Mask(width, height, _bitmap(bytes(samples[: row * height]), width, height, bits, clear))
 
 
-def _keyed_share(image: Any, ranges: Any) -> float | None:
-    """The share of an 8-bit image's pixels a colour-key mask (``[min1 max1 min2 max2 …]``,
-    one pair per component) keys out: those whose every component lies in its range."""
+def _keyed(image: Any, ranges: Any) -> Mask | None:
+    """The pixels of an 8-bit image a colour-key mask (``[min1 max1 min2 max2 …]``, one pair
+    per component) keys out: those whose every component lies in its range."""
     try:
         limits = [int(v) for v in ranges]
         width, height = int(image["/Width"]), int(image["/Height"])
@@ -88,9 +251,7 @@ def _keyed_share(image: Any, ranges: Any) -> float | None:
         components = _components(image.get("/ColorSpace"))
         if components is None or len(limits) != 2 * components:
             return None
-        filters = image.get("/Filter")
-        names = [str(f) for f in (filters if isinstance(filters, list) else [filters])]
-        last = names[-1] if filters is not None and names else None
+        last = _last_filter(image)
         data = image.get_data()
         if last == "/DCTDecode":
             from PIL import Image  # imported here: verify starts without PIL
@@ -106,14 +267,20 @@ def _keyed_share(image: Any, ranges: Any) -> float | None:
             return None
     except Exception:  # hostile or broken image: no seal
         return None
-    pairs = list(zip(limits[0::2], limits[1::2], strict=True))
-    # one pass per component: the pixels whose component is in range, as a bitmap
-    keyed = None
-    for c, (low, high) in enumerate(pairs):
+    # per component, a byte of 1 where it is in range; a pixel is keyed out where all are
+    keyed = -1
+    for c, (low, high) in enumerate(zip(limits[0::2], limits[1::2], strict=True)):
         table = bytes(1 if low <= v <= high else 0 for v in range(256))
-        plane = data[c : width * height * components : components].translate(table)
-        keyed = plane if keyed is None else bytes(a & b for a, b in zip(keyed, plane, strict=True))
-    return (keyed.count(1) if keyed is not None else 0) / (width * height)
+        keyed &= int.from_bytes(data[c : width * height * components : components].translate(table))
+    return Mask(width, height, keyed.to_bytes(width * height))
+
+
+def _last_filter(stream: Any) -> str | None:
+    """The last filter of ``stream`` (the one that yields its samples), or None."""
+    filters = stream.get("/Filter")
+    if isinstance(filters, list):
+        return str(filters[-1]) if filters else None
+    return None if filters is None else str(filters)
 
 
 def _components(space: Any) -> int | None:
@@ -124,11 +291,7 @@ def _components(space: Any) -> int | None:
         if family == "/ICCBased" and len(space) > 1:
             n = space[1].get_object().get("/N")
             return int(n) if n is not None else None
-        if family == "/Indexed":
-            return 1
-        space = space[0] if family in ("/CalRGB", "/CalGray", "/Lab") else None
-        family = str(space) if space is not None else ""
-        return {"/CalRGB": 3, "/CalGray": 1, "/Lab": 3}.get(family)
+        return {"/Indexed": 1, "/CalRGB": 3, "/CalGray": 1, "/Lab": 3}.get(family)
     return {"/DeviceGray": 1, "/DeviceRGB": 3, "/DeviceCMYK": 4}.get(str(space))
 
 
@@ -149,27 +312,37 @@ def _clear_rule(decode: Any, bits: int, *, soft: bool) -> Callable[[int], bool] 
     return lambda v: low + v * (high - low) / top < CLEAR
 
 
-def _count(samples: bytes, width: int, height: int, bits: int, clear: Callable[[int], bool]) -> int:
-    """How many of the ``width`` x ``height`` samples are ``clear``."""
+def _bitmap(
+    samples: bytes, width: int, height: int, bits: int, clear: Callable[[int], bool]
+) -> bytes:
+    """A byte a pixel, 1 where the sample is ``clear``, row after row (padding dropped)."""
     row = (width * bits + 7) // 8
-    rows = (samples[y * row : (y + 1) * row] for y in range(height))
-    if bits == 8:
-        table = bytes(1 if clear(v) else 0 for v in range(256))
-        return sum(line[:width].translate(table).count(1) for line in rows)
     if bits == 16:  # by the high byte: clear only when the whole range it stands for is
         table = bytes(1 if clear(v * 256) and clear(v * 256 + 255) else 0 for v in range(256))
-        return sum(line[0 : 2 * width : 2].translate(table).count(1) for line in rows)
-    if bits == 1:  # the set bits of each row, its padding bits dropped
-        pad = row * 8 - width
-        ones = sum((int.from_bytes(line, "big") >> pad).bit_count() for line in rows)
-        return (ones if clear(1) else 0) + (width * height - ones if clear(0) else 0)
+        return b"".join(
+            samples[y * row : (y + 1) * row : 2].translate(table) for y in range(height)
+        )
     per, top = 8 // bits, (1 << bits) - 1
-    values = [clear(v) for v in range(top + 1)]
-    count = 0
-    for line in rows:
-        for x in range(width):
-            count += values[(line[x // per] >> (8 - bits * (x % per + 1))) & top]
-    return count
+    # each byte spelled out as its samples' flags (eight for 1 bit, one for 8 bits)
+    spelled = [
+        bytes(1 if clear((byte >> (8 - bits * (i + 1))) & top) else 0 for i in range(per))
+        for byte in range(256)
+    ]
+    if bits == 8:
+        table = b"".join(spelled)
+        return b"".join(samples[y * row : y * row + width].translate(table) for y in range(height))
+    return b"".join(
+        b"".join(spelled[byte] for byte in samples[y * row : (y + 1) * row])[:width]
+        for y in range(height)
+    )
 
 
-__all__ = ["SEE_THROUGH", "see_through_share"]
+__all__ = [
+    "SEAL_IMAGES",
+    "SEE_THROUGH",
+    "Mask",
+    "Placed",
+    "seal_images",
+    "see_through",
+    "see_through_share",
+]

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESStatus
 
@@ -1124,3 +1124,30 @@ async def test_the_real_seal_keeps_its_allowance(pki: DevPki, decree30: Decree30
     the block and both signatures hold."""
     report = await validate_bytes(decree30.final, _policy(pki))
     assert [s.passed for s in report.signatures] == [True, True]
+
+
+@pytest.mark.parametrize("band", [0.62, 0.7], ids=["over-the-name", "lower"])
+async def test_a_seal_with_an_opaque_band_over_the_name_line(
+    pki: DevPki, decree30: Decree30Documents, seal_png: bytes, band: float
+) -> None:
+    """A seal mostly see-through (so its share passes) but with an opaque white band across
+    its lower part: lying over the signer's name line, it paints the name out. The seal may
+    lie over the block's lines only where its own pixels let them show."""
+    with Image.open(io.BytesIO(seal_png)) as picture:
+        banded = picture.convert("RGBA")
+    width, height = banded.size
+    ImageDraw.Draw(banded).rectangle(
+        (0, int(height * band), width, height), fill=(255, 255, 255, 255)
+    )
+    out = io.BytesIO()
+    banded.save(out, format="PNG")
+    spec = PadesSpec(
+        appearance=AppearanceSpec(
+            profile=Profile.AGENCY, image_png=out.getvalue(), seal_diameter_mm=36
+        )
+    )
+    sealed, _ = await PadesSigner(pki.in_memory_key("agency"), spec).sign_bytes(decree30.numbered)
+    report = await validate_bytes(sealed, _policy(pki))
+    first = report.signatures[0]
+    assert not first.passed
+    assert any(f.code == "pdf.signature_over_content" for f in first.findings), first.findings
